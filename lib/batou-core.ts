@@ -1,0 +1,9 @@
+/**
+ * The public component API without the component library: what the library
+ * components (and user components) build on. `batou.ts` adds the library.
+ */
+export { Component, type RequireOptions, type EventScope } from "./engine/component.ts";
+export { UpdateNeeded, BatouError, ConfigurationError, DeploymentError, CommandError } from "./engine/errors.ts";
+export type { Host } from "./engine/host.ts";
+export type { EnvironmentInfo } from "./engine/root.ts";
+export type { CommandOptions, CommandResult } from "./engine/cmd.ts";

@@ -1,0 +1,54 @@
+import { VERSION } from "../version.ts";
+import { type Command, UsageError } from "./command.ts";
+import { deployCommand } from "./commands/deploy.ts";
+import { secretsCommand } from "./commands/secrets.ts";
+
+/** Every sub-command, in the order `--help` lists them. */
+const COMMANDS: Command[] = [deployCommand, secretsCommand];
+
+function globalUsage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    `batou ${VERSION}: model deployments in TypeScript, converge hosts over SSH`,
+    "",
+    "usage: batou <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "batou --version    print the version",
+    "batou <command> --help    usage of one command",
+  ].join("\n");
+}
+
+/** Runs the CLI with `argv` (without the runtime and script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    console.log(`batou ${VERSION}`);
+    return 0;
+  }
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(globalUsage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(`batou: unknown command '${name}'\n\n${globalUsage()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`batou ${command.name}: ${error.message}\n\n${command.usage}`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Deploys one component tree: children first, then `verify()`; when verify
+ * says an update is needed, `before-update` handlers run and then `update()`
+ * (never under `-P`). Every verified component is reported as an event.
+ */
+import { mkdirSync } from "node:fs";
+import { type Component, internals } from "./component.ts";
+import { BatouError, CommandError, DeploymentError, UpdateNeeded, userFrame } from "./errors.ts";
+import type { DeploySession } from "./events.ts";
+import type { RootComponent } from "./root.ts";
+
+function needsUpdate(error: unknown): boolean {
+  if (error instanceof UpdateNeeded) return true;
+  const e = error as { name?: string; code?: string };
+  return e?.name === "AssertionError" || e?.code === "ERR_ASSERTION";
+}
+
+/** Wraps a failure of verify()/update() so it names host, component and the user's line. */
+function deployFailure(error: unknown, component: Component, step: string): BatouError {
+  const context = { host: component.host.name, component: component.breadcrumbs, step };
+  if (error instanceof CommandError) {
+    return new DeploymentError(error.message, { ...error.context, ...context, stdout: error.stdout.trim().slice(-2000) || undefined });
+  }
+  if (error instanceof BatouError) return new DeploymentError(error.message, { ...error.context, ...context });
+  const frame = userFrame(error, component.environment.projectRoot);
+  const e = error as Error;
+  return new DeploymentError(`${step}() failed: ${e?.message ?? String(error)}`, { ...context, ...frame }, { cause: error });
+}
+
+/** Pre-order walk of the tree below `component` (itself excluded). */
+function* descendants(component: Component): Generator<Component> {
+  for (const child of component.subComponents) {
+    yield child;
+    yield* descendants(child);
+  }
+}
+
+async function triggerBeforeUpdate(trigger: Component, root: Component, session: DeploySession): Promise<void> {
+  let seenTrigger = false;
+  for (const candidate of descendants(root)) {
+    if (candidate === trigger) {
+      seenTrigger = true;
+      continue;
+    }
+    for (const { event, scope, handler } of internals(candidate).handlers) {
+      if (event !== "before-update") continue;
+      if (scope === "precursor" && !seenTrigger) continue;
+      if (session.predicting) {
+        session.emit({ event: "log", host: candidate.host.name, component: candidate.breadcrumbs, message: `would trigger before-update (from ${trigger.breadcrumbs})` });
+      } else {
+        await handler(trigger);
+      }
+    }
+  }
+}
+
+/** Deploys `component` and its children; returns how many components changed. */
+async function deployComponent(component: Component, top: Component, session: DeploySession): Promise<number> {
+  const state = internals(component);
+  state.changed = false;
+  state.session = session;
+  let changedCount = 0;
+  for (const child of component.subComponents) {
+    changedCount += await deployComponent(child, top, session);
+    if (child.changed) state.changed = true;
+  }
+  let update = false;
+  try {
+    await component.verify(session.predicting);
+  } catch (error) {
+    if (!needsUpdate(error)) throw deployFailure(error, component, "verify");
+    update = true;
+  }
+  if (update) {
+    await triggerBeforeUpdate(component, top, session);
+    if (!session.predicting) {
+      try {
+        await component.update();
+      } catch (error) {
+        throw deployFailure(error, component, "update");
+      }
+    }
+    state.changed = true;
+    changedCount++;
+  }
+  session.emit({
+    event: "component",
+    host: component.host.name,
+    component: component.breadcrumbs,
+    root: component.root.name,
+    changed: update,
+  });
+  return changedCount;
+}
+
+/** Deploys a configured root component; returns the number of changed components. */
+export async function deployRoot(root: RootComponent, session: DeploySession): Promise<number> {
+  const component = root.component;
+  if (!component) throw new DeploymentError(`root component ${root.id} is not configured`);
+  if (!session.predicting) mkdirSync(root.workdir, { recursive: true });
+  return deployComponent(component, component, session);
+}

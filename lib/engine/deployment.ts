@@ -1,0 +1,127 @@
+/**
+ * One `batou deploy ENV` run: load (environment, components, secrets),
+ * configure until stable, connect to the hosts, deploy the roots in order,
+ * and summarize. Each phase is timed; any failure stops the run with an error
+ * that names what failed and, after deploy started, which hosts changed.
+ */
+import { configure } from "./configure.ts";
+import type { HostConnection } from "./connection.ts";
+import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
+import { BatouError, ConfigurationError } from "./errors.ts";
+import type { DeployEvent } from "./events.ts";
+import type { Host } from "./host.ts";
+import { LocalConnection } from "./local-connection.ts";
+import type { Reporter } from "./reporter.ts";
+import { deployRoots } from "./scheduler.ts";
+import { checkBranch } from "./vcs.ts";
+
+export interface DeploymentOptions {
+  projectRoot: string;
+  environment: string;
+  predict: boolean;
+  consistencyOnly: boolean;
+  /** `-L`: deploy to this machine whatever the environment says. */
+  local: boolean;
+  jobs?: number;
+  dirty: boolean;
+  timeout?: number;
+  platform?: string;
+  reporter: Reporter;
+  /** Decrypts the environment's secrets (the secrets module); none without it. */
+  loadSecrets?: (projectRoot: string, environment: string) => Promise<SecretsData | undefined>;
+  /** Opens a connection to a remote host (the remote module); local only without it. */
+  connectRemote?: (host: Host, environment: Environment, options: DeploymentOptions) => HostConnection;
+}
+
+type Phase = "load" | "configure" | "connect" | "deploy";
+
+export async function runDeployment(options: DeploymentOptions): Promise<number> {
+  const { reporter } = options;
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  const mode = options.consistencyOnly ? "Consistency check" : options.predict ? "Deployment prediction" : "Deployment";
+  let phase: Phase = "load";
+  let changed = 0;
+  let components = 0;
+  let hosts = 0;
+  let changedHosts: string[] = [];
+  const connections = new Map<string, HostConnection>();
+  const emit = (event: DeployEvent) => {
+    if (event.event === "component") components++;
+    reporter.emit(event);
+  };
+  const timed = async <T>(name: Phase, work: () => Promise<T> | T): Promise<T> => {
+    phase = name;
+    const begin = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = (performance.now() - begin) / 1000;
+    }
+  };
+  const summary = (ok: boolean) =>
+    emit({ event: "summary", ok, changed, hosts, components, mode, seconds: (performance.now() - started) / 1000, phases });
+
+  try {
+    const environment = await timed("load", async () => {
+      const secrets = await options.loadSecrets?.(options.projectRoot, options.environment);
+      const loaded = await loadEnvironment({
+        projectRoot: options.projectRoot,
+        name: options.environment,
+        platform: options.platform,
+        timeout: options.timeout,
+        secrets,
+      });
+      if (!options.dirty && loaded.settings.branch) await checkBranch(options.projectRoot, loaded.settings.branch);
+      return loaded;
+    });
+    if (options.dirty && !reporter.json) reporter.emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
+    hosts = environment.hosts.size;
+    const configured = await timed("configure", () => configure(environment));
+    reporter.debug(`configured ${environment.roots.length} root(s) in ${configured.rounds} round(s)`);
+    for (const warning of configured.warnings) emit({ event: "warning", message: warning });
+    for (const { root, message } of configured.logs) emit({ event: "log", host: root.host.name, component: root.name, message });
+    if (options.consistencyOnly) {
+      summary(true);
+      return 0;
+    }
+    const local = options.local || environment.settings.connectMethod === "local";
+    await timed("connect", async () => {
+      const active = [...environment.hosts.values()].filter((host) => !host.ignore);
+      for (const host of active) connections.set(host.name, openConnection(host, environment, options, local));
+      await Promise.all(active.map((host) => connections.get(host.name)!.open(emit)));
+    });
+    const jobs = options.jobs ?? environment.settings.jobs;
+    reporter.debug(`deploying with ${jobs} job(s)`);
+    const result = await timed("deploy", () =>
+      deployRoots(configured.order, configured.dependencies, connections, { jobs, predicting: options.predict, emit }),
+    );
+    changed = result.changed;
+    changedHosts = result.changedHosts;
+    if (result.error !== undefined) throw result.error;
+    summary(true);
+    return 0;
+  } catch (error) {
+    reporter.error(error);
+    if (phase === "deploy") {
+      reporter.error(
+        new BatouError(`the ${mode.toLowerCase()} stopped`, {
+          "changed hosts": changedHosts.length ? changedHosts.join(", ") : "none",
+        }),
+      );
+    }
+    reporter.info(`${mode} FAILED (during ${phase})`);
+    summary(false);
+    return 1;
+  } finally {
+    await Promise.allSettled([...connections.values()].map((connection) => connection.close()));
+  }
+}
+
+function openConnection(host: Host, environment: Environment, options: DeploymentOptions, local: boolean): HostConnection {
+  if (local) return new LocalConnection(host, environment);
+  if (!options.connectRemote) {
+    throw new ConfigurationError("this batou cannot connect over SSH", { host: host.name, hint: 'use connect_method = "local" or -L' });
+  }
+  return options.connectRemote(host, environment, options);
+}

@@ -1,0 +1,34 @@
+/**
+ * What a deployment reports, as plain values. Components and the scheduler
+ * emit these; the reporter prints them as text or `--json` lines, and remote
+ * agents send them over the SSH channel unchanged.
+ */
+export type DeployEvent =
+  /** A component was verified; `changed` when it (or a child) needed an update. */
+  | { event: "component"; host: string; component: string; changed: boolean; root: string }
+  /** A message from `this.log()` during verify/update, or from configure once converged. */
+  | { event: "log"; host: string; component: string; message: string }
+  /** What a file change looks like: a unified diff, or a note why none is shown. */
+  | { event: "diff"; host: string; component: string; path: string; diff?: string; note?: string }
+  /** Something worth knowing that does not stop the run. */
+  | { event: "warning"; host?: string; component?: string; message: string }
+  /** A root component starts deploying on a host, or is skipped. */
+  | { event: "root"; host: string; root: string; status: "start" | "skip-host" | "skip-component" | "done"; changed?: number; seconds?: number }
+  /** A host connection changed state (connect, ship, configure). */
+  | { event: "host"; host: string; status: string; seconds?: number; detail?: string }
+  /** An error, already phrased for the user. */
+  | { event: "error"; message: string; error: string; context: Record<string, unknown> }
+  /** Always last. */
+  | { event: "summary"; ok: boolean; changed: number; hosts: number; components: number; seconds: number; mode: string; phases: Record<string, number> };
+
+/** Where events go. */
+export type EventSink = (event: DeployEvent) => void;
+
+/** What components need while they deploy: predict mode and where to report. */
+export interface DeploySession {
+  /** `-P`: verify runs, update never does. */
+  predicting: boolean;
+  emit: EventSink;
+  /** Secret values: a diff whose text contains one is not shown. */
+  secretValues: readonly string[];
+}

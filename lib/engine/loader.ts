@@ -1,0 +1,79 @@
+/**
+ * Loads a project's component definitions: every `components/<dir>/component.ts`,
+ * in sorted order; every exported `Component` subclass becomes a component
+ * named after its class in lower case. A file that fails to load is reported
+ * with its file and line; two components with one name name both files.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { Component } from "./component.ts";
+import { BatouError, ConfigurationError, userFrame } from "./errors.ts";
+import type { ComponentDefinition } from "./root.ts";
+
+export interface LoadedComponents {
+  definitions: Map<string, ComponentDefinition>;
+  errors: BatouError[];
+}
+
+/** The component files of a project, sorted by directory name. */
+export function componentFiles(projectRoot: string): string[] {
+  const base = join(projectRoot, "components");
+  if (!existsSync(base)) return [];
+  return readdirSync(base, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(base, entry.name, "component.ts"))
+    .filter((file) => existsSync(file))
+    .sort();
+}
+
+function isComponentClass(value: unknown): value is new () => Component {
+  return typeof value === "function" && value.prototype instanceof Component;
+}
+
+/** Turns an import failure (syntax, resolution, a throw at top level) into a located error. */
+function loadError(file: string, projectRoot: string, error: unknown): BatouError {
+  const e = error as { message?: string; position?: { file?: string; line?: number; lineText?: string } };
+  const shown = relative(projectRoot, file);
+  if (e?.position?.line) {
+    return new ConfigurationError(`component file failed to load: ${e.message}`, {
+      file: relative(projectRoot, e.position.file ?? file),
+      line: e.position.line,
+      source: e.position.lineText?.trim(),
+    });
+  }
+  const frame = userFrame(error, projectRoot);
+  return new ConfigurationError(`component file failed to load: ${e?.message ?? String(error)}`, {
+    file: frame?.file ?? shown,
+    line: frame?.line,
+  });
+}
+
+export async function loadComponents(projectRoot: string): Promise<LoadedComponents> {
+  const definitions = new Map<string, ComponentDefinition>();
+  const errors: BatouError[] = [];
+  for (const file of componentFiles(projectRoot)) {
+    let module: Record<string, unknown>;
+    try {
+      module = await import(file);
+    } catch (error) {
+      errors.push(loadError(file, projectRoot, error));
+      continue;
+    }
+    for (const value of Object.values(module)) {
+      if (!isComponentClass(value)) continue;
+      const name = value.name.toLowerCase();
+      const existing = definitions.get(name);
+      if (existing && existing.factory !== value) {
+        errors.push(
+          new ConfigurationError(`two components are named "${name}"`, {
+            file: relative(projectRoot, existing.file),
+            "other file": relative(projectRoot, file),
+          }),
+        );
+        continue;
+      }
+      definitions.set(name, { name, factory: value, file, defdir: dirname(file) });
+    }
+  }
+  return { definitions, errors };
+}

@@ -1,0 +1,29 @@
+/**
+ * `connect_method = "local"`: deploys on this machine, in this process, from
+ * the environment configured here (no second configure, no shipping).
+ */
+import type { DeployRootRequest, HostConnection } from "./connection.ts";
+import { deployRoot } from "./deploy-component.ts";
+import type { Environment } from "./environment.ts";
+import type { EventSink } from "./events.ts";
+import type { Host } from "./host.ts";
+import { DeploymentError } from "./errors.ts";
+
+export class LocalConnection implements HostConnection {
+  constructor(
+    readonly host: Host,
+    private readonly environment: Environment,
+  ) {}
+
+  async open(emit: EventSink): Promise<void> {
+    emit({ event: "host", host: this.host.name, status: "connected", detail: "local" });
+  }
+
+  async deployRoot(request: DeployRootRequest, emit: EventSink): Promise<number> {
+    const root = this.environment.roots.find((r) => r.host === this.host && r.name === request.root);
+    if (!root) throw new DeploymentError(`no root component "${request.root}"`, { host: this.host.name });
+    return deployRoot(root, { predicting: request.predicting, emit, secretValues: this.environment.secretValues });
+  }
+
+  async close(): Promise<void> {}
+}

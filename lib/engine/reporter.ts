@@ -1,0 +1,142 @@
+/**
+ * Turns deploy events into what the user reads: text lines (colour only on a
+ * terminal and never with NO_COLOR) or, with `--json`, one JSON object per
+ * line. Errors are phrased from `BatouError` details; stack traces only with
+ * `--debug`.
+ */
+import pc from "picocolors";
+import { BatouError } from "./errors.ts";
+import { ConfigurationErrors } from "./environment-file.ts";
+import type { DeployEvent } from "./events.ts";
+
+export interface ReporterOptions {
+  json: boolean;
+  debug: boolean;
+  color?: boolean;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
+
+export function colorWanted(stream: { isTTY?: boolean }): boolean {
+  return Boolean(stream.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
+}
+
+export class Reporter {
+  readonly json: boolean;
+  readonly debugMode: boolean;
+  private readonly c: ReturnType<typeof pc.createColors>;
+  private readonly out: (line: string) => void;
+  private readonly err: (line: string) => void;
+  /** The component whose "changed" line was printed last (its diffs and logs follow it). */
+  private announced = "";
+
+  constructor(options: ReporterOptions) {
+    this.json = options.json;
+    this.debugMode = options.debug;
+    this.c = pc.createColors(options.color ?? colorWanted(process.stdout));
+    this.out = options.out ?? ((line) => process.stdout.write(line + "\n"));
+    this.err = options.err ?? ((line) => process.stderr.write(line + "\n"));
+  }
+
+  /** Reports one event. Bound, so it can be passed around as an `EventSink`. */
+  readonly emit = (event: DeployEvent): void => {
+    if (this.json) {
+      this.out(JSON.stringify(event));
+      return;
+    }
+    const { c } = this;
+    switch (event.event) {
+      case "component":
+        if (event.changed) this.announce(event.host, event.component);
+        break;
+      case "diff":
+        this.announce(event.host, event.component);
+        if (event.note) this.out(`    ${c.dim(event.path)}: ${c.yellow(event.note)}`);
+        for (const line of event.diff?.split("\n") ?? []) {
+          if (line === "") continue;
+          const colored = line.startsWith("+") ? c.green(line) : line.startsWith("-") ? c.red(line) : line.startsWith("@@") ? c.cyan(line) : line;
+          this.out(`    ${colored}`);
+        }
+        break;
+      case "log":
+        this.out(`${c.bold(event.host)}: ${event.message}${event.component ? c.dim(`  (${event.component})`) : ""}`);
+        break;
+      case "warning":
+        this.err(c.yellow(`WARN: ${event.host ? `${event.host}: ` : ""}${event.message}`));
+        break;
+      case "root":
+        if (event.status === "skip-host") this.out(c.dim(`${event.host}: skipping ${event.root} (host ignored)`));
+        if (event.status === "skip-component") this.out(c.dim(`${event.host}: skipping ${event.root} (component ignored)`));
+        if (this.debugMode && event.status === "done") this.out(c.dim(`${event.host}: ${event.root} done in ${event.seconds?.toFixed(2)}s`));
+        break;
+      case "host":
+        if (this.debugMode || event.status === "failed") this.out(c.dim(`${event.host}: ${event.status}${event.detail ? ` (${event.detail})` : ""}`));
+        break;
+      case "error":
+        this.printError(event.message, Object.entries(event.context).map(([k, v]) => [k, String(v)]));
+        break;
+      case "summary":
+        this.printSummary(event);
+        break;
+    }
+  };
+
+  /** Prints `host: component` once, before the component's diffs. */
+  private announce(host: string, component: string): void {
+    const key = `${host}\u0000${component}`;
+    if (this.announced === key) return;
+    this.announced = key;
+    this.out(`${this.c.bold(host)}: ${this.c.yellow(component)}`);
+  }
+
+  /** A line only shown with `--debug`. */
+  debug(message: string): void {
+    if (!this.debugMode) return;
+    if (this.json) this.out(JSON.stringify({ event: "debug", message }));
+    else this.err(this.c.dim(`debug: ${message}`));
+  }
+
+  /** Plain progress text (not in --json). */
+  info(message: string): void {
+    if (!this.json) this.out(message);
+  }
+
+  /** Reports any thrown value: batou errors by their details, others with their stack under --debug. */
+  error(error: unknown): void {
+    const list = error instanceof ConfigurationErrors ? error.errors : [error];
+    for (const item of list) {
+      if (item instanceof BatouError) {
+        if (this.json) this.out(JSON.stringify({ event: "error", ...item.toJSON() }));
+        else this.printError(item.message, item.details());
+        if (this.debugMode && item.stack) this.err(this.c.dim(item.stack));
+      } else {
+        const e = item as Error;
+        const message = `unexpected error: ${e?.message ?? String(item)}`;
+        if (this.json) this.out(JSON.stringify({ event: "error", error: e?.name ?? "Error", message, context: {} }));
+        else this.printError(message, [["hint", "run with --debug for the stack trace; this may be a batou bug"]]);
+        if (this.debugMode && e?.stack) this.err(this.c.dim(e.stack));
+      }
+    }
+  }
+
+  private printError(message: string, rows: [string, string][]): void {
+    const { c } = this;
+    this.err(c.red(c.bold(`ERROR: ${message}`)));
+    const width = Math.max(0, ...rows.map(([label]) => label.length));
+    for (const [label, value] of rows) {
+      const [first, ...rest] = value.split("\n");
+      this.err(`  ${label.padStart(width)}: ${first}`);
+      for (const line of rest) this.err(`  ${" ".repeat(width)}  ${line}`);
+    }
+  }
+
+  private printSummary(event: Extract<DeployEvent, { event: "summary" }>): void {
+    const { c } = this;
+    const phases = Object.entries(event.phases)
+      .map(([name, seconds]) => `${name}=${seconds.toFixed(2)}s`)
+      .join(", ");
+    const what = `${event.changed} changed component(s) of ${event.components} on ${event.hosts} host(s)`;
+    const line = `${event.mode} ${event.ok ? "finished" : "FAILED"}: ${what} in ${event.seconds.toFixed(2)}s (${phases})`;
+    this.out(event.ok ? c.green(c.bold(line)) : c.red(c.bold(line)));
+  }
+}

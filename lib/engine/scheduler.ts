@@ -1,0 +1,81 @@
+/**
+ * Deploys root components in resource order (providers first), up to `jobs`
+ * at once across all hosts. A root starts when every root it depends on is
+ * done; ignored roots and hosts are skipped but still unblock their
+ * dependents. The first failure stops new work; running roots finish.
+ */
+import type { HostConnection } from "./connection.ts";
+import type { EventSink } from "./events.ts";
+import type { RootComponent } from "./root.ts";
+
+export interface ScheduleOptions {
+  jobs: number;
+  predicting: boolean;
+  emit: EventSink;
+}
+
+export interface ScheduleResult {
+  changed: number;
+  /** Hosts where something changed (or would, under -P). */
+  changedHosts: string[];
+  /** The first failure, if any: the run stopped after it. */
+  error?: unknown;
+  failedRoot?: RootComponent;
+}
+
+export async function deployRoots(
+  order: RootComponent[],
+  dependencies: Map<RootComponent, Set<RootComponent>>,
+  connections: Map<string, HostConnection>,
+  options: ScheduleOptions,
+): Promise<ScheduleResult> {
+  const remaining = new Map(order.map((root) => [root, new Set(dependencies.get(root) ?? [])]));
+  const result: ScheduleResult = { changed: 0, changedHosts: [] };
+  const running = new Set<Promise<void>>();
+  const started = new Set<RootComponent>();
+
+  const finish = (root: RootComponent) => {
+    remaining.delete(root);
+    for (const deps of remaining.values()) deps.delete(root);
+  };
+
+  const run = async (root: RootComponent) => {
+    const began = performance.now();
+    options.emit({ event: "root", host: root.host.name, root: root.name, status: "start" });
+    try {
+      const connection = connections.get(root.host.name);
+      if (!connection) throw new Error(`no connection to host ${root.host.name}`);
+      const changed = await connection.deployRoot({ root: root.name, predicting: options.predicting }, options.emit);
+      result.changed += changed;
+      if (changed > 0 && !result.changedHosts.includes(root.host.name)) result.changedHosts.push(root.host.name);
+      options.emit({ event: "root", host: root.host.name, root: root.name, status: "done", changed, seconds: (performance.now() - began) / 1000 });
+    } catch (error) {
+      result.error ??= error;
+      result.failedRoot ??= root;
+    }
+    finish(root);
+  };
+
+  while (remaining.size > 0 && result.error === undefined) {
+    let launched = false;
+    for (const [root, deps] of remaining) {
+      if (started.has(root) || deps.size > 0) continue;
+      if (root.host.ignore || root.ignore) {
+        started.add(root);
+        options.emit({ event: "root", host: root.host.name, root: root.name, status: root.host.ignore ? "skip-host" : "skip-component" });
+        finish(root);
+        launched = true;
+        continue;
+      }
+      if (running.size >= Math.max(1, options.jobs)) break;
+      started.add(root);
+      const task: Promise<void> = run(root).finally(() => running.delete(task));
+      running.add(task);
+      launched = true;
+    }
+    if (running.size > 0) await Promise.race(running);
+    else if (!launched) break; // nothing runnable: dependencies were checked for cycles before
+  }
+  await Promise.all(running);
+  return result;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, test } from "bun:test";
+import { collectStrings, parseSecretsToml, SecretsSyntaxError } from "./cleartext.ts";
+
+describe("secrets cleartext", () => {
+  test("components and host data", () => {
+    const doc = parseSecretsToml(
+      '[components.app]\npassword = "pw"\nport = 5\n\n[hosts.web1.data]\nroot = "r"\nlist = ["a", "b\\nc"]\n',
+      "f",
+    );
+    expect(doc).toEqual({ components: { app: { password: "pw", port: 5 } }, hosts: { web1: { data: { root: "r", list: ["a", "b\nc"] } } } });
+    const values = new Set<string>();
+    collectStrings(doc, values);
+    expect([...values].sort()).toEqual(["a", "b", "b\nc", "c", "pw", "r"]);
+  });
+
+  test("syntax errors carry the line", () => {
+    try {
+      parseSecretsToml('[components.app]\npassword = "pw"\nbroken = \n', "environments/prod/secrets.toml.nacl");
+      throw new Error("no error");
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecretsSyntaxError);
+      expect((error as SecretsSyntaxError).line).toBe(3);
+      expect((error as Error).message).toMatch(/^environments\/prod\/secrets.toml.nacl:3:\d+: invalid TOML/);
+    }
+  });
+
+  const bad: [string, RegExp][] = [
+    ['[environment]\nx = "y"\n', /unexpected key "environment"; only \[components.NAME\] and \[hosts.NAME.data\]/],
+    ['password = "x"\n', /unexpected key "password"/],
+    ['[hosts.web1]\ncomponents = ["a"]\n', /unexpected key "hosts.web1.components"/],
+    ['[components]\napp = "x"\n', /"components.app" must be a table/],
+    ['[hosts.web1]\ndata = 3\n', /"hosts.web1.data" must be a table/],
+  ];
+  for (const [text, message] of bad) {
+    test(`rejects ${JSON.stringify(text.split("\n")[0])}`, () => {
+      expect(() => parseSecretsToml(text, "file.nacl")).toThrow(new RegExp(`^file.nacl: .*${message.source}`));
+    });
+  }
+});

@@ -1,0 +1,108 @@
+/**
+ * The cleartext of `secrets.toml.nacl`: TOML with only `[components.NAME]` override
+ * tables and `[hosts.NAME.data]` tables, e.g.
+ *
+ * ```toml
+ * [components.app]
+ * db_password = "s3cret"
+ *
+ * [hosts.web1.data]
+ * root_password = "t0psecret"
+ * ```
+ */
+import { parse, TomlError } from "smol-toml";
+import { SecretsError } from "./errors.ts";
+
+/** Parsed and checked secrets cleartext. */
+export interface SecretsDocument {
+  components: Record<string, Record<string, unknown>>;
+  hosts: Record<string, { data: Record<string, unknown> }>;
+}
+
+/** A TOML syntax error in secrets cleartext, with its 1-based line. */
+export class SecretsSyntaxError extends SecretsError {
+  override name = "SecretsSyntaxError";
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Template shown when a new secrets.toml is edited. */
+export function newSecretsTemplate(env: string): string {
+  return [
+    `# Secrets of environment "${env}": TOML with the environment's shape.`,
+    "# Only these tables are allowed (a key set here and in the environment is an error):",
+    "#",
+    "# [components.myapp]        # overrides of component attributes",
+    '# db_password = "s3cret"',
+    "#",
+    "# [hosts.web1.data]         # host.data of a host",
+    '# root_password = "s3cret"',
+    "",
+  ].join("\n");
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/**
+ * Parses and checks secrets cleartext. `file` names it in errors; syntax errors are a
+ * {@link SecretsSyntaxError} with the line, anything but the two allowed table kinds
+ * is an error naming the offending key.
+ */
+export function parseSecretsToml(text: string, file: string): SecretsDocument {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text);
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const what = error.message.replace(/^Invalid TOML document: /, "").split("\n")[0];
+      throw new SecretsSyntaxError(`${file}:${error.line}:${error.column}: invalid TOML: ${what}`, error.line);
+    }
+    throw error;
+  }
+  const allowed = "only [components.NAME] and [hosts.NAME.data] tables are allowed";
+  const result: SecretsDocument = { components: {}, hosts: {} };
+  for (const [key, value] of Object.entries(doc)) {
+    if (key === "components") {
+      if (!isTable(value)) throw new SecretsError(`${file}: "components" must be a table; ${allowed}`);
+      for (const [name, overrides] of Object.entries(value)) {
+        if (!isTable(overrides)) {
+          throw new SecretsError(`${file}: "components.${name}" must be a table of overrides, [components.${name}]`);
+        }
+        result.components[name] = overrides;
+      }
+    } else if (key === "hosts") {
+      if (!isTable(value)) throw new SecretsError(`${file}: "hosts" must be a table; ${allowed}`);
+      for (const [host, section] of Object.entries(value)) {
+        if (!isTable(section)) throw new SecretsError(`${file}: "hosts.${host}" must be a table; ${allowed}`);
+        for (const [sub, data] of Object.entries(section)) {
+          if (sub !== "data") {
+            throw new SecretsError(`${file}: unexpected key "hosts.${host}.${sub}": secrets may only set [hosts.${host}.data]`);
+          }
+          if (!isTable(data)) throw new SecretsError(`${file}: "hosts.${host}.data" must be a table`);
+        }
+        result.hosts[host] = { data: (section.data as Record<string, unknown>) ?? {} };
+      }
+    } else {
+      throw new SecretsError(`${file}: unexpected key "${key}"; ${allowed}`);
+    }
+  }
+  return result;
+}
+
+/** Every string inside `value` (nested arrays and tables), for leak suppression. */
+export function collectStrings(value: unknown, into: Set<string>): void {
+  if (typeof value === "string") {
+    if (value.trim()) into.add(value);
+    if (value.includes("\n")) for (const line of value.split(/\r?\n/)) if (line.trim()) into.add(line);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectStrings(item, into);
+  } else if (isTable(value)) {
+    for (const item of Object.values(value)) collectStrings(item, into);
+  }
+}

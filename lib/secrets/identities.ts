@@ -1,0 +1,213 @@
+/**
+ * The user's private keys ("identities"): OpenSSH ed25519 keys (plain or
+ * passphrase-protected) and batou's own X25519 keys written by `batou secrets keygen`.
+ *
+ * Which files: `BATOU_IDENTITY` (comma-separated paths), else `~/.ssh/id_ed25519` and
+ * the default keygen path ({@link defaultNativeKeyPath}), whichever exist.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import * as ed2curve from "ed2curve";
+import nacl from "tweetnacl";
+import { utils as sshUtils } from "ssh2";
+import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
+import { SecretsError } from "./errors.ts";
+import { formatNativePublicKey, readSshString, sshEd25519BlobToX25519 } from "./recipients.ts";
+import { canPrompt, readLine } from "./terminal.ts";
+import type { Identity } from "./types.ts";
+
+/** Key type word of the private line in batou's own key files. */
+export const NATIVE_PRIVATE_TYPE = "batou-x25519-private";
+const OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----";
+const OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----";
+/** PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows. */
+const PKCS8_ED25519_PREFIX = "302e020100300506032b657004220420";
+
+type Env = Record<string, string | undefined>;
+
+function home(env: Env): string {
+  return env.HOME || homedir();
+}
+
+function expandHome(path: string, env: Env): string {
+  return path === "~" || path.startsWith("~/") ? join(home(env), path.slice(1)) : resolve(path);
+}
+
+/** Where `batou secrets keygen` writes by default: `$XDG_CONFIG_HOME/batou/identity` (else `~/.config/...`). */
+export function defaultNativeKeyPath(env: Env = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(home(env), ".config"), "batou", "identity");
+}
+
+/** The identity files to use, per `BATOU_IDENTITY` or the defaults (only existing ones). */
+export function identityPaths(env: Env = process.env): string[] {
+  const configured = env.BATOU_IDENTITY?.split(",").map((p) => p.trim()).filter(Boolean);
+  if (configured?.length) return configured.map((p) => expandHome(p, env));
+  return [join(home(env), ".ssh", "id_ed25519"), defaultNativeKeyPath(env)].filter((p) => existsSync(p));
+}
+
+/**
+ * Loads every identity (public parts only; secrets are decrypted on first use).
+ * Throws when a `BATOU_IDENTITY` file is missing or unusable, or when there is none at all.
+ */
+export function loadIdentities(env: Env = process.env): Identity[] {
+  const paths = identityPaths(env);
+  if (paths.length === 0) {
+    throw new SecretsError(
+      `no identity found: set BATOU_IDENTITY to your private key file(s), or create ` +
+        `${join(home(env), ".ssh", "id_ed25519")} (ssh-keygen -t ed25519) or ${defaultNativeKeyPath(env)} ` +
+        `(batou secrets keygen)`,
+    );
+  }
+  return paths.map((p) => loadIdentity(p, env));
+}
+
+/** Loads one private key file (OpenSSH ed25519 or batou native). */
+export function loadIdentity(path: string, env: Env = process.env): Identity {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new SecretsError(`identity ${path}: cannot read it (${(error as Error).message})`);
+  }
+  if (text.includes(OPENSSH_BEGIN)) return openSshIdentity(path, text, env);
+  const native = text.split(/\r?\n/).findIndex((l) => l.startsWith(`${NATIVE_PRIVATE_TYPE} `));
+  if (native >= 0) return nativeIdentity(path, text.split(/\r?\n/)[native], native + 1);
+  throw new SecretsError(
+    `identity ${path}: expected an OpenSSH ed25519 private key ("${OPENSSH_BEGIN}") ` +
+      `or a batou key ("${NATIVE_PRIVATE_TYPE} ..." line)`,
+  );
+}
+
+/** Builds an identity from a raw X25519 secret key (e.g. for tests or tooling). */
+export function identityFromSecretKey(secretKey: Uint8Array, source: string, comment = ""): Identity {
+  const publicKey = nacl.box.keyPair.fromSecretKey(secretKey).publicKey;
+  return { source, comment, publicKey, fingerprint: fingerprint(publicKey), secretKey: async () => secretKey };
+}
+
+function nativeIdentity(path: string, line: string, lineNumber: number): Identity {
+  const [, data = "", ...comment] = line.trim().split(/\s+/);
+  const secretKey = fromBase64(data);
+  if (!secretKey || secretKey.length !== 32) {
+    throw new SecretsError(`${path}:${lineNumber}: expected "${NATIVE_PRIVATE_TYPE} <32 bytes of base64> [comment]"`);
+  }
+  return identityFromSecretKey(secretKey, path, comment.join(" "));
+}
+
+/** Public key and cipher of an openssh-key-v1 container, read without the passphrase. */
+function openSshHeader(path: string, text: string): { cipher: string; edPublicBlob: Uint8Array } {
+  const start = text.indexOf(OPENSSH_BEGIN) + OPENSSH_BEGIN.length;
+  const end = text.indexOf(OPENSSH_END, start);
+  const raw = new Uint8Array(Buffer.from(text.slice(start, end < 0 ? undefined : end).replace(/\s+/g, ""), "base64"));
+  const magic = "openssh-key-v1\0";
+  const bad = () => new SecretsError(`identity ${path}: corrupt OpenSSH private key (expected openssh-key-v1 data)`);
+  if (end < 0 || new TextDecoder().decode(raw.subarray(0, magic.length)) !== magic) throw bad();
+  const cipher = readSshString(raw, magic.length);
+  const kdf = cipher && readSshString(raw, cipher[1]);
+  const kdfOptions = kdf && readSshString(raw, kdf[1]);
+  if (!kdfOptions || kdfOptions[1] + 4 > raw.length) throw bad();
+  const publicBlob = readSshString(raw, kdfOptions[1] + 4);
+  if (!publicBlob) throw bad();
+  return { cipher: new TextDecoder().decode(cipher[0]), edPublicBlob: publicBlob[0] };
+}
+
+function openSshIdentity(path: string, text: string, env: Env): Identity {
+  const { cipher, edPublicBlob } = openSshHeader(path, text);
+  const publicKey = sshEd25519BlobToX25519(edPublicBlob);
+  if (typeof publicKey === "string") {
+    throw new SecretsError(`identity ${path}: only ed25519 keys can be batou identities (expected ${publicKey})`);
+  }
+  const encrypted = cipher !== "none";
+  let comment = "";
+  let cached: Uint8Array | undefined;
+  const decode = (passphrase?: string): Uint8Array | Error => {
+    const parsed = sshUtils.parseKey(text, passphrase);
+    if (parsed instanceof Error) return parsed;
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    const der = Buffer.from(key.getPrivatePEM().replace(/-----[^-]+-----|\s+/g, ""), "base64").toString("hex");
+    if (!der.startsWith(PKCS8_ED25519_PREFIX) || der.length !== PKCS8_ED25519_PREFIX.length + 64) {
+      return new Error("unexpected private key encoding");
+    }
+    comment = key.comment;
+    const secretKey = ed2curve.convertSecretKey(new Uint8Array(Buffer.from(der.slice(-64), "hex")));
+    if (toBase64(nacl.box.keyPair.fromSecretKey(secretKey).publicKey) !== toBase64(publicKey)) {
+      return new Error("the private key does not match its public key");
+    }
+    return secretKey;
+  };
+  if (!encrypted) {
+    const key = decode();
+    if (key instanceof Error) throw new SecretsError(`identity ${path}: ${key.message}`);
+    cached = key;
+  } else if (existsSync(`${path}.pub`)) {
+    comment = readFileSync(`${path}.pub`, "utf8").trim().split(/\s+/).slice(2).join(" ");
+  }
+  return {
+    source: path,
+    comment,
+    publicKey,
+    fingerprint: fingerprint(publicKey),
+    async secretKey(interactive = true) {
+      if (cached) return cached;
+      const fromEnv = env.BATOU_IDENTITY_PASSPHRASE;
+      if (fromEnv !== undefined) {
+        const key = decode(fromEnv);
+        if (key instanceof Error) {
+          throw new SecretsError(`identity ${path}: wrong passphrase in BATOU_IDENTITY_PASSPHRASE (${key.message})`);
+        }
+        return (cached = key);
+      }
+      if (!interactive || !canPrompt()) {
+        throw new SecretsError(
+          `identity ${path} is passphrase-protected: set BATOU_IDENTITY_PASSPHRASE or run on a terminal`,
+        );
+      }
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const key = decode(await readLine(`Passphrase for ${path}: `, true));
+        if (!(key instanceof Error)) return (cached = key);
+        process.stderr.write("Wrong passphrase.\n");
+      }
+      throw new SecretsError(`identity ${path}: wrong passphrase (3 attempts)`);
+    },
+  };
+}
+
+/** A new batou key pair as file text and public line. */
+export function generateNativeKey(comment: string): { privateText: string; publicLine: string; fingerprint: string } {
+  const pair = nacl.box.keyPair();
+  const publicLine = formatNativePublicKey(pair.publicKey, comment);
+  const privateText =
+    `# batou secrets identity: keep this file private. Its public key (fingerprint ` +
+    `${fingerprint(pair.publicKey)}):\n# ${publicLine}\n` +
+    `${NATIVE_PRIVATE_TYPE} ${toBase64(pair.secretKey)}${comment ? ` ${comment}` : ""}\n`;
+  return { privateText, publicLine, fingerprint: fingerprint(pair.publicKey) };
+}
+
+/**
+ * `batou secrets keygen`: writes a new private key to `path` (mode 0600, refusing to
+ * overwrite) and its public line to `path.pub`; returns the public line.
+ */
+export function writeNativeKey(path: string, comment: string): { publicLine: string; fingerprint: string } {
+  const key = generateNativeKey(comment);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SecretsError(code === "EEXIST" ? `${path} exists already; not overwriting it` : `${path}: ${(error as Error).message}`);
+  }
+  try {
+    writeSync(fd, key.privateText);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(path, 0o600);
+  const pub = openSync(`${path}.pub`, "w", 0o644);
+  try {
+    writeSync(pub, `${key.publicLine}\n`);
+  } finally {
+    closeSync(pub);
+  }
+  return { publicLine: key.publicLine, fingerprint: key.fingerprint };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import nacl from "tweetnacl";
+import { toBase64 } from "./encoding.ts";
+import { formatNativePublicKey, parsePublicKey, parseRecipients } from "./recipients.ts";
+
+// A fixed ssh-ed25519 public key (from ssh-keygen) and its X25519 fingerprint.
+const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGTSjdP224tRG/nVQ4Bq3iVHt/8VUjSGvIBEm0ELqyVl alice@x";
+
+describe("recipients", () => {
+  test("ssh-ed25519 and batou-x25519 lines, comments and blank lines", () => {
+    const pair = nacl.box.keyPair();
+    const native = formatNativePublicKey(pair.publicKey, "bob at desk");
+    const parsed = parseRecipients(`# team\n\n${SSH}\n  ${native}  \n# end\n${SSH}\n`, "environments/prod/recipients");
+    expect(parsed.map((r) => [r.type, r.comment, r.lineNumber])).toEqual([
+      ["ssh-ed25519", "alice@x", 3],
+      ["batou-x25519", "bob at desk", 4],
+    ]);
+    expect(toBase64(parsed[1].publicKey)).toBe(toBase64(pair.publicKey));
+    expect(parsed[0].fingerprint).toMatch(/^[A-Za-z0-9+/]{22}$/);
+    expect(parsed[0].publicKey.length).toBe(32);
+  });
+
+  const bad: [string, RegExp][] = [
+    ["ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQ user", /unsupported key type "ssh-rsa" \(only ed25519/],
+    ["ssh-ed25519", /expected "ssh-ed25519 AAAA... comment"/],
+    ["ssh-ed25519 not-base64!! x", /invalid ssh-ed25519 key: expected base64/],
+    ["ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAAAgQ x", /invalid ssh-ed25519 key/],
+    ["batou-x25519 AAAA x", /expected 32 bytes/],
+    ['from="10.0.0.1" ssh-ed25519 AAAA x', /unsupported key type/],
+  ];
+  for (const [line, message] of bad) {
+    test(`malformed line names file and line: ${line.slice(0, 24)}`, () => {
+      expect(() => parseRecipients(`# ok\n${SSH}\n${line}\n`, "environments/prod/recipients")).toThrow(
+        new RegExp(`^environments/prod/recipients:3: .*${message.source}`),
+      );
+    });
+  }
+
+  test("parsePublicKey of a native line round-trips", () => {
+    const pair = nacl.box.keyPair();
+    const r = parsePublicKey(formatNativePublicKey(pair.publicKey, ""), "arg");
+    expect(r.comment).toBe("");
+    expect(toBase64(r.publicKey)).toBe(toBase64(pair.publicKey));
+  });
+});

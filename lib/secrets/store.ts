@@ -1,0 +1,117 @@
+/**
+ * Reading an environment's secrets for a deployment ({@link loadSecrets}) and writing
+ * sealed files safely ({@link writeSealed}).
+ */
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { collectStrings, parseSecretsToml } from "./cleartext.ts";
+import { SecretsError } from "./errors.ts";
+import { type OpenedFile, openSealed, parseSealed, rewrapPlan } from "./format.ts";
+import { loadIdentities } from "./identities.ts";
+import { environmentDir, recipientsPath, type SealedPath, sealedPaths } from "./paths.ts";
+import { readRecipients } from "./recipients.ts";
+import type { Identity } from "./types.ts";
+
+/** An environment's decrypted secrets, ready to merge into the model. */
+export interface Secrets {
+  /** `[components.NAME]` overrides. */
+  components: Record<string, Record<string, unknown>>;
+  /** `[hosts.NAME.data]` host data. */
+  hosts: Record<string, { data: Record<string, unknown> }>;
+  /** `secret-NAME.nacl` contents (UTF-8) by NAME → `environment.secretFiles`. */
+  files: Record<string, string>;
+  /** Every secret string value and every non-blank line of secret files: never print these. */
+  values: string[];
+  /** Non-fatal findings, e.g. files whose recipients differ from the recipients file. */
+  warnings: string[];
+}
+
+/** Where identities come from: a list, or a function called only when something must be decrypted. */
+export type IdentitySource = Identity[] | (() => Identity[] | Promise<Identity[]>);
+
+/** Resolves an {@link IdentitySource} once, lazily; defaults to {@link loadIdentities}. */
+export function lazyIdentities(source?: IdentitySource): () => Promise<Identity[]> {
+  let cached: Promise<Identity[]> | undefined;
+  return () => {
+    if (!cached) {
+      cached = Promise.resolve().then(() =>
+        Array.isArray(source) ? source : source ? source() : loadIdentities(),
+      );
+    }
+    return cached;
+  };
+}
+
+/** Reads and opens one sealed file; errors name `sealed.display`. */
+export async function openSealedPath(sealed: SealedPath, identities: Identity[]): Promise<OpenedFile> {
+  return openSealed(readFileSync(sealed.path, "utf8"), identities, sealed.display);
+}
+
+/**
+ * Writes `text` to `path` atomically (a temp file beside it, then rename), so an
+ * interrupted write never leaves a half-written sealed file.
+ */
+export function writeSealed(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, path);
+  } finally {
+    if (existsSync(tmp)) rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * Loads the secrets of environment `env` in the project at `projectRoot`.
+ *
+ * Identities are used only when the environment has sealed files: pass a list (or a
+ * function returning one); by default they come from `BATOU_IDENTITY` / `~/.ssh/id_ed25519`
+ * ({@link loadIdentities}), asking for passphrases when needed. An environment without
+ * secrets (a single `<env>.toml`, or a folder without sealed files) gives empty results.
+ *
+ * Throws a {@link SecretsError} naming the file: unknown environment, malformed
+ * recipients, tampered file, no identity can open it, or cleartext that is not valid
+ * secrets TOML.
+ */
+export async function loadSecrets(projectRoot: string, env: string, identities?: IdentitySource): Promise<Secrets> {
+  const result: Secrets = { components: {}, hosts: {}, files: {}, values: [], warnings: [] };
+  const dir = environmentDir(projectRoot, env);
+  if (!dir) return result;
+  const sealedFiles = sealedPaths(projectRoot, dir);
+  if (sealedFiles.length === 0) return result;
+  const recipients = readRecipients(recipientsPath(dir), `environments/${env}/recipients`);
+  const getIdentities = lazyIdentities(identities);
+  const values = new Set<string>();
+  for (const sealed of sealedFiles) {
+    const text = readFileSync(sealed.path, "utf8");
+    if (recipients.length && rewrapPlan(parseSealed(text, sealed.display), recipients) !== "unchanged") {
+      result.warnings.push(
+        `${sealed.display} is sealed to other recipients than environments/${env}/recipients; ` +
+          `run \`batou secrets reencrypt --environments ${env}\``,
+      );
+    }
+    const opened = await openSealed(text, await getIdentities(), sealed.display);
+    const cleartext = decodeUtf8(opened.plaintext, sealed.display);
+    if (sealed.name === null) {
+      const doc = parseSecretsToml(cleartext, `${sealed.display} (decrypted)`);
+      result.components = doc.components;
+      result.hosts = doc.hosts;
+      collectStrings(doc.components, values);
+      collectStrings(doc.hosts, values);
+    } else {
+      result.files[sealed.name] = cleartext;
+      for (const line of cleartext.split(/\r?\n/)) if (line.trim()) values.add(line);
+    }
+  }
+  result.values = [...values].sort((a, b) => b.length - a.length);
+  return result;
+}
+
+/** Decodes UTF-8 strictly; a secret that is not text is an error naming the file. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new SecretsError(`${file}: the decrypted content is not UTF-8 text`);
+  }
+}
