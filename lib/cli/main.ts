@@ -1,10 +1,15 @@
 import { VERSION } from "../version.ts";
 import { type Command, UsageError } from "./command.ts";
+import { agentCommand } from "./commands/agent.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { initCommand } from "./commands/init.ts";
 import { secretsCommand } from "./commands/secrets.ts";
+import { updateCommand } from "./commands/update.ts";
 
 /** Every sub-command, in the order `--help` lists them. */
-const COMMANDS: Command[] = [deployCommand, secretsCommand];
+const COMMANDS: Command[] = [deployCommand, secretsCommand, initCommand, updateCommand];
+/** Internal sub-commands: dispatched like the others, never listed in `--help`. */
+const HIDDEN_COMMANDS: Command[] = [agentCommand];
 
 function globalUsage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -25,6 +30,8 @@ function globalUsage(): string {
 /** Runs the CLI with `argv` (without the runtime and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  // Hidden: rsync's --rsh helper that tunnels through batou's own SSH connection.
+  if (name === "__rsh-bridge") return (await import("../remote/rsh-bridge.ts")).runRshBridge(rest);
   if (name === "--version" || name === "-V") {
     console.log(`batou ${VERSION}`);
     return 0;
@@ -33,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(globalUsage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = COMMANDS.find((c) => c.name === name) ?? HIDDEN_COMMANDS.find((c) => c.name === name);
   if (!command) {
     console.error(`batou: unknown command '${name}'\n\n${globalUsage()}`);
     return 2;

@@ -20,8 +20,9 @@ let reservedReady = false;
 function reserved(component: Component): Set<string> {
   if (!reservedReady) {
     // Everything the base class defines (getters and methods) is API, not an attribute.
+    // The base is the last prototype before Object's (names may be minified).
     let proto = Object.getPrototypeOf(component);
-    while (proto && proto.constructor.name !== "Component") proto = Object.getPrototypeOf(proto);
+    while (proto && Object.getPrototypeOf(proto) !== Object.prototype) proto = Object.getPrototypeOf(proto);
     for (const name of Object.getOwnPropertyNames(proto ?? {})) RESERVED.add(name);
     reservedReady = true;
   }
@@ -77,22 +78,25 @@ export function validateArguments(component: Component, args: unknown[], overrid
   const klass = component.constructor as typeof Component;
   const name = klass.name;
   let [first, options] = args;
+  // The path in the tree (`App > File('x')`), so the error says which File.
+  const where = () => component.breadcrumbs;
   if (klass.namevar) {
     if (first === undefined || first === null) {
-      throw new ConfigurationError(`${name} needs a ${klass.namevar} as its first argument`, { component: name });
+      const path = component.parent ? `${component.parent.breadcrumbs} > ${name}` : name;
+      throw new ConfigurationError(`${name} needs a ${klass.namevar} as its first argument`, { component: path });
     }
     self[klass.namevar] = first;
   } else if (isPlainObject(first) && options === undefined) {
     options = first;
   } else if (first !== undefined) {
-    throw new ConfigurationError(`${name} takes no name argument (it declares no static namevar)`, { component: name });
+    throw new ConfigurationError(`${name} takes no name argument (it declares no static namevar)`, { component: where() });
   }
   if (options !== undefined && options !== null) {
-    if (!isPlainObject(options)) throw new ConfigurationError(`${name}: options must be an object`, { component: name });
+    if (!isPlainObject(options)) throw new ConfigurationError(`${name}: options must be an object`, { component: where() });
     const unknown = Object.keys(options).filter((key) => !isAttribute(component, key));
     if (unknown.length > 0) {
       throw new ConfigurationError(`unknown option${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for ${name}`, {
-        component: name,
+        component: where(),
         expected: declaredAttributes(component).join(", ") || "(no options)",
       });
     }

@@ -19,7 +19,7 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "n
 import { homedir } from "node:os";
 import { isAbsolute, join, normalize, resolve } from "node:path";
 import { type CommandOptions, type CommandResult, runCommand } from "./cmd.ts";
-import { ConfigurationError, SilentConfigurationError, UpdateNeeded } from "./errors.ts";
+import { CommandError, ConfigurationError, SilentConfigurationError, UpdateNeeded } from "./errors.ts";
 import type { DeploySession } from "./events.ts";
 import type { Host } from "./host.ts";
 import type { EnvironmentInfo, RootComponent } from "./root.ts";
@@ -222,7 +222,7 @@ export class Component {
 
   /** Renders a Jinja2-style template string in this component's context. */
   expand(template: string, extra: Record<string, unknown> = {}): string {
-    return renderTemplate(template, this.templateContext(extra), this.breadcrumbs);
+    return renderIn(this, template, extra, this.breadcrumbs);
   }
 
   /** Renders a template file (relative to `defdir`) and appends a newline like batou does. */
@@ -231,7 +231,7 @@ export class Component {
     if (!existsSync(path)) {
       throw new ConfigurationError(`template file not found: ${path}`, { host: this.host.name, component: this.breadcrumbs });
     }
-    return renderTemplate(readFileSync(path, "utf8"), this.templateContext(extra), path) + "\n";
+    return renderIn(this, readFileSync(path, "utf8"), extra, path) + "\n";
   }
 
   /** The names a template sees: `host`, `environment`, `component`, `batou_generated_header`. */
@@ -247,7 +247,14 @@ export class Component {
 
   /** Runs a shell command in the workdir; throws `CommandError` (code, stdout, stderr) on failure. */
   async cmd(command: string | string[], options: CommandOptions = {}): Promise<CommandResult> {
-    return runCommand(command, { cwd: existsSync(this.workdir) ? this.workdir : undefined, ...options });
+    // Taken before the first await, so it still holds the caller's line (async stacks lose it).
+    const caller = new Error().stack ?? "";
+    try {
+      return await runCommand(command, { cwd: existsSync(this.workdir) ? this.workdir : undefined, ...options });
+    } catch (error) {
+      if (error instanceof CommandError) error.stack = `${error.name}: ${error.message}\n${caller.split("\n").slice(1).join("\n")}`;
+      throw error;
+    }
   }
 
   /** Reports a message: after configure converged, or at once during verify/update. */
@@ -328,6 +335,16 @@ export class Component {
 
   toString(): string {
     return `<${this.constructor.name} (${internals(this).root?.host.name ?? "?"}) "${this.breadcrumbs}">`;
+  }
+}
+
+/** Renders in `component`'s context; an error names the component. (Not a method: users may name theirs `render`.) */
+function renderIn(component: Component, source: string, extra: Record<string, unknown>, identifier: string): string {
+  try {
+    return renderTemplate(source, component.templateContext(extra), identifier);
+  } catch (error) {
+    if (error instanceof ConfigurationError) error.context.component ??= component.breadcrumbs;
+    throw error;
   }
 }
 

@@ -17,12 +17,12 @@ function needsUpdate(error: unknown): boolean {
 
 /** Wraps a failure of verify()/update() so it names host, component and the user's line. */
 function deployFailure(error: unknown, component: Component, step: string): BatouError {
+  const frame = userFrame(error, component.environment.projectRoot);
   const context = { host: component.host.name, component: component.breadcrumbs, step };
   if (error instanceof CommandError) {
-    return new DeploymentError(error.message, { ...error.context, ...context, stdout: error.stdout.trim().slice(-2000) || undefined });
+    return new DeploymentError(error.message, { ...frame, ...error.context, ...context, stdout: error.stdout.trim().slice(-2000) || undefined });
   }
-  if (error instanceof BatouError) return new DeploymentError(error.message, { ...error.context, ...context });
-  const frame = userFrame(error, component.environment.projectRoot);
+  if (error instanceof BatouError) return new DeploymentError(error.message, { ...frame, ...error.context, ...context });
   const e = error as Error;
   return new DeploymentError(`${step}() failed: ${e?.message ?? String(error)}`, { ...context, ...frame }, { cause: error });
 }
@@ -38,19 +38,19 @@ function* descendants(component: Component): Generator<Component> {
 async function triggerBeforeUpdate(trigger: Component, root: Component, session: DeploySession): Promise<void> {
   let seenTrigger = false;
   for (const candidate of descendants(root)) {
-    if (candidate === trigger) {
-      seenTrigger = true;
-      continue;
-    }
+    const isTrigger = candidate === trigger;
+    // "*" handlers hear every update, the trigger's own included; "precursor"
+    // handlers only updates of components strictly before them in the tree.
     for (const { event, scope, handler } of internals(candidate).handlers) {
       if (event !== "before-update") continue;
-      if (scope === "precursor" && !seenTrigger) continue;
+      if (scope === "precursor" && (!seenTrigger || isTrigger)) continue;
       if (session.predicting) {
         session.emit({ event: "log", host: candidate.host.name, component: candidate.breadcrumbs, message: `would trigger before-update (from ${trigger.breadcrumbs})` });
       } else {
         await handler(trigger);
       }
     }
+    if (isTrigger) seenTrigger = true;
   }
 }
 
@@ -88,7 +88,8 @@ async function deployComponent(component: Component, top: Component, session: De
     host: component.host.name,
     component: component.breadcrumbs,
     root: component.root.name,
-    changed: update,
+    changed: state.changed,
+    updated: update,
   });
   return changedCount;
 }

@@ -4,13 +4,16 @@
  * and summarize. Each phase is timed; any failure stops the run with an error
  * that names what failed and, after deploy started, which hosts changed.
  */
+import { join } from "node:path";
 import { configure } from "./configure.ts";
 import type { HostConnection } from "./connection.ts";
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
+import { locateEnvironment } from "./environment-file.ts";
 import { BatouError, ConfigurationError } from "./errors.ts";
 import type { DeployEvent } from "./events.ts";
 import type { Host } from "./host.ts";
 import { LocalConnection } from "./local-connection.ts";
+import { type Acquired, acquireLock, ownLockInfo } from "./lock.ts";
 import type { Reporter } from "./reporter.ts";
 import { deployRoots } from "./scheduler.ts";
 import { checkBranch } from "./vcs.ts";
@@ -30,7 +33,15 @@ export interface DeploymentOptions {
   /** Decrypts the environment's secrets (the secrets module); none without it. */
   loadSecrets?: (projectRoot: string, environment: string) => Promise<SecretsData | undefined>;
   /** Opens a connection to a remote host (the remote module); local only without it. */
-  connectRemote?: (host: Host, environment: Environment, options: DeploymentOptions) => HostConnection;
+  connectRemote?: (host: Host, environment: Environment, options: DeploymentOptions, run: RemoteRunInfo) => HostConnection;
+  /** The CLI: Ctrl-C (SIGINT/SIGTERM) closes the connections, releases the locks and exits 130. */
+  handleSignals?: boolean;
+}
+
+/** What a remote connection needs from this run beyond the environment. */
+export interface RemoteRunInfo {
+  /** Decrypted secrets: sent to the agents, in memory only. */
+  secrets?: SecretsData;
 }
 
 type Phase = "load" | "configure" | "connect" | "deploy";
@@ -40,14 +51,19 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
   const started = performance.now();
   const phases: Record<string, number> = {};
   const mode = options.consistencyOnly ? "Consistency check" : options.predict ? "Deployment prediction" : "Deployment";
-  let phase: Phase = "load";
+  let phase = "load" as Phase;
   let changed = 0;
   let components = 0;
   let hosts = 0;
   let changedHosts: string[] = [];
   const connections = new Map<string, HostConnection>();
+  const run: RemoteRunInfo = {};
+  const touchedHosts = new Set<string>();
+  let lock: Acquired | undefined;
+  let interrupted = false;
   const emit = (event: DeployEvent) => {
     if (event.event === "component") components++;
+    if (event.event === "component" && event.changed) touchedHosts.add(event.host);
     reporter.emit(event);
   };
   const timed = async <T>(name: Phase, work: () => Promise<T> | T): Promise<T> => {
@@ -59,12 +75,45 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
       phases[name] = (performance.now() - begin) / 1000;
     }
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (interrupted) process.exit(code); // a second Ctrl-C: leave now
+    interrupted = true;
+    reporter.error(
+      new BatouError(`interrupted (${signal}): stopping the remote agents and releasing the locks`, {
+        "changed hosts": [...touchedHosts].join(", ") || "none",
+      }),
+    );
+    setTimeout(() => process.exit(code), 8000).unref();
+    void Promise.allSettled([...connections.values()].map((connection) => connection.close())).finally(() => {
+      lock?.release();
+      process.exit(code);
+    });
+  };
+  if (options.handleSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  }
   const summary = (ok: boolean) =>
     emit({ event: "summary", ok, changed, hosts, components, mode, seconds: (performance.now() - started) / 1000, phases });
 
   try {
     const environment = await timed("load", async () => {
+      // A missing environment is reported by the file it should be in, before secrets are read.
+      locateEnvironment(options.projectRoot, options.environment);
+      if (!options.consistencyOnly) {
+        // One deployment per environment at a time on this machine (-c changes nothing: no lock).
+        lock = acquireLock(
+          join(options.projectRoot, "work", `.batou-lock-${options.environment}`),
+          ownLockInfo(options.environment),
+          `environment "${options.environment}"`,
+        );
+        if (lock.tookOver) emit({ event: "warning", message: `took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.time}), which is gone` });
+      }
       const secrets = await options.loadSecrets?.(options.projectRoot, options.environment);
+      run.secrets = secrets;
+      if (secrets) reporter.hideSecrets(secrets.values);
+      for (const warning of secrets?.warnings ?? []) emit({ event: "warning", message: warning });
       const loaded = await loadEnvironment({
         projectRoot: options.projectRoot,
         name: options.environment,
@@ -88,7 +137,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     const local = options.local || environment.settings.connectMethod === "local";
     await timed("connect", async () => {
       const active = [...environment.hosts.values()].filter((host) => !host.ignore);
-      for (const host of active) connections.set(host.name, openConnection(host, environment, options, local));
+      for (const host of active) connections.set(host.name, openConnection(host, environment, options, local, run));
       await Promise.all(active.map((host) => connections.get(host.name)!.open(emit)));
     });
     const jobs = options.jobs ?? environment.settings.jobs;
@@ -102,6 +151,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     summary(true);
     return 0;
   } catch (error) {
+    if (interrupted) return 130; // the signal handler reported it; what failed since is its consequence
     reporter.error(error);
     if (phase === "deploy") {
       reporter.error(
@@ -115,13 +165,18 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     return 1;
   } finally {
     await Promise.allSettled([...connections.values()].map((connection) => connection.close()));
+    lock?.release();
+    if (options.handleSignals) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
   }
 }
 
-function openConnection(host: Host, environment: Environment, options: DeploymentOptions, local: boolean): HostConnection {
+function openConnection(host: Host, environment: Environment, options: DeploymentOptions, local: boolean, run: RemoteRunInfo): HostConnection {
   if (local) return new LocalConnection(host, environment);
   if (!options.connectRemote) {
     throw new ConfigurationError("this batou cannot connect over SSH", { host: host.name, hint: 'use connect_method = "local" or -L' });
   }
-  return options.connectRemote(host, environment, options);
+  return options.connectRemote(host, environment, options, run);
 }

@@ -14,9 +14,11 @@ function looksBinary(text: string): boolean {
   return text.includes("\u0000");
 }
 
-/** Words of at least 4 characters: short secret values would hide too many diffs. */
+/** Secret values shorter than this are not looked for: they would hide (and mask) too much. */
+export const MIN_SECRET_LENGTH = 4;
+
 function containsSecret(text: string, secrets: readonly string[]): boolean {
-  return secrets.some((secret) => secret.length >= 4 && text.includes(secret));
+  return secrets.some((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret));
 }
 
 export function diffView(path: string, before: string, after: string, options: { sensitive?: boolean; secrets?: readonly string[] } = {}): DiffView {

@@ -22,6 +22,8 @@ export interface SecretsData {
   files: Record<string, string>;
   /** Every secret value, for hiding diffs that contain one. */
   values: string[];
+  /** Non-fatal findings, e.g. files sealed to other recipients than listed. */
+  warnings?: string[];
 }
 
 export interface LoadOptions {

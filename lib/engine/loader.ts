@@ -4,8 +4,9 @@
  * named after its class in lower case. A file that fails to load is reported
  * with its file and line; two components with one name name both files.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
+import "../plugin.ts"; // component files import from "batou"
 import { Component } from "./component.ts";
 import { BatouError, ConfigurationError, userFrame } from "./errors.ts";
 import type { ComponentDefinition } from "./root.ts";
@@ -44,8 +45,18 @@ function loadError(file: string, projectRoot: string, error: unknown): BatouErro
   const frame = userFrame(error, projectRoot);
   return new ConfigurationError(`component file failed to load: ${e?.message ?? String(error)}`, {
     file: frame?.file ?? shown,
-    line: frame?.line,
+    line: frame?.line ?? importLine(file, e?.message),
   });
+}
+
+/** The line that imports the module an unresolved import names (the runtime reports no position). */
+function importLine(file: string, message: string | undefined): number | undefined {
+  const specifier = message?.match(/Cannot find (?:package|module) ['"]([^'"]+)['"]/)?.[1];
+  if (!specifier) return undefined;
+  const index = readFileSync(file, "utf8")
+    .split("\n")
+    .findIndex((line) => line.includes(`"${specifier}"`) || line.includes(`'${specifier}'`));
+  return index >= 0 ? index + 1 : undefined;
 }
 
 export async function loadComponents(projectRoot: string): Promise<LoadedComponents> {

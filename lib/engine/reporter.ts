@@ -2,9 +2,12 @@
  * Turns deploy events into what the user reads: text lines (colour only on a
  * terminal and never with NO_COLOR) or, with `--json`, one JSON object per
  * line. Errors are phrased from `BatouError` details; stack traces only with
- * `--debug`.
+ * `--debug`. Once the secrets are known (`hideSecrets`), every secret value is
+ * masked in everything printed, except the messages a component logs itself
+ * with `this.log()`: those are printed as given.
  */
 import pc from "picocolors";
+import { MIN_SECRET_LENGTH } from "./diff.ts";
 import { BatouError } from "./errors.ts";
 import { ConfigurationErrors } from "./environment-file.ts";
 import type { DeployEvent } from "./events.ts";
@@ -17,6 +20,9 @@ export interface ReporterOptions {
   err?: (line: string) => void;
 }
 
+/** What a secret value is replaced with in output. */
+export const SECRET_MASK = "<secret>";
+
 export function colorWanted(stream: { isTTY?: boolean }): boolean {
   return Boolean(stream.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
 }
@@ -27,6 +33,10 @@ export class Reporter {
   private readonly c: ReturnType<typeof pc.createColors>;
   private readonly out: (line: string) => void;
   private readonly err: (line: string) => void;
+  /** Unmasked stdout, for `this.log()` messages only. */
+  private readonly rawOut: (line: string) => void;
+  /** Secret values to mask, longest first. */
+  private secrets: string[] = [];
   /** The component whose "changed" line was printed last (its diffs and logs follow it). */
   private announced = "";
 
@@ -34,20 +44,51 @@ export class Reporter {
     this.json = options.json;
     this.debugMode = options.debug;
     this.c = pc.createColors(options.color ?? colorWanted(process.stdout));
-    this.out = options.out ?? ((line) => process.stdout.write(line + "\n"));
-    this.err = options.err ?? ((line) => process.stderr.write(line + "\n"));
+    const out = options.out ?? ((line) => process.stdout.write(line + "\n"));
+    const err = options.err ?? ((line) => process.stderr.write(line + "\n"));
+    this.rawOut = out;
+    this.out = (line) => out(this.mask(line));
+    this.err = (line) => err(this.mask(line));
+  }
+
+  /**
+   * Masks these secret values from now on (values shorter than
+   * `MIN_SECRET_LENGTH` stay visible: they would mask too much).
+   */
+  hideSecrets(values: readonly string[]): void {
+    const all = new Set([...this.secrets, ...values.filter((value) => value.length >= MIN_SECRET_LENGTH)]);
+    this.secrets = [...all].sort((a, b) => b.length - a.length);
+  }
+
+  /** `text` with every secret value replaced by `SECRET_MASK`. */
+  mask(text: string): string {
+    for (const secret of this.secrets) if (text.includes(secret)) text = text.split(secret).join(SECRET_MASK);
+    return text;
+  }
+
+  /** `value` with every string in it masked (for `--json`, before escaping). */
+  private maskDeep<T>(value: T): T {
+    if (this.secrets.length === 0) return value;
+    if (typeof value === "string") return this.mask(value) as T;
+    if (Array.isArray(value)) return value.map((item) => this.maskDeep(item)) as T;
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.mask(key), this.maskDeep(item)])) as T;
+    }
+    return value;
   }
 
   /** Reports one event. Bound, so it can be passed around as an `EventSink`. */
   readonly emit = (event: DeployEvent): void => {
     if (this.json) {
-      this.out(JSON.stringify(event));
+      // A component's own log message is printed as given: the user asked for it.
+      if (event.event === "log") this.rawOut(JSON.stringify(event));
+      else this.out(JSON.stringify(this.maskDeep(event)));
       return;
     }
     const { c } = this;
     switch (event.event) {
       case "component":
-        if (event.changed) this.announce(event.host, event.component);
+        if (event.updated ?? event.changed) this.announce(event.host, event.component);
         break;
       case "diff":
         this.announce(event.host, event.component);
@@ -59,7 +100,7 @@ export class Reporter {
         }
         break;
       case "log":
-        this.out(`${c.bold(event.host)}: ${event.message}${event.component ? c.dim(`  (${event.component})`) : ""}`);
+        this.rawOut(`${c.bold(this.mask(event.host))}: ${event.message}${event.component ? c.dim(`  (${this.mask(event.component)})`) : ""}`);
         break;
       case "warning":
         this.err(c.yellow(`WARN: ${event.host ? `${event.host}: ` : ""}${event.message}`));
@@ -92,7 +133,7 @@ export class Reporter {
   /** A line only shown with `--debug`. */
   debug(message: string): void {
     if (!this.debugMode) return;
-    if (this.json) this.out(JSON.stringify({ event: "debug", message }));
+    if (this.json) this.out(JSON.stringify({ event: "debug", message: this.mask(message) }));
     else this.err(this.c.dim(`debug: ${message}`));
   }
 
@@ -106,13 +147,13 @@ export class Reporter {
     const list = error instanceof ConfigurationErrors ? error.errors : [error];
     for (const item of list) {
       if (item instanceof BatouError) {
-        if (this.json) this.out(JSON.stringify({ event: "error", ...item.toJSON() }));
+        if (this.json) this.out(JSON.stringify(this.maskDeep({ event: "error", ...item.toJSON() })));
         else this.printError(item.message, item.details());
         if (this.debugMode && item.stack) this.err(this.c.dim(item.stack));
       } else {
         const e = item as Error;
         const message = `unexpected error: ${e?.message ?? String(item)}`;
-        if (this.json) this.out(JSON.stringify({ event: "error", error: e?.name ?? "Error", message, context: {} }));
+        if (this.json) this.out(JSON.stringify({ event: "error", error: e?.name ?? "Error", message: this.mask(message), context: {} }));
         else this.printError(message, [["hint", "run with --debug for the stack trace; this may be a batou bug"]]);
         if (this.debugMode && e?.stack) this.err(this.c.dim(e.stack));
       }

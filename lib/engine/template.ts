@@ -36,7 +36,7 @@ if (!(runtime as { __batouStrict?: boolean }).__batouStrict) {
   const member = runtime.memberLookup;
   runtime.memberLookup = (obj, key) => {
     if (obj === undefined || obj === null) {
-      throw new nunjucks.lib.TemplateError(`cannot read attribute '${String(key)}' of ${lastMissing ?? "an undefined value"}`);
+      throw new nunjucks.lib.TemplateError(`cannot read attribute '${String(key)}' of ${lastMissing ?? "an undefined value"}`, 0, 0);
     }
     const value = member(obj, key);
     if (value === undefined) lastMissing = `'${String(key)}'`;

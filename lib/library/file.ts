@@ -34,8 +34,8 @@ export class File extends Component {
   content: string | undefined = undefined;
   /** A file next to component.ts (or an absolute path) whose content to use. */
   source: string | undefined = undefined;
-  /** Render `source` as a Jinja2-style template (default true). */
-  template = true;
+  /** Render `source` as a Jinja2-style template (default true; the `template` option). */
+  isTemplate = true;
   /** Reach the template as `args`. */
   templateArgs: Record<string, unknown> = {};
   mode: number | string | undefined = undefined;
@@ -47,7 +47,9 @@ export class File extends Component {
   sensitive = false;
 
   constructor(path: string, options: FileOptions = {}) {
-    super(path, options);
+    // `template` would shadow Component.template(); it is stored as `isTemplate`.
+    const { template, ...rest } = options;
+    super(path, template === undefined ? rest : { ...rest, isTemplate: template });
   }
 
   override configure(): void {
@@ -74,7 +76,7 @@ export class File extends Component {
         { component: this.breadcrumbs, hint: this.source === undefined ? "for an empty file use { content: \"\" }" : undefined },
       );
     }
-    if (!this.template) return readFileSync(file, "utf8");
+    if (!this.isTemplate) return readFileSync(file, "utf8");
     const owner = this.parent ?? this;
     return owner.template(file, { args: this.templateArgs }).slice(0, -1);
   }

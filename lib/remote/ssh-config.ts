@@ -164,7 +164,7 @@ function yesNo(v: string | undefined, dflt: boolean): boolean {
 export function parseProxyJump(value: string, alias: string): JumpSpec[] {
   return value.split(",").map((raw) => {
     const s = raw.trim().replace(/^ssh:\/\//, "");
-    const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(s);
+    const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s\[\]]+)(?::(\d+))?$/.exec(s);
     if (!m) throw new SshError(alias, "config", `invalid ProxyJump entry "${raw}"`);
     const spec: JumpSpec = { host: m[2].replace(/^\[|\]$/g, "") };
     if (m[1]) spec.user = m[1];

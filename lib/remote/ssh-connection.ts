@@ -11,16 +11,17 @@
  *
  * @module
  */
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
 import type { Duplex } from "node:stream";
+import type { Client, ClientChannel } from "ssh2";
 import { SshError } from "./errors.ts";
-import { type AuthCandidate, collectAuthCandidates, type PassphrasePrompt } from "./identities.ts";
-import { appendKnownHost, checkHostKey, decideHostKey, fingerprintSha256, knownKeyTypes } from "./known-hosts.ts";
+import { collectAuthCandidates, type PassphrasePrompt } from "./identities.ts";
 import { ProxyCommandStream } from "./proxy-command.ts";
+import { handshake, type Negotiated } from "./ssh-handshake.ts";
 import { type ExecOptions, type ExecResult, execCommand, openExecChannel, signalChannel } from "./ssh-exec.ts";
 import { resolveSshSettings, type SshSettings } from "./ssh-config.ts";
 
-export type { ExecOptions, ExecResult } from "./ssh-exec.ts";
+export { channelExit, type ExecOptions, type ExecResult } from "./ssh-exec.ts";
+export type { Negotiated } from "./ssh-handshake.ts";
 
 /** Options of {@link SshConnection.open}. */
 export interface OpenOptions {
@@ -38,23 +39,6 @@ export interface OpenOptions {
   agentSocket?: string | null;
   /** Also pass ssh2's packet-level debug output to `log` (very verbose). */
   traceProtocol?: boolean;
-}
-
-/** What the handshake negotiated. */
-export interface Negotiated {
-  kex: string;
-  serverHostKey: string;
-  cipher: string;
-  hostKeyFingerprint: string;
-}
-
-const DEFAULT_HOST_KEY_ALGOS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
-
-/** Known key types first, so the host presents the key known_hosts has (as OpenSSH does). */
-function hostKeyAlgorithms(knownTypes: string[]): string[] {
-  const preferred = knownTypes.flatMap((t) => (t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t]))
-    .filter((a) => DEFAULT_HOST_KEY_ALGOS.includes(a));
-  return [...new Set([...preferred, ...DEFAULT_HOST_KEY_ALGOS])];
 }
 
 /** An open SSH connection to one host. */
@@ -101,12 +85,13 @@ export class SshConnection {
     const started = performance.now();
     const log = options.log ?? (() => {});
     const host = settings.alias;
-    const timeoutSeconds = Math.min(options.timeoutSeconds ?? Infinity, settings.connectTimeoutSeconds ?? Infinity);
-    const deadline = started + (Number.isFinite(timeoutSeconds) ? timeoutSeconds : 30) * 1000;
+    const limit = Math.min(options.timeoutSeconds ?? Infinity, settings.connectTimeoutSeconds ?? Infinity);
+    const timeoutSeconds = Number.isFinite(limit) ? limit : 30;
+    const deadline = started + timeoutSeconds * 1000;
     const route = settings.proxyJump.length ? `via ProxyJump ${settings.proxyJump.map((j) => j.host).join(",")}`
       : settings.proxyCommand ? `via ProxyCommand "${settings.proxyCommand}"` : "direct TCP";
     const target = `${settings.user}@${settings.hostName}:${settings.port}`;
-    log(`connecting to ${target} ${route} (config ${settings.configFile ?? "none"}, timeout ${((deadline - started) / 1000).toFixed(1)} s)`);
+    log(`connecting to ${target} ${route} (config ${settings.configFile ?? "none"}, timeout ${timeoutSeconds} s)`);
 
     const candidates = await collectAuthCandidates(settings, { log, passphrasePrompt: options.passphrasePrompt, agentSocket: options.agentSocket });
     if (!candidates.length) {
@@ -126,17 +111,24 @@ export class SshConnection {
           jumpSettings.proxyJump = hops.slice(0, -1);
           jumpSettings.proxyCommand = null;
         }
-        const remaining = Math.max(0.1, (deadline - performance.now()) / 1000);
+        const remaining = Math.max(0.1, Math.round((deadline - performance.now()) / 100) / 10);
         jump = await SshConnection.openWithSettings(jumpSettings, { ...options, timeoutSeconds: remaining, log: (l) => log(`jump ${last.host}: ${l}`) })
           .catch((e: unknown) => {
             const inner = e instanceof SshError ? e : null;
             throw new SshError(host, inner?.kind ?? "connect", `cannot reach jump host: ${(e as Error).message}`, { cause: e });
           });
-        sock = await jump.forwardOut(settings.hostName, settings.port);
+        const viaJump = jump;
+        sock = await new Promise<Duplex>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new SshError(host, "timeout",
+            `no tunnel from jump host ${last.host} to ${settings.hostName}:${settings.port} within the timeout`)), Math.max(1, deadline - performance.now()));
+          viaJump.forwardOut(settings.hostName, settings.port).then(resolve, (e: Error) =>
+            reject(new SshError(host, "connect", `cannot reach ${settings.hostName}:${settings.port} from jump host: ${e.message}`, { cause: e })))
+            .finally(() => clearTimeout(timer));
+        });
       } else if (settings.proxyCommand) {
         sock = new ProxyCommandStream(settings.proxyCommand, log);
       }
-      const result = await handshake(settings, options, { sock, candidates, deadline, log, route, target });
+      const result = await handshake(settings, options, { sock, candidates, deadline, timeoutSeconds, log, route, target });
       const connectMs = performance.now() - started;
       log(`authenticated as ${settings.user} with ${result.authLabel} after ${connectMs.toFixed(0)} ms`);
       SshConnection.handshakes++;
@@ -149,25 +141,26 @@ export class SshConnection {
   }
 
   /** Runs `command` (through the login shell) and collects its output. */
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.assertOpen(command);
     return execCommand(this.client, this.alias, command, options);
   }
 
   /**
    * Starts a long-lived command and returns its channel (stdin = the channel's
-   * writable side, stdout = readable, `.stderr`). The program must exit on stdin EOF.
+   * writable side, stdout = readable, `.stderr`). Use `channelExit(channel)`
+   * for its exit status. The program must exit on stdin EOF.
    */
   async spawn(command: string): Promise<ClientChannel> {
     this.assertOpen(command);
-    const channel = await openExecChannel(this.client, this.alias, command);
-    this.channels.add(channel);
-    channel.once("close", () => this.channels.delete(channel));
-    return channel;
+    return openExecChannel(this.client, this.alias, command, (channel) => {
+      this.channels.add(channel);
+      channel.once("close", () => this.channels.delete(channel));
+    });
   }
 
   /** Opens a TCP tunnel from the host to `host:port` (used for ProxyJump). */
-  forwardOut(host: string, port: number): Promise<ClientChannel> {
+  async forwardOut(host: string, port: number): Promise<ClientChannel> {
     this.assertOpen(`tunnel to ${host}:${port}`);
     return new Promise((resolve, reject) => {
       this.client.forwardOut("127.0.0.1", 0, host, port, (err, channel) => {
@@ -219,103 +212,4 @@ export class SshConnection {
     if (this.closing) throw new SshError(this.alias, "closed", `connection already closed (wanted: ${what})`);
     if (this.lostReason) throw new SshError(this.alias, "closed", `connection lost (${this.lostReason}) (wanted: ${what})`);
   }
-}
-
-interface HandshakeInput {
-  sock: Duplex | null;
-  candidates: AuthCandidate[];
-  deadline: number;
-  log: (line: string) => void;
-  route: string;
-  target: string;
-}
-
-/** Runs the ssh2 handshake + auth, turning every failure into an SshError about the host. */
-function handshake(settings: SshSettings, options: OpenOptions, input: HandshakeInput): Promise<{ client: Client; negotiated: Negotiated; authLabel: string }> {
-  const host = settings.alias;
-  const { log, candidates } = input;
-  const knownFiles = [...settings.userKnownHostsFiles, ...settings.globalKnownHostsFiles];
-  const lookup = settings.hostKeyAlias ?? settings.hostName;
-  const lookupPort = settings.hostKeyAlias ? null : settings.port;
-  const client = new Client();
-  let hostKeyProblem: string | null = null;
-  let fingerprint = "";
-  let authIndex = -1;
-  let negotiated: Omit<Negotiated, "hostKeyFingerprint"> | null = null;
-
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const fail = (kind: SshError["kind"], message: string, cause?: unknown) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      client.destroy();
-      input.sock?.destroy();
-      reject(new SshError(host, kind, message, { cause }));
-    };
-    const remainingMs = Math.max(1, input.deadline - performance.now());
-    const timer = setTimeout(() => fail("timeout", `no SSH connection to ${input.target} (${input.route}) within ${(remainingMs / 1000).toFixed(1)} s (timeout)`), remainingMs);
-
-    client.on("handshake", (n) => {
-      negotiated = { kex: n.kex, serverHostKey: n.serverHostKey, cipher: n.cs.cipher + (n.cs.mac ? `+${n.cs.mac}` : "") };
-      log(`negotiated kex ${n.kex}, host key ${n.serverHostKey}, cipher ${negotiated.cipher}, compression ${n.cs.compress}`);
-    });
-    client.on("ready", () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      client.removeAllListeners("error");
-      client.on("error", () => {}); // later errors surface through channel/close handling
-      resolve({ client, negotiated: { ...negotiated!, hostKeyFingerprint: fingerprint }, authLabel: candidates[authIndex]?.label ?? "?" });
-    });
-    client.on("error", (err: Error & { level?: string; code?: string }) => {
-      if (hostKeyProblem) return fail("hostkey", hostKeyProblem, err);
-      if (err.level === "client-authentication") {
-        return fail("auth", `authentication as ${settings.user} failed; offered: ${candidates.map((c) => c.label).join("; ")} (IdentitiesOnly ${settings.identitiesOnly ? "yes" : "no"}, config ${settings.configFile ?? "none"})`, err);
-      }
-      if (err.level === "client-timeout") return fail("timeout", `no SSH connection to ${input.target} (${input.route}) within the timeout`, err);
-      const proxyErr = input.sock instanceof ProxyCommandStream && input.sock.stderr ? `; proxy said: ${input.sock.stderr}` : "";
-      const what = err.code === "ECONNREFUSED" ? "connection refused" : err.message;
-      fail("connect", `cannot connect to ${input.target} (${input.route}): ${what}${proxyErr}`, err);
-    });
-    client.on("close", () => {
-      const proxyErr = input.sock instanceof ProxyCommandStream && input.sock.stderr ? `: ${input.sock.stderr}` : "";
-      fail("connect", `connection to ${input.target} (${input.route}) closed before authentication${proxyErr}`);
-    });
-
-    const config: ConnectConfig = {
-      username: settings.user,
-      readyTimeout: remainingMs + 1000, // our own timer fires first, with the better message
-      keepaliveInterval: 15000,
-      keepaliveCountMax: 4,
-      algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(lookup, lookupPort, knownFiles)) as never },
-      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        const check = checkHostKey(lookup, lookupPort, key, knownFiles);
-        fingerprint = fingerprintSha256(key);
-        const decision = decideHostKey(host, check, settings.strictHostKeyChecking);
-        log(`host key ${check.keyType} ${check.fingerprint} for '${check.lookupName}': ${check.status}` + (check.entries[0] ? ` (${check.entries[0].file}:${check.entries[0].line})` : ""));
-        if (decision.warning) (options.warn ?? ((l: string) => console.error(l)))(`${host}: ${decision.warning}`);
-        if (decision.record) appendKnownHost(decision.record, check.lookupName, key);
-        if (!decision.accept) hostKeyProblem = decision.message ?? "host key refused";
-        verify(decision.accept);
-      },
-      authHandler: (_left, _partial, next) => {
-        authIndex++;
-        const c = candidates[authIndex];
-        if (c) log(`trying ${c.method.type} ${c.label}`);
-        next(c ? c.method : (false as never));
-      },
-    };
-    if (options.traceProtocol) config.debug = (m: string) => log(`ssh2: ${m}`);
-    if (input.sock) config.sock = input.sock;
-    else {
-      config.host = settings.hostName;
-      config.port = settings.port;
-    }
-    try {
-      client.connect(config);
-    } catch (err) {
-      fail("connect", `cannot connect to ${input.target}: ${(err as Error).message}`, err);
-    }
-  });
 }

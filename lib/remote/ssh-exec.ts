@@ -51,13 +51,27 @@ export function describeCommand(command: string): string {
   return oneLine.length > 120 ? `${oneLine.slice(0, 117)}...` : oneLine;
 }
 
-/** Opens an exec channel; errors name the host and the command. */
-export function openExecChannel(client: Client, host: string, command: string): Promise<ClientChannel> {
+/** Exit statuses recorded at the moment ssh2 emits them (see {@link channelExit}). */
+const exits = new WeakMap<ClientChannel, { code: number | null; signal: string | null }>();
+/** Channels whose `close` has been emitted. */
+const closed = new WeakSet<ClientChannel>();
+
+/**
+ * Opens an exec channel; errors name the host and the command. `onOpen` runs
+ * synchronously inside ssh2's callback: ssh2 may deliver the whole output,
+ * `exit` and `close` in the same tick, before an awaiting caller could attach
+ * listeners (data is buffered by the stream, `exit` is not). The exit status is
+ * recorded here in any case: use {@link channelExit} instead of listening for `exit`.
+ */
+export function openExecChannel(client: Client, host: string, command: string, onOpen?: (channel: ClientChannel) => void): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     try {
       client.exec(command, (err, channel) => {
-        if (err) reject(new SshError(host, "channel", `cannot start "${describeCommand(command)}": ${err.message}`, { cause: err }));
-        else resolve(channel);
+        if (err) return reject(new SshError(host, "channel", `cannot start "${describeCommand(command)}": ${err.message}`, { cause: err }));
+        channel.once("exit", (code: number | null, signal?: string) => exits.set(channel, { code: code ?? null, signal: signal ?? null }));
+        channel.once("close", () => closed.add(channel));
+        onOpen?.(channel);
+        resolve(channel);
       });
     } catch (err) {
       reject(new SshError(host, "closed", `cannot start "${describeCommand(command)}": ${(err as Error).message}`, { cause: err }));
@@ -65,43 +79,51 @@ export function openExecChannel(client: Client, host: string, command: string): 
   });
 }
 
-/** Runs `command` on an open channel factory and collects its output. */
-export async function execCommand(client: Client, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
-  const channel = await openExecChannel(client, host, command);
+/**
+ * Resolves with the exit status of a channel from {@link openExecChannel} /
+ * `SshConnection.spawn` once it has closed; `code` and `signal` are null
+ * when the command ended without reporting a status (connection lost).
+ */
+export function channelExit(channel: ClientChannel): Promise<{ code: number | null; signal: string | null }> {
+  const result = () => exits.get(channel) ?? { code: null, signal: null };
+  if (closed.has(channel)) return Promise.resolve(result());
+  return new Promise((resolve) => channel.once("close", () => resolve(result())));
+}
+
+/** Runs `command` and collects its output. */
+export function execCommand(client: Client, host: string, command: string, options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let code: number | null = null;
-    let signal: string | null = null;
-    let exited = false;
-    let settled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const finish = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
-    };
-    channel.on("data", (d: Buffer) => out.push(d));
-    channel.stderr.on("data", (d: Buffer) => err.push(d));
-    channel.on("exit", (c: number | null, s?: string) => {
-      exited = true;
-      code = c ?? null;
-      signal = s ?? null;
-    });
-    channel.on("close", () => {
-      if (exited) finish();
-      else finish(new SshError(host, "closed", `"${describeCommand(command)}" ended without an exit status (connection lost?)`));
-    });
-    if (options.timeoutSeconds !== undefined) {
-      timer = setTimeout(() => {
-        signalChannel(channel, "TERM");
-        channel.close();
-        finish(new SshError(host, "timeout", `"${describeCommand(command)}" did not finish within ${options.timeoutSeconds} s (timeout); the channel was closed`));
-      }, options.timeoutSeconds * 1000);
-    }
-    if (options.stdin !== undefined) channel.end(Buffer.from(options.stdin));
-    else channel.end();
+    openExecChannel(client, host, command, (channel) => collect(channel, host, command, options, resolve, reject)).catch(reject);
   });
+}
+
+function collect(
+  channel: ClientChannel, host: string, command: string, options: ExecOptions,
+  resolve: (r: ExecResult) => void, reject: (e: Error) => void,
+): void {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const finish = (error?: Error) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    const exit = exits.get(channel);
+    if (error) reject(error);
+    else if (!exit) reject(new SshError(host, "closed", `"${describeCommand(command)}" ended without an exit status (connection lost?)`));
+    else resolve({ ...exit, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+  };
+  channel.on("data", (d: Buffer) => out.push(d));
+  channel.stderr.on("data", (d: Buffer) => err.push(d));
+  channel.on("close", () => finish());
+  if (options.timeoutSeconds !== undefined) {
+    timer = setTimeout(() => {
+      signalChannel(channel, "TERM");
+      channel.close();
+      finish(new SshError(host, "timeout", `"${describeCommand(command)}" did not finish within ${options.timeoutSeconds} s (timeout); the channel was closed`));
+    }, options.timeoutSeconds * 1000);
+  }
+  if (options.stdin !== undefined) channel.end(Buffer.from(options.stdin));
+  else channel.end();
 }

@@ -118,7 +118,7 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
         } catch (error) {
           if (!(error instanceof SecretsError)) throw error;
           if (!interactive) throw new SecretsError(`${error.message}\nNothing was saved; ${target.display} is unchanged.`);
-          console.error(error.message);
+          process.stderr.write(`${error.message}\n`);
           if (await confirm("Edit again?")) continue;
           log(`Discarded your edit; ${target.display} is unchanged.`);
           return "discarded";

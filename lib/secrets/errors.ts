@@ -3,8 +3,10 @@
  * is one) and what was expected, so the CLI can print it without a stack trace.
  */
 
+import { BatouError } from "../engine/errors.ts";
+
 /** Base class: any problem with secrets, keys, recipients or the sealed format. */
-export class SecretsError extends Error {
+export class SecretsError extends BatouError {
   override name = "SecretsError";
 }
 

@@ -77,6 +77,7 @@ export const deployCommand: Command = {
       timeout: positiveNumber(values.timeout, "--timeout", false),
       platform: values.platform,
       reporter,
+      handleSignals: true,
       ...deployExtensions,
     });
   },

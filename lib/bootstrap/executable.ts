@@ -1,0 +1,52 @@
+/**
+ * The standalone executable of a released batou for a remote host
+ * (`bun build --compile`, ~100 MB): the release's `batou-linux-ARCH` artifact
+ * when it ships one (downloaded on demand into the release's cache folder and
+ * checked against the signed manifest), else compiled here from the release's
+ * verified batou.js. For lib/remote when batou runs as a release bundle.
+ */
+import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
+
+export interface ReleaseRef {
+  /** The verified release folder in the cache ($XDG_CACHE_HOME/batou/VERSION). */
+  dir: string;
+  version: string;
+  url: string;
+  keys: string[];
+}
+
+/** Path of a verified (or locally compiled) executable for linux-`arch`. */
+export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm64", log: (m: string) => void = () => {}): Promise<string> {
+  const manifest = verifyCached(release.dir, release.version, release.keys);
+  const target = `bun-linux-${arch}`;
+  const shipped = manifest.files.find((f) => f.role === "executable" && f.target === target);
+  const name = shipped?.name ?? `batou-linux-${arch}`;
+  const path = join(release.dir, name);
+  if (existsSync(path)) return path; // only ever renamed into place after verifying or building
+  const temp = `${path}.tmp-${process.pid}`;
+  try {
+    if (shipped) {
+      const url = `${release.url.replace(/\/+$/, "")}/${release.version}/${name}`;
+      log(`fetching ${url}`);
+      const response = await fetch(url).catch((e: Error) => {
+        throw new ReleaseError(`GET ${url}: ${e.message}`);
+      });
+      if (!response.ok) throw new ReleaseError(`GET ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      verifyFile(shipped, bytes, url);
+      writeFileSync(temp, bytes, { mode: 0o755 });
+    } else {
+      log(`compiling ${name} from ${join(release.dir, "batou.js")}`);
+      const args = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", join(release.dir, "batou.js"), "--target", target, "--outfile", temp];
+      const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+      const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      if (code !== 0) throw new ReleaseError(`${args.join(" ")} failed: ${err.trim().split("\n").slice(-5).join("\n")}`);
+    }
+    renameSync(temp, path);
+    return path;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}

@@ -1,0 +1,81 @@
+/** `batou update [VERSION]`: moves the version a project's launcher pins. */
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { ReleaseError, ensureRelease } from "../../bootstrap/launcher.ts";
+import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
+import { TYPES_PATH } from "../../bootstrap/project.ts";
+import { findProjectRoot } from "../../project.ts";
+import { type Command, UsageError } from "../command.ts";
+
+const usage = `usage: batou update [VERSION]
+
+Moves the batou version pinned in the project's launcher (batou.ts) to VERSION,
+by default the newest release (RELEASE_URL/latest). The release is downloaded
+and verified first; when that fails, the pin stays and the current version
+keeps working. A release with a newer launcher also rewrites batou.ts (keeping
+its release URL). BATOU_RELEASE_URL overrides the launcher's URL.`;
+
+function findLauncher(): string {
+  const fromEnv = process.env.BATOU_LAUNCHER;
+  if (fromEnv && existsSync(fromEnv)) return fromEnv;
+  const candidate = join(findProjectRoot(), "batou.ts");
+  if (existsSync(candidate) && isLauncher(readFileSync(candidate, "utf8"))) return candidate;
+  throw new Error(`${candidate} is not a batou launcher: batou update works in projects made by the bootstrap or \`batou init\``);
+}
+
+async function latestVersion(url: string): Promise<string> {
+  const where = `${url}/latest`;
+  let response: Response;
+  try {
+    response = await fetch(where, { signal: AbortSignal.timeout(60_000) });
+  } catch (error) {
+    throw new ReleaseError(`GET ${where}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new ReleaseError(`GET ${where}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  return (await response.text()).trim();
+}
+
+function writeAtomic(path: string, text: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, text, { mode: statSync(path).mode & 0o7777 });
+  renameSync(temp, path);
+}
+
+export const updateCommand: Command = {
+  name: "update",
+  summary: "move the pinned batou version (default: the newest release)",
+  usage,
+  async run(args) {
+    if (args.some((a) => a.startsWith("-"))) throw new UsageError(`unknown option ${args.find((a) => a.startsWith("-"))}`);
+    if (args.length > 1) throw new UsageError("expected at most one version");
+    try {
+      const launcherPath = findLauncher();
+      const text = readFileSync(launcherPath, "utf8");
+      const pin = readPin(text);
+      const url = (process.env.BATOU_RELEASE_URL || pin.url).replace(/\/+$/, "");
+      const version = args[0] ?? (await latestVersion(url));
+      const release = await ensureRelease(version, url, pin.keys, (m) => console.log(m));
+      // The new release's own launcher (verified with the rest) replaces older code.
+      const shipped = readFileSync(join(release, "launcher.ts"), "utf8");
+      const shippedPin = readPin(shipped);
+      const rewrite = shippedPin.revision > pin.revision;
+      const updated = rewrite ? writePin(shipped, { version, url: pin.url }) : writePin(text, { version });
+      if (updated !== text) writeAtomic(launcherPath, updated);
+      const types = join(release, "batou.d.ts");
+      if (existsSync(types)) {
+        const target = join(dirname(launcherPath), TYPES_PATH);
+        if (existsSync(dirname(target)) || existsSync(join(dirname(launcherPath), "tsconfig.json"))) {
+          mkdirSync(dirname(target), { recursive: true });
+          writeFileSync(target, readFileSync(types));
+        }
+      }
+      if (version === pin.version) console.log(`batou update: ${launcherPath} already pins batou ${version}`);
+      else console.log(`batou update: ${launcherPath} now pins batou ${version} (was ${pin.version})`);
+      if (rewrite) console.log(`batou update: launcher rewritten (revision ${pin.revision} → ${shippedPin.revision})`);
+      return 0;
+    } catch (error) {
+      console.error(`batou update: ${(error as Error).message}; the pin is unchanged`);
+      return 1;
+    }
+  },
+};

@@ -1,0 +1,170 @@
+/**
+ * The deploying machine's side of the agent protocol: sends requests over
+ * any byte pipe (an SSH channel, or a child process's stdio in tests),
+ * routes the agent's events to the request that caused them, and turns its
+ * errors back into BatouErrors that name the host.
+ *
+ * @module
+ */
+import { BatouError } from "../engine/errors.ts";
+import type { EventSink } from "../engine/events.ts";
+import {
+  type AgentMessage,
+  checkHello,
+  deserializeError,
+  encode,
+  type Hello,
+  hello,
+  LineDecoder,
+  type Method,
+  type Request,
+  type RequestMap,
+} from "./protocol.ts";
+
+/** The pipe to an agent. */
+export interface AgentTransport {
+  write(text: string): void;
+  /** Closes the agent's stdin (it exits). */
+  end(): void;
+}
+
+interface Pending {
+  method: string;
+  emit?: EventSink;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export class AgentClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly decoder: LineDecoder;
+  private helloResolve!: (hello: Hello) => void;
+  private helloReject!: (error: unknown) => void;
+  /** Resolves with the agent's hello once the versions are checked. */
+  readonly greeting: Promise<Hello>;
+  private closedReason: string | null = null;
+  /** Bytes of protocol text sent and received. */
+  bytesSent = 0;
+  bytesReceived = 0;
+
+  constructor(
+    readonly host: string,
+    private readonly transport: AgentTransport,
+    /** Stray output of the agent (console.log of user code, non-JSON lines). */
+    private readonly onLog: (line: string) => void = () => {},
+  ) {
+    this.greeting = new Promise<Hello>((resolve, reject) => {
+      this.helloResolve = resolve;
+      this.helloReject = reject;
+    });
+    this.greeting.catch(() => {});
+    let greeted = false;
+    this.decoder = new LineDecoder(
+      (raw) => {
+        if (!greeted) {
+          greeted = true;
+          try {
+            const theirs = checkHello(raw, host, "agent");
+            this.transport.write(encode(hello()));
+            this.helloResolve(theirs);
+          } catch (error) {
+            this.helloReject(error);
+            this.transport.end();
+          }
+          return;
+        }
+        this.dispatch(raw as AgentMessage);
+      },
+      (line) => (greeted ? this.onLog(line) : this.onLog(`(before hello) ${line}`)),
+    );
+  }
+
+  /** Feed bytes from the agent's stdout. */
+  push(chunk: Uint8Array | string): void {
+    this.bytesReceived += chunk.length;
+    this.decoder.push(chunk);
+  }
+
+  /** The pipe is gone: every open request fails with `reason`. */
+  closed(reason: string, detail?: string): void {
+    if (this.closedReason) return;
+    this.closedReason = reason;
+    const error = new BatouError(`the batou agent on ${this.host} ${reason}`, { host: this.host, detail });
+    this.helloReject(error);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new BatouError(`the batou agent on ${this.host} ${reason} during ${p.method}`, { host: this.host, detail }));
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closedReason !== null;
+  }
+
+  /** Sends a request; resolves with its result, streaming its events to `emit`. */
+  request<M extends Method>(method: M, params: RequestMap[M]["params"], options: { emit?: EventSink; timeoutSeconds?: number } = {}): Promise<RequestMap[M]["result"]> {
+    if (this.closedReason) return Promise.reject(new BatouError(`the batou agent on ${this.host} ${this.closedReason}`, { host: this.host }));
+    const id = this.nextId++;
+    const message: Request<M> = { type: "request", id, method, params };
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { method, emit: options.emit, resolve: resolve as (v: unknown) => void, reject };
+      if (options.timeoutSeconds !== undefined) {
+        pending.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new BatouError(`${method} on ${this.host} did not finish within ${options.timeoutSeconds} s (timeout)`, { host: this.host }));
+        }, options.timeoutSeconds * 1000);
+      }
+      this.pending.set(id, pending);
+      const text = encode(message);
+      this.bytesSent += text.length;
+      try {
+        this.transport.write(text);
+      } catch (error) {
+        this.closed("cannot be reached", (error as Error).message);
+      }
+    });
+  }
+
+  end(): void {
+    try {
+      this.transport.end();
+    } catch {}
+  }
+
+  private dispatch(message: AgentMessage): void {
+    switch (message.type) {
+      case "log":
+        this.onLog(message.line);
+        return;
+      case "event":
+        this.pending.get(message.id)?.emit?.(message.event);
+        return;
+      case "result":
+      case "error": {
+        if (message.id === 0 && message.type === "error") {
+          // An error about the session itself (e.g. a malformed message): fail everything.
+          const error = deserializeError(message.error, this.host);
+          for (const [id, p] of this.pending) {
+            clearTimeout(p.timer);
+            this.pending.delete(id);
+            p.reject(error);
+          }
+          this.helloReject(error);
+          return;
+        }
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.type === "result") pending.resolve(message.result);
+        else pending.reject(deserializeError(message.error, this.host));
+        return;
+      }
+      case "hello":
+        return;
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The standalone batou executable that is shipped to a host: for the host's
+ * architecture, built with `bun build --compile` when running from source
+ * (cached per version, target and source hash under
+ * `$XDG_CACHE_HOME/batou/build/`), or this very executable when batou runs
+ * compiled (another architecture: a `batou-linux-ARCH` file beside it).
+ *
+ * @module
+ */
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, join, relative } from "node:path";
+import { BatouError } from "../engine/errors.ts";
+import { VERSION } from "../version.ts";
+
+export type Arch = "x64" | "arm64";
+
+export interface ShippableExecutable {
+  /** A directory holding `batou-VERSION` and its `.sha256` (what rsync ships into `.batou/`). */
+  dir: string;
+  file: string;
+  name: string;
+  sha256: string;
+  size: number;
+  /** How it was obtained, for debug output. */
+  origin: string;
+}
+
+/** `uname -m` → Bun target arch. */
+export function archOf(machine: string, host: string): Arch {
+  const m = machine.trim();
+  if (m === "x86_64" || m === "amd64") return "x64";
+  if (m === "aarch64" || m === "arm64") return "arm64";
+  throw new BatouError(`batou cannot run on the architecture of host ${host}`, { host, architecture: m || "(unknown)", supported: "x86_64, aarch64" });
+}
+
+export function executableName(): string {
+  return `batou-${VERSION}`;
+}
+
+export function cacheBase(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "batou");
+}
+
+/** True inside a `bun build --compile` executable. */
+export function isCompiled(): boolean {
+  return import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
+}
+
+const SOURCE_ROOT = join(import.meta.dir, "..", "..");
+
+function sourceFiles(dir: string, out: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) sourceFiles(path, out);
+    else if (/\.(ts|js|json|txt|j2|md)$/.test(entry.name) && !entry.name.endsWith(".test.ts")) out.push(path);
+  }
+}
+
+/** A hash of everything that goes into the executable (a change of source means a new build). */
+function sourceHash(): string {
+  const files: string[] = [];
+  sourceFiles(join(SOURCE_ROOT, "lib"), files);
+  for (const top of ["batou.ts", "package.json", "bun.lock"]) if (existsSync(join(SOURCE_ROOT, top))) files.push(join(SOURCE_ROOT, top));
+  files.sort();
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const file of files) {
+    hasher.update(relative(SOURCE_ROOT, file) + "\0");
+    hasher.update(readFileSync(file));
+    hasher.update("\0");
+  }
+  return hasher.digest("hex").slice(0, 16);
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const reader = Bun.file(path).stream().getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    hasher.update(value);
+  }
+  return hasher.digest("hex");
+}
+
+/**
+ * sha256 of the executable, cached in `<dir>/<name>.sha256` as `SHA SIZE MTIME`
+ * (seconds). The file is shipped with the executable: the host then answers
+ * "which sha256 do you have" with a `cat` instead of hashing 100 MB each run,
+ * and its size and mtime (kept by rsync) tell whether that answer still holds.
+ */
+async function cachedSha(dir: string, file: string): Promise<string> {
+  const st = statSync(file);
+  const size = st.size;
+  const mtime = Math.floor(st.mtimeMs / 1000);
+  const sidecar = `${file}.sha256`;
+  try {
+    const [sha, s, m] = readFileSync(sidecar, "utf8").trim().split(" ");
+    if (Number(s) === size && Number(m) === mtime && sha && /^[0-9a-f]{64}$/.test(sha)) return sha;
+  } catch {}
+  const sha = await sha256File(file);
+  writeFileSync(sidecar, `${sha} ${size} ${mtime}\n`);
+  return sha;
+}
+
+/** Whether the host's answer (its `.sha256` file and `stat -c '%s %Y'` of the executable) matches `local`. */
+export function remoteIsCurrent(local: ShippableExecutable, sidecar: string, stat: string): boolean {
+  const [sha, size, mtime] = sidecar.trim().split(" ");
+  const [rsize, rmtime] = stat.trim().split(" ");
+  return sha === local.sha256 && size === rsize && mtime === rmtime && Number(rsize) === local.size;
+}
+
+async function build(arch: Arch, log: (line: string) => void): Promise<ShippableExecutable> {
+  const name = executableName();
+  const dir = join(cacheBase(), "build", `${VERSION}-linux-${arch}-${sourceHash()}`);
+  const file = join(dir, name);
+  let origin = `cached build ${dir}`;
+  if (!existsSync(file)) {
+    mkdirSync(dirname(dir), { recursive: true });
+    const temp = `${dir}.tmp-${process.pid}`;
+    rmSync(temp, { recursive: true, force: true });
+    mkdirSync(temp, { recursive: true });
+    const began = performance.now();
+    const args = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", "--target", `bun-linux-${arch}`, "batou.ts", "--outfile", join(temp, name)];
+    log(`building the executable for linux-${arch}: ${args.join(" ")}`);
+    const proc = Bun.spawn(args, { cwd: SOURCE_ROOT, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (code !== 0) {
+      rmSync(temp, { recursive: true, force: true });
+      throw new BatouError(`could not build the batou executable for linux-${arch}`, {
+        command: args.join(" "),
+        output: (err || out).trim().split("\n").slice(-8).join("\n"),
+        hint: arch === process.arch ? undefined : "cross-compiling needs Bun's runtime for that target (downloaded once by bun build)",
+      });
+    }
+    try {
+      renameSync(temp, dir);
+    } catch {
+      rmSync(temp, { recursive: true, force: true }); // another process built it at the same time
+    }
+    origin = `built in ${((performance.now() - began) / 1000).toFixed(1)} s into ${dir}`;
+  }
+  const sha256 = await cachedSha(dir, file);
+  return { dir, file, name, sha256, size: statSync(file).size, origin };
+}
+
+async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
+  let source = process.execPath;
+  if (arch !== process.arch) {
+    source = join(dirname(process.execPath), `batou-linux-${arch}`);
+    if (!existsSync(source)) {
+      throw new BatouError(`no batou executable for linux-${arch} to ship`, {
+        running: `${process.execPath} (linux-${process.arch})`,
+        expected: source,
+        hint: `build it with \`bun run build --target bun-linux-${arch}\` and place it beside batou`,
+      });
+    }
+  }
+  const st = statSync(source);
+  const name = executableName();
+  // A directory with just this file (hard link, else a copy), for rsync.
+  const dir = join(cacheBase(), "ship", `${VERSION}-linux-${arch}-${st.size}-${Math.floor(st.mtimeMs)}`);
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    const temp = `${dir}.tmp-${process.pid}`;
+    rmSync(temp, { recursive: true, force: true });
+    mkdirSync(temp, { recursive: true });
+    try {
+      linkSync(source, join(temp, name));
+    } catch {
+      copyFileSync(source, join(temp, name));
+    }
+    try {
+      renameSync(temp, dir);
+    } catch {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  }
+  return { dir, file, name, sha256: await cachedSha(dir, file), size: st.size, origin: `${basename(source)} (running executable)` };
+}
+
+const pending = new Map<Arch, Promise<ShippableExecutable>>();
+
+/** The executable to ship for `arch` (built or located once per process). */
+export function shippableExecutable(arch: Arch, log: (line: string) => void = () => {}): Promise<ShippableExecutable> {
+  let promise = pending.get(arch);
+  if (!promise) {
+    promise = isCompiled() ? compiledSelf(arch) : build(arch, log);
+    pending.set(arch, promise);
+    promise.catch(() => pending.delete(arch));
+  }
+  return promise;
+}

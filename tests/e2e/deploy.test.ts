@@ -1,0 +1,226 @@
+/** `batou deploy` through the CLI, from source and compiled: deploy, predict, check, jobs, events, exit codes. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ensureCompiled, hasStackTrace, type JsonEvent, REPO, RUNNERS, runBatou, type TempProject, tempProject } from "../helpers/project.ts";
+
+beforeAll(() => ensureCompiled(), 300_000);
+
+const FILES = {
+  "components/app/component.ts": `import { Component, Directory, File } from "batou";
+
+export class App extends Component {
+  greeting = "Hello";
+  configure() {
+    this.add(new Directory("data"));
+    this.add(new File("data/greeting.txt", { content: \`\${this.greeting}, \${this.host.name}!\\n\` }));
+    this.provide("app", this.workdir);
+    this.log(\`greeting is \${this.greeting}\`);
+  }
+}
+`,
+  "components/watcher/component.ts": `import { Component, File } from "batou";
+
+export class Watcher extends Component {
+  configure() {
+    const dirs = this.require<string>("app");
+    this.add(new File("watching", { content: dirs.join("\\n") + "\\n" }));
+  }
+}
+`,
+  "components/failing/component.ts": `import { Component, UpdateNeeded } from "batou";
+
+export class Failing extends Component {
+  how = "throw";
+  async verify() {
+    throw new UpdateNeeded();
+  }
+  async update() {
+    if (this.how === "throw") throw new Error("disk full");
+    await this.cmd("echo partial work; echo no space left >&2; exit 4");
+  }
+}
+`,
+  "environments/dev.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
+  "environments/jobs.toml": `[environment]\nconnect_method = "local"\njobs = 2\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
+  "environments/broken.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "watcher", "failing"]\n`,
+  "environments/cmdfail.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["failing"]\n\n[components.failing]\nhow = "cmd"\n`,
+  "environments/mixed.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "!failing"]\n\n[hosts.faraway]\ncomponents = ["watcher"]\nignore = true\n`,
+};
+
+const TREE = ["App > Directory('data')", "App > File('data/greeting.txt') > Content('greeting.txt')", "App > File('data/greeting.txt')", "App"];
+
+const ofType = (events: JsonEvent[], type: string) => events.filter((e) => e.event === type);
+const names = (events: JsonEvent[]) => ofType(events, "component").map((e) => e.component as string);
+
+describe.each(RUNNERS)("deploy ($name)", (runner) => {
+  const projects: TempProject[] = [];
+  afterAll(() => projects.forEach((p) => p.cleanup()));
+  const fresh = () => {
+    const project = tempProject(FILES);
+    projects.push(project);
+    return project;
+  };
+  const run = (project: TempProject, ...args: string[]) => runBatou(runner, args, project.dir);
+
+  test("deploys files, reports changes with diffs; a second run changes nothing", () => {
+    const project = fresh();
+    const first = run(project, "deploy", "dev");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(project.read("work/app/data/greeting.txt")).toBe("Hello, localhost!\n");
+    expect(project.read("work/watcher/watching")).toBe(`${project.dir}/work/app\n`);
+    expect(first.stdout).toContain("localhost: App > File('data/greeting.txt') > Content('greeting.txt')");
+    expect(first.stdout).toContain("+Hello, localhost!");
+    expect(first.stdout).toContain("localhost: greeting is Hello");
+    expect(first.stdout).toMatch(/Deployment finished: 3 changed component\(s\)/);
+
+    const second = run(project, "deploy", "dev", "--json");
+    expect(second.code).toBe(0);
+    expect(second.events.at(-1)).toBe(second.summary!);
+    expect(second.summary).toMatchObject({ event: "summary", ok: true, changed: 0, hosts: 1 });
+    expect(typeof second.summary!.seconds).toBe("number");
+    const components = ofType(second.events, "component");
+    expect(components.every((e) => e.changed === false && e.host === "localhost")).toBe(true);
+    expect(names(second.events)).toEqual([...TREE, "Watcher > File('watching') > Content('watching')", "Watcher > File('watching')", "Watcher"]);
+    expect(ofType(second.events, "diff")).toHaveLength(0);
+  });
+
+  test("--json events: a component event for every verified component, summary last", () => {
+    const project = fresh();
+    const result = run(project, "deploy", "dev", "--json");
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split("\n").every((line) => line.startsWith("{"))).toBe(true);
+    const events = ofType(result.events, "component");
+    expect(events).toHaveLength(7);
+    expect(events.find((e) => e.component === "App")).toMatchObject({ host: "localhost", changed: true });
+    expect(events.find((e) => e.component === "App > Directory('data')")).toMatchObject({ changed: true });
+    expect(result.summary).toMatchObject({ ok: true, changed: 3, hosts: 1 });
+    expect(result.events.at(-1)!.event).toBe("summary");
+  });
+
+  test("-P predicts changes and diffs without making them", () => {
+    const project = fresh();
+    const predicted = run(project, "deploy", "dev", "-P", "--json");
+    expect(predicted.code).toBe(0);
+    expect(project.deployedNothing()).toBe(true);
+    expect(predicted.summary).toMatchObject({ ok: true, changed: 3 });
+    const diff = ofType(predicted.events, "diff").find((e) => String(e.path).endsWith("greeting.txt"));
+    expect(diff?.diff).toContain("+Hello, localhost!");
+
+    expect(run(project, "deploy", "dev").code).toBe(0);
+    project.write("environments/dev.toml", `${FILES["environments/dev.toml"]}\n[components.app]\ngreeting = "Hi"\n`);
+    const text = run(project, "deploy", "dev", "--predict-only");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("-Hello, localhost!");
+    expect(text.stdout).toContain("+Hi, localhost!");
+    expect(text.stdout).toMatch(/Deployment prediction finished: 1 changed/);
+    expect(project.read("work/app/data/greeting.txt")).toBe("Hello, localhost!\n");
+  });
+
+  test("-c checks the model and deploys nothing", () => {
+    const project = fresh();
+    const result = run(project, "deploy", "dev", "-c", "--json");
+    expect(result.code).toBe(0);
+    expect(ofType(result.events, "component")).toHaveLength(0);
+    expect(result.summary).toMatchObject({ ok: true, changed: 0 });
+    expect(project.deployedNothing()).toBe(true);
+    const text = run(project, "deploy", "dev", "--consistency-only");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("Consistency check finished");
+  });
+
+  test("-j 2 deploys every root, providers before their requirers", () => {
+    for (const args of [["dev", "-j", "2"], ["jobs"]]) {
+      const project = fresh();
+      const result = run(project, "deploy", ...args, "--json");
+      expect(result.code).toBe(0);
+      const roots = ofType(result.events, "root").map((e) => `${e.root}:${e.status}`);
+      expect(roots.indexOf("app:done")).toBeLessThan(roots.indexOf("watcher:start"));
+      expect(project.read("work/watcher/watching")).toBe(`${project.dir}/work/app\n`);
+    }
+  });
+
+  test("an ignored host and a !component are configured but not deployed", () => {
+    const project = fresh();
+    const result = run(project, "deploy", "mixed", "--json");
+    expect(result.code).toBe(0);
+    const skips = ofType(result.events, "root").filter((e) => String(e.status).startsWith("skip"));
+    expect(skips.map((e) => `${e.host}/${e.root}:${e.status}`).sort()).toEqual(["faraway/watcher:skip-host", "localhost/failing:skip-component"]);
+    expect(project.exists("work/app/data/greeting.txt")).toBe(true);
+    expect(project.exists("work/watcher")).toBe(false);
+    expect(project.exists("work/failing")).toBe(false);
+    expect(result.summary).toMatchObject({ ok: true, hosts: 2 });
+  });
+
+  test("an update() that throws stops the run naming host, component and line", () => {
+    const project = fresh();
+    const result = run(project, "deploy", "broken");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("update() failed: disk full");
+    expect(result.stderr).toContain("host: localhost");
+    expect(result.stderr).toContain("component: Failing");
+    expect(result.stderr).toContain("components/failing/component.ts:9");
+    expect(result.output).toMatch(/FAILED \(during deploy\)/);
+    expect(hasStackTrace(result.output)).toBe(false);
+    const json = run(project, "deploy", "broken", "--json");
+    expect(json.code).toBe(1);
+    expect(json.summary).toMatchObject({ ok: false });
+    const debug = run(project, "deploy", "broken", "--debug");
+    expect(debug.code).toBe(1);
+    expect(hasStackTrace(debug.output)).toBe(true);
+  });
+
+  test("a failing command names the command, exit code, output and the line that ran it", () => {
+    const project = fresh();
+    const result = run(project, "deploy", "cmdfail");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("command failed with exit code 4: echo partial work");
+    expect(result.stderr).toMatch(/stderr: no space left/);
+    expect(result.stderr).toMatch(/stdout: partial work/);
+    expect(result.stderr).toContain("components/failing/component.ts:10");
+    expect(result.stderr).toContain("component: Failing");
+    expect(hasStackTrace(result.output)).toBe(false);
+  });
+
+  test("usage errors exit 2; --help and --version exit 0", () => {
+    const project = fresh();
+    for (const args of [[], ["deploy"], ["deploy", "dev", "extra"], ["deploy", "dev", "--jobs", "0"], ["deploy", "dev", "-j", "two"], ["deploy", "dev", "--bogus"], ["nosuchcommand"]]) {
+      const result = run(project, ...args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(hasStackTrace(result.output)).toBe(false);
+    }
+    expect(run(project, "deploy", "--help").stdout).toContain("usage: batou deploy ENV");
+    expect(run(project, "--help").code).toBe(0);
+    const version = run(project, "--version");
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^batou \d+\.\d+/);
+    expect(project.deployedNothing()).toBe(true);
+  });
+
+  test("runs from a sub-directory of the project", () => {
+    const project = fresh();
+    const result = runBatou(runner, ["deploy", "dev"], join(project.dir, "components", "app"));
+    expect(result.code).toBe(0);
+    expect(project.exists("work/app/data/greeting.txt")).toBe(true);
+  });
+
+  test("the example project of this repository deploys, and a second run changes nothing", () => {
+    const project = tempProject();
+    projects.push(project);
+    cpSync(join(REPO, "components"), join(project.dir, "components"), { recursive: true });
+    cpSync(join(REPO, "environments"), join(project.dir, "environments"), { recursive: true });
+    const first = run(project, "deploy", "local", "--json");
+    expect(first.code).toBe(0);
+    expect(first.summary).toMatchObject({ ok: true });
+    expect(first.summary!.changed as number).toBeGreaterThan(0);
+    const index = readFileSync(join(project.dir, "work/statussite/site/index.html"), "utf8");
+    expect(index).toContain("Service status");
+    expect(index).toContain("api");
+    const second = run(project, "deploy", "local", "--json");
+    expect(second.summary).toMatchObject({ ok: true, changed: 0 });
+    writeFileSync(join(project.dir, "work/services/api.conf"), "tampered\n");
+    const third = run(project, "deploy", "local", "--json");
+    expect(third.summary).toMatchObject({ ok: true, changed: 1 });
+  });
+});

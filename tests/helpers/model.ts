@@ -1,0 +1,134 @@
+/**
+ * In-process models for unit tests: an `Environment` built from component
+ * classes defined in the test file (no component files, no CLI), with real
+ * temp directories as project root and work base.
+ *
+ * ```ts
+ * const m = model({ components: { app: App }, hosts: { web: ["app"] } });
+ * const result = configure(m.environment);
+ * const events = await m.deploy();
+ * ```
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Component } from "../../lib/engine/component.ts";
+import { configure, type ConfigureResult } from "../../lib/engine/configure.ts";
+import { deployRoot } from "../../lib/engine/deploy-component.ts";
+import type { EnvironmentSettings } from "../../lib/engine/environment-file.ts";
+import { Environment } from "../../lib/engine/environment.ts";
+import type { DeployEvent } from "../../lib/engine/events.ts";
+import { Host } from "../../lib/engine/host.ts";
+import { RootComponent } from "../../lib/engine/root.ts";
+
+export interface HostSpec {
+  components: string[];
+  platform?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ModelSpec {
+  components: Record<string, new () => Component>;
+  /** Host name → component names (`!name` ignored) or a full spec. */
+  hosts: Record<string, string[] | HostSpec>;
+  overrides?: Record<string, Record<string, unknown>>;
+  settings?: Partial<EnvironmentSettings>;
+}
+
+export interface Model {
+  environment: Environment;
+  dir: string;
+  /** The root of component `name` (on `host`, else the first). */
+  root(name: string, host?: string): RootComponent;
+  /** The configured top-level component of `name`. */
+  component<T extends Component = Component>(name: string, host?: string): T;
+  configure(): ConfigureResult;
+  /** Deploys every root in configure order; returns the events. */
+  deploy(options?: { predicting?: boolean }): Promise<DeployEvent[]>;
+  cleanup(): void;
+}
+
+export function model(spec: ModelSpec): Model {
+  const dir = mkdtempSync(join(tmpdir(), "batou-unit-"));
+  const settings: EnvironmentSettings = { connectMethod: "local", targetDirectory: "deployment", jobs: 1, timeout: 30, ...spec.settings };
+  const definitions = new Map(
+    Object.entries(spec.components).map(([name, factory]) => [name, { name, factory, file: join(dir, "component.ts"), defdir: dir }]),
+  );
+  const environment = new Environment("test", dir, "environments/test.toml", settings, definitions);
+  for (const [hostName, raw] of Object.entries(spec.hosts)) {
+    const hostSpec = Array.isArray(raw) ? { components: raw } : raw;
+    const fqdn = hostName.includes(".") || !settings.hostDomain ? hostName : `${hostName}.${settings.hostDomain}`;
+    const host = new Host(hostName, fqdn, hostSpec.data ?? {}, hostSpec.platform ?? settings.platform, settings.serviceUser, false);
+    environment.hosts.set(hostName, host);
+    for (const entry of hostSpec.components) {
+      const ignore = entry.startsWith("!");
+      const name = ignore ? entry.slice(1) : entry;
+      const definition = definitions.get(name);
+      if (!definition) throw new Error(`test model: no component ${name}`);
+      host.components.push(name);
+      const values = spec.overrides?.[name] ?? {};
+      const sources = Object.fromEntries(Object.keys(values).map((key) => [key, "environments/test.toml"]));
+      environment.roots.push(new RootComponent(definition, host, environment, { values, sources }, ignore, join(dir, "work")));
+    }
+  }
+  let configured: ConfigureResult | undefined;
+  const m: Model = {
+    environment,
+    dir,
+    root(name, host) {
+      const root = environment.roots.find((r) => r.name === name && (host === undefined || r.host.name === host));
+      if (!root) throw new Error(`test model: no root ${name}`);
+      return root;
+    },
+    component<T extends Component>(name: string, host?: string) {
+      const component = m.root(name, host).component;
+      if (!component) throw new Error(`test model: ${name} not configured`);
+      return component as T;
+    },
+    configure() {
+      configured = configure(environment);
+      return configured;
+    },
+    async deploy(options = {}) {
+      const result = configured ?? m.configure();
+      const events: DeployEvent[] = [];
+      const session = { predicting: options.predicting ?? false, emit: (e: DeployEvent) => events.push(e), secretValues: [] };
+      for (const root of result.order) if (!root.ignore) await deployRoot(root, session);
+      return events;
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  return m;
+}
+
+/** Runs `fn` and returns what it threw (fails the test when nothing was thrown). */
+export function thrown(fn: () => unknown): Error & Record<string, unknown> {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected an error, nothing was thrown");
+}
+
+/** Like `thrown`, for async functions. */
+export async function rejected(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected a rejection, nothing was thrown");
+}
+
+/** The messages of a `ConfigurationErrors` (or a single error), joined with their details. */
+export function errorText(error: unknown): string {
+  const list = (error as { errors?: unknown[] }).errors ?? [error];
+  return list
+    .map((e) => {
+      const item = e as Error & { details?: () => [string, string][] };
+      const rows = item.details?.() ?? [];
+      return [item.message, ...rows.map(([label, value]) => `${label}: ${value}`)].join("\n");
+    })
+    .join("\n---\n");
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { component, deploy, makeProject } from "./helpers.ts";
+
+setDefaultTimeout(120_000);
+
+const hasSupervisor = Bun.spawnSync(["sh", "-c", "command -v supervisord && command -v supervisorctl"]).exitCode === 0;
+
+/** A supervisord of its own: temp config, socket and include folder. */
+function startSupervisor(): { dir: string; conf: string; ctl: string; stop: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "batou-supervisor-"));
+  mkdirSync(join(dir, "conf.d"));
+  mkdirSync(join(dir, "logs"));
+  const conf = join(dir, "supervisord.conf");
+  writeFileSync(
+    conf,
+    `[unix_http_server]
+file=${dir}/supervisor.sock
+[supervisord]
+logfile=${dir}/supervisord.log
+pidfile=${dir}/supervisord.pid
+childlogdir=${dir}/logs
+user=${process.env.USER ?? "root"}
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://${dir}/supervisor.sock
+[include]
+files = ${dir}/conf.d/*.conf
+`,
+  );
+  const started = Bun.spawnSync(["supervisord", "-c", conf]);
+  if (started.exitCode !== 0) throw new Error(`supervisord: ${started.stderr}`);
+  for (let i = 0; i < 50 && !existsSync(join(dir, "supervisor.sock")); i++) Bun.sleepSync(100);
+  const stop = () => {
+    const pid = existsSync(join(dir, "supervisord.pid")) ? Number(readFileSync(join(dir, "supervisord.pid"), "utf8")) : 0;
+    Bun.spawnSync(["supervisorctl", "-c", conf, "shutdown"]);
+    for (let i = 0; i < 50 && pid && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0; i++) Bun.sleepSync(100);
+    if (pid && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0) process.kill(pid, "SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { dir, conf, ctl: `supervisorctl -c ${conf}`, stop };
+}
+
+function serviceProject(setting: string, extra = "") {
+  return makeProject(
+    {
+      "components/app/component.ts": component(
+        `export class App extends Component {
+  setting = ${JSON.stringify(setting)};
+  configure() {
+    this.add(new File("bin/server", { content: "#!/bin/sh\\nexec sleep 1000\\n", mode: 0o755, leadingDirs: true }));
+    this.add(new File("app.conf", { content: "setting = " + this.setting + "\\n" }));
+    this.add(new Service("batou-test-app", { command: "bin/server --flag", env: { MODE: "test" }, startSeconds: 1, ${extra} }));
+  }
+}`,
+        "Component, File, Service",
+      ),
+    },
+    ["app"],
+  );
+}
+
+describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
+  let sup: ReturnType<typeof startSupervisor>;
+  beforeAll(() => {
+    sup = startSupervisor();
+  });
+  afterAll(() => sup.stop());
+
+  const pid = () => Bun.spawnSync(["sh", "-c", `${sup.ctl} pid batou-test-app`]).stdout.toString().trim();
+  const status = () => Bun.spawnSync(["sh", "-c", `${sup.ctl} status batou-test-app`]).stdout.toString();
+
+  test("starts, stays untouched on redeploy, restarts when its config or a sibling changes; -P changes nothing", () => {
+    const extra = `manager: "supervisor", supervisorConfDir: ${JSON.stringify(join(sup.dir, "conf.d"))}, supervisorctl: ${JSON.stringify(sup.ctl)}`;
+    const p = serviceProject("one", extra);
+    const predicted = deploy(p, { predict: true });
+    expect(predicted.code).toBe(0);
+    expect(predicted.diffs.find((d) => d.path.endsWith("batou-test-app.conf"))?.diff).toContain("+[program:batou-test-app]");
+    expect(existsSync(join(sup.dir, "conf.d/batou-test-app.conf"))).toBe(false);
+
+    const first = deploy(p);
+    expect(first.code).toBe(0);
+    expect(status()).toContain("RUNNING");
+    const program = readFileSync(join(sup.dir, "conf.d/batou-test-app.conf"), "utf8");
+    expect(program).toContain(`command=${join(p.work("app"), "bin/server")} --flag`);
+    expect(program).toContain('environment=MODE="test"');
+    const pid1 = pid();
+    expect(Number(pid1)).toBeGreaterThan(0);
+
+    const second = deploy(p);
+    expect(second.summary.changed).toBe(0);
+    expect(pid()).toBe(pid1);
+
+    // a sibling (the app's config) changed: predicted restart, then a real one
+    writeFileSync(join(p.dir, "components/app/component.ts"), readFileSync(join(p.dir, "components/app/component.ts"), "utf8").replace('"one"', '"two"'));
+    const predicted2 = deploy(p, { predict: true });
+    expect(predicted2.changed.some((c) => c.includes("Service('batou-test-app')"))).toBe(true);
+    expect(pid()).toBe(pid1);
+    expect(deploy(p).summary.changed).toBe(2);
+    const pid2 = pid();
+    expect(pid2).not.toBe(pid1);
+    expect(status()).toContain("RUNNING");
+
+    // stopped behind batou's back: started again
+    Bun.spawnSync(["sh", "-c", `${sup.ctl} stop batou-test-app`]);
+    expect(deploy(p).summary.changed).toBe(1);
+    expect(status()).toContain("RUNNING");
+    expect(deploy(p).summary.changed).toBe(0);
+  });
+
+  test("a program that does not start is a clear error", () => {
+    const extra = `manager: "supervisor", supervisorConfDir: ${JSON.stringify(join(sup.dir, "conf.d"))}, supervisorctl: ${JSON.stringify(sup.ctl)}`;
+    const p = makeProject(
+      {
+        "components/bad/component.ts": component(
+          `export class Bad extends Component { configure() { this.add(new Service("batou-test-bad", { command: "/bin/false", startSeconds: 1, ${extra} })); } }`,
+          "Component, Service",
+        ),
+      },
+      ["bad"],
+    );
+    const result = deploy(p);
+    expect(result.code).not.toBe(0);
+    expect(result.errors[0]?.message).toBe("service batou-test-bad did not start");
+    expect(result.stdout + result.stderr).not.toContain("    at ");
+  }, 30_000);
+});
+
+describe("Service as a systemd unit", () => {
+  test("the unit file's content (shown under -P), and a clear error without a running systemd", () => {
+    const unitDir = mkdtempSync(join(tmpdir(), "batou-units-"));
+    const p = serviceProject("one", `manager: "systemd", unitDir: ${JSON.stringify(unitDir)}, description: "Test app"`);
+    const predicted = deploy(p, { predict: true });
+    expect(predicted.code).toBe(0);
+    const diff = predicted.diffs.find((d) => d.path === join(unitDir, "batou-test-app.service"))?.diff as string;
+    const root = process.getuid?.() === 0;
+    const unit = diff
+      .split("\n")
+      .filter((line) => line.startsWith("+") && !line.startsWith("+++"))
+      .map((line) => line.slice(1))
+      .join("\n");
+    expect(unit).toBe(
+      [
+        "# File is generated by batou for component App > Service('batou-test-app'). Don't edit manually.",
+        "[Unit]",
+        "Description=Test app",
+        "After=network.target",
+        "",
+        "[Service]",
+        "Type=simple",
+        `ExecStart=${join(p.work("app"), "bin/server")} --flag`,
+        `WorkingDirectory=${p.work("app")}`,
+        'Environment="MODE=test"',
+        "Restart=always",
+        "RestartSec=1",
+        "",
+        "[Install]",
+        `WantedBy=${root ? "multi-user.target" : "default.target"}`,
+      ].join("\n"),
+    );
+    expect(existsSync(join(unitDir, "batou-test-app.service"))).toBe(false);
+    if (!existsSync("/run/systemd/system")) {
+      const result = deploy(p);
+      expect(result.code).not.toBe(0);
+      expect(result.errors[0]?.message).toMatch(/systemctl daemon-reload failed|systemctl is not installed/);
+      expect(result.errors[0]?.context.component).toBe("App > Service('batou-test-app')");
+    }
+    rmSync(unitDir, { recursive: true, force: true });
+  });
+});

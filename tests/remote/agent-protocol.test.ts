@@ -1,0 +1,166 @@
+/**
+ * The agent protocol over plain pipes (no SSH): `bun batou.ts agent` in a
+ * temporary project, driven by AgentClient.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentClient } from "../../lib/remote/agent-client.ts";
+import { checkHello, encode } from "../../lib/remote/protocol.ts";
+import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
+import type { DeployEvent } from "../../lib/engine/events.ts";
+
+const BATOU = join(import.meta.dir, "../../batou.ts");
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), "batou-agent-"));
+  dirs.push(dir);
+  mkdirSync(join(dir, "components/hello"), { recursive: true });
+  mkdirSync(join(dir, "environments"));
+  writeFileSync(
+    join(dir, "components/hello/component.ts"),
+    `import { Component, File } from "batou";
+export class Hello extends Component {
+  greeting = "hi";
+  configure() { this.add(new File("hello.txt", { content: this.greeting + " from " + this.host.name + "\\n" })); }
+}
+export class Slow extends Component {
+  configure() {}
+  async verify() { throw new (await import("batou")).UpdateNeeded(); }
+  async update() { await this.cmd("sleep 0.3"); }
+}
+`,
+  );
+  writeFileSync(join(dir, "environments/test.toml"), `[environment]\nconnect_method = "local"\n[hosts.h1]\ncomponents = ["hello", "slow"]\n[components.hello]\ngreeting = "hello"\n`);
+  return dir;
+}
+
+function spawnAgent(cwd: string) {
+  const proc = Bun.spawn([process.execPath, BATOU, "agent"], { cwd, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const logs: string[] = [];
+  const client = new AgentClient("h1", { write: (t) => void proc.stdin.write(t), end: () => void proc.stdin.end() }, (l) => logs.push(l));
+  (async () => {
+    for await (const chunk of proc.stdout) client.push(chunk);
+    client.closed("exited");
+  })();
+  return { proc, client, logs };
+}
+
+describe("agent over pipes", () => {
+  test("hello, lock, setup, concurrent deploys, exit on EOF", async () => {
+    const dir = project();
+    const { proc, client } = spawnAgent(dir);
+    const theirs = await client.greeting;
+    expect(theirs.protocol).toBe(PROTOCOL_VERSION);
+    expect(theirs.version).toBe(VERSION);
+    const owner = { user: "me", machine: "here", pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: "test" };
+    const locked = await client.request("lock", { owner });
+    expect(JSON.parse(readFileSync(locked.path, "utf8")).pid).toBe(theirs.pid);
+    const setup = await client.request("setup", { environment: "test", host: "h1", secrets: { file: "s", components: {}, hosts: {}, files: { x: "secret" }, values: [] } });
+    expect(setup.roots).toEqual(["hello", "slow"]);
+    const events: DeployEvent[] = [];
+    const began = performance.now();
+    const [a, b] = await Promise.all([
+      client.request("deploy", { root: "hello", predicting: false }, { emit: (e) => events.push(e) }),
+      client.request("deploy", { root: "slow", predicting: false }, { emit: (e) => events.push(e) }),
+    ]);
+    expect(a.changed).toBe(1);
+    expect(b.changed).toBe(1);
+    expect(performance.now() - began).toBeLessThan(5000);
+    expect(readFileSync(join(dir, "work/hello/hello.txt"), "utf8")).toBe("hello from h1\n");
+    expect(events.filter((e) => e.event === "component").length).toBeGreaterThanOrEqual(3);
+    const again = await client.request("deploy", { root: "hello", predicting: false });
+    expect(again.changed).toBe(0);
+    await expect(client.request("deploy", { root: "nope", predicting: false })).rejects.toThrow(/no root component "nope"/);
+    client.end();
+    expect(await proc.exited).toBe(0);
+    expect(existsSync(join(dir, ".batou-lock"))).toBe(false);
+  });
+
+  test("a second agent in the same directory is refused, naming the holder", async () => {
+    const dir = project();
+    const first = spawnAgent(dir);
+    const second = spawnAgent(dir);
+    await Promise.all([first.client.greeting, second.client.greeting]);
+    const owner = { user: "alice", machine: "laptop", pid: 4242, time: new Date().toISOString(), version: VERSION, environment: "test" };
+    await first.client.request("lock", { owner });
+    const refused = second.client.request("lock", { owner: { ...owner, user: "bob" } });
+    await expect(refused).rejects.toThrow(/locked by another deployment/);
+    const error = await refused.catch((e) => e);
+    expect(String(error.context["held by"])).toContain("alice@laptop");
+    first.client.end();
+    second.client.end();
+    await Promise.all([first.proc.exited, second.proc.exited]);
+  });
+
+  test("a stale lock (dead agent) is taken over", async () => {
+    const dir = project();
+    writeFileSync(join(dir, ".batou-lock"), JSON.stringify({ user: "x", machine: (await import("node:os")).hostname(), pid: 999999, time: "then", version: "0", environment: "test" }));
+    const { proc, client } = spawnAgent(dir);
+    await client.greeting;
+    const owner = { user: "me", machine: "here", pid: 1, time: "now", version: VERSION, environment: "test" };
+    const result = await client.request("lock", { owner });
+    expect(result.tookOver?.pid).toBe(999999);
+    client.end();
+    await proc.exited;
+  });
+
+  test("errors travel as BatouError JSON with context", async () => {
+    const dir = project();
+    const { proc, client } = spawnAgent(dir);
+    await client.greeting;
+    const error = await client.request("setup", { environment: "test", host: "nohost" }).catch((e) => e);
+    expect(error.message).toContain('no host "nohost"');
+    expect(error.context.host).toBe("nohost");
+    client.end();
+    await proc.exited;
+  });
+
+  test("protocol version mismatch: the agent names both versions", async () => {
+    const dir = project();
+    const proc = Bun.spawn([process.execPath, BATOU, "agent"], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    proc.stdin.write(encode({ type: "hello", protocol: PROTOCOL_VERSION + 98, version: "9.9.9" }));
+    proc.stdin.flush();
+    const code = await proc.exited;
+    const lines = (await new Response(proc.stdout).text()).trim().split("\n").map((l) => JSON.parse(l));
+    expect(code).toBe(3);
+    expect(lines[0].type).toBe("hello");
+    expect(lines[1].type).toBe("error");
+    expect(lines[1].error.message).toContain("protocol version mismatch");
+    expect(JSON.stringify(lines[1].error.context)).toContain("9.9.9");
+    expect(JSON.stringify(lines[1].error.context)).toContain(VERSION);
+  });
+
+  test("protocol version mismatch: the deploying side names host and both versions", () => {
+    let error: any;
+    try {
+      checkHello({ type: "hello", protocol: PROTOCOL_VERSION + 1, version: "7.0.0" }, "web1", "agent");
+    } catch (e) {
+      error = e;
+    }
+    expect(error.message).toBe("batou protocol version mismatch with the agent on web1");
+    expect(error.context.host).toBe("web1");
+    expect(error.context["remote batou"]).toBe(`7.0.0 (protocol ${PROTOCOL_VERSION + 1})`);
+    expect(error.context["local batou"]).toContain(VERSION);
+  });
+
+  test("the agent exits when stdin closes, stopping running commands", async () => {
+    const dir = project();
+    writeFileSync(join(dir, "components/hello/component.ts"), readFileSync(join(dir, "components/hello/component.ts"), "utf8").replace("sleep 0.3", "sleep 37.5"));
+    const { proc, client } = spawnAgent(dir);
+    await client.greeting;
+    await client.request("setup", { environment: "test", host: "h1" });
+    void client.request("deploy", { root: "slow", predicting: false }).catch(() => {});
+    await Bun.sleep(400);
+    expect(Bun.spawnSync(["pgrep", "-f", "sleep 37.5"]).exitCode).toBe(0);
+    client.end();
+    expect(await proc.exited).toBe(0);
+    await Bun.sleep(100);
+    expect(Bun.spawnSync(["pgrep", "-f", "sleep 37.5"]).exitCode).toBe(1);
+  });
+});

@@ -1,0 +1,89 @@
+/** Helpers for end-to-end deploys over SSH to the test bed: temp projects and a CLI runner. */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import type { Testbed } from "../testbed/testbed.ts";
+
+export const BATOU = join(import.meta.dir, "../../batou.ts");
+
+export interface Project {
+  dir: string;
+  write(path: string, text: string): void;
+  remove(): void;
+}
+
+/** A temp project whose `ssh_config` is the test bed's, with `prefix` (extra Host blocks) first. */
+export function makeProject(tb: Testbed, files: Record<string, string>, sshPrefix = ""): Project {
+  const dir = mkdtempSync(join(tmpdir(), "batou-remote-"));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  write("ssh_config", `${sshPrefix}\n${readFileSync(tb.sshConfig, "utf8")}`);
+  for (const [path, text] of Object.entries(files)) write(path, text);
+  return { dir, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  events: Record<string, any>[];
+  summary?: Record<string, any>;
+  errors: Record<string, any>[];
+}
+
+function parse(code: number, stdout: string, stderr: string): RunResult {
+  const events = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  return { code, stdout, stderr, events, summary: events.findLast((e) => e.event === "summary"), errors: events.filter((e) => e.event === "error") };
+}
+
+export function deployEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", BATOU_CONNECT_BACKOFF: "0.2", ...extra })) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** `batou deploy ENV --json ARGS` in the project; resolves when it exits. */
+export async function deploy(project: Project, env: string, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  const proc = startDeploy(project, env, args, extraEnv);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return parse(code, stdout, stderr);
+}
+
+export function startDeploy(project: Project, env: string, args: string[] = [], extraEnv: Record<string, string> = {}) {
+  return Bun.spawn([process.execPath, BATOU, "deploy", env, "--json", ...args], {
+    cwd: project.dir,
+    env: deployEnv(extraEnv),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+export async function finish(proc: ReturnType<typeof startDeploy>): Promise<RunResult> {
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return parse(code, stdout, stderr);
+}
+
+/** Pids whose command line matches `pattern` (pgrep -f), optionally only those working in `cwd`. */
+export function pgrep(pattern: string, cwd?: string): number[] {
+  const r = Bun.spawnSync(["pgrep", "-f", pattern]);
+  const pids = r.stdout.toString().split(/\s+/).filter(Boolean).map(Number).filter((p) => p !== process.pid);
+  if (!cwd) return pids;
+  return pids.filter((pid) => {
+    try {
+      return require("node:fs").readlinkSync(`/proc/${pid}/cwd`) === cwd;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function waitFor(check: () => boolean, seconds: number, what: string): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}

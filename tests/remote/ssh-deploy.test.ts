@@ -1,0 +1,238 @@
+/**
+ * End to end through the CLI against real sshd test hosts (tests/testbed):
+ * cross-host resources, no-op redeploys, one SSH connection per host, a
+ * service user through sudo, ProxyJump, host key refusal, unreachable hosts,
+ * locks, Ctrl-C, deletion of removed files, and an agent that is the shipped
+ * executable (no bun on the host's side).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdtempSync, cpSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
+import { VERSION } from "../../lib/version.ts";
+import { deploy, finish, makeProject, pgrep, type Project, startDeploy, waitFor } from "./remote-helpers.ts";
+
+const bed = testbedAvailability();
+
+const CROSS = {
+  "components/db/component.ts": `import { Component, File } from "batou";
+export class Db extends Component {
+  port = 5432;
+  configure() {
+    this.provide("db", { host: this.host.name, port: this.port });
+    this.add(new File("db.conf", { content: "port=" + this.port + "\\n" }));
+  }
+}
+`,
+  "components/app/component.ts": `import { Component, File } from "batou";
+export class App extends Component {
+  configure() {
+    const db = this.requireOne<{ host: string; port: number }>("db");
+    this.add(new File("app.conf", { content: "db=" + db.host + ":" + db.port + " on " + this.host.name + "\\n" }));
+  }
+}
+`,
+  "components/plain/component.ts": `import { Component, File } from "batou";
+export class Plain extends Component {
+  configure() { this.add(new File("plain.txt", { content: "plain on " + this.host.name + "\\n" })); }
+}
+`,
+  "components/slow/component.ts": `import { Component, File, UpdateNeeded } from "batou";
+export class Slow extends Component {
+  seconds = 1;
+  configure() { this.add(new File("before.txt", { content: "written before the sleep\\n".repeat(100) })); }
+  async verify() { throw new UpdateNeeded(); }
+  async update() { await this.cmd("sleep " + this.seconds); }
+}
+`,
+};
+
+function env(target: string, hosts: Record<string, string[]>, extra = ""): string {
+  const lines = ["[environment]", `target_directory = "${target}"`, "jobs = 3", "timeout = 20", extra];
+  for (const [host, components] of Object.entries(hosts)) lines.push(`[hosts.${host}]`, `components = ${JSON.stringify(components)}`);
+  return lines.join("\n") + "\n";
+}
+
+describe.skipIf(!bed.ok)("deploying over SSH", () => {
+  let tb: Testbed;
+  const projects: Project[] = [];
+  const home = (host: string, path: string) => join(tb.roots[host]!, "home", path);
+  const project = (files: Record<string, string>, ssh = "") => {
+    const p = makeProject(tb, { ...CROSS, ...files }, ssh);
+    projects.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    tb = await startTestbed(3);
+  }, 60_000);
+  afterAll(() => {
+    for (const p of projects) p.remove();
+  });
+
+  test("three hosts with a cross-host resource; a no-op redeploy changes nothing over one connection per host", async () => {
+    const target = `t-cross-${process.pid}`;
+    const p = project({ "environments/cross.toml": env(target, { host1: ["db"], host2: ["app"], host3: ["app"] }), "components/app/extra.txt": "extra\n" });
+    const first = await deploy(p, "cross");
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.summary?.ok).toBe(true);
+    for (const host of ["host2", "host3"]) {
+      expect(readFileSync(home(host, `deploy/${target}/work/app/app.conf`), "utf8")).toBe(`db=host1:5432 on ${host}\n`);
+    }
+    expect(readFileSync(home("host1", `deploy/${target}/work/db/db.conf`), "utf8")).toBe("port=5432\n");
+    // providers deploy before requirers
+    const starts = first.events.filter((e) => e.event === "root" && e.status === "start").map((e) => `${e.host}/${e.root}`);
+    expect(starts[0]).toBe("host1/db");
+    // shipped: the executable and the project, no secrets, no local work/
+    expect(existsSync(home("host1", `deploy/${target}/.batou/batou-${VERSION}`))).toBe(true);
+    expect(existsSync(home("host2", `deploy/${target}/components/app/extra.txt`))).toBe(true);
+    expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
+
+    const again = await deploy(p, "cross", ["-d"]);
+    expect(again.code).toBe(0);
+    expect(again.summary?.changed).toBe(0);
+    // one SSH connection per host serves everything (probe, rsync, agent)
+    for (const host of ["host1", "host2", "host3"]) {
+      expect(again.stdout.split("\n").filter((l) => l.includes(`${host}: ssh: authenticated as`)).length).toBe(1);
+    }
+    expect(again.stdout).not.toContain("shipped-executable");
+
+    // files removed from the project disappear from the hosts
+    rmSync(join(p.dir, "components/app/extra.txt"));
+    const third = await deploy(p, "cross");
+    expect(third.code).toBe(0);
+    expect(existsSync(home("host2", `deploy/${target}/components/app/extra.txt`))).toBe(false);
+    expect(existsSync(home("host2", `deploy/${target}/work/app/app.conf`))).toBe(true);
+  }, 120_000);
+
+  test("a service user through sudo", async () => {
+    const target = `t-svc-${process.pid}`;
+    const p = project({ "environments/svc.toml": env(target, { host1: ["plain"] }, 'service_user = "service"') });
+    const result = await deploy(p, "svc");
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    const file = home("host1", `service/${target}/work/plain/plain.txt`);
+    expect(readFileSync(file, "utf8")).toBe("plain on host1\n");
+    expect(statSync(file).uid).toBe(2001);
+    expect(statSync(home("host1", `service/${target}/environments/svc.toml`)).uid).toBe(2001);
+    expect((await deploy(p, "svc")).summary?.changed).toBe(0);
+  }, 60_000);
+
+  test("a sudo that wants a password is a clear error naming host and user", async () => {
+    const target = `t-nosudo-${process.pid}`;
+    const ssh = "Host asservice\n  HostName 10.231.0.1\n  HostKeyAlias host1\n  User service\n";
+    const p = project({ "environments/nosudo.toml": env(target, { asservice: ["plain"] }, 'service_user = "deploy"') }, ssh);
+    const result = await deploy(p, "nosudo");
+    expect(result.code).toBe(1);
+    const error = result.errors[0]!;
+    expect(error.message).toContain('cannot become the service user "deploy" on host asservice');
+    expect(error.context["login user"]).toBe("service");
+    expect(String(error.context.sudo)).toContain("password");
+  }, 60_000);
+
+  test("ProxyJump through host1 to host3", async () => {
+    const target = `t-jump-${process.pid}`;
+    const ssh = "Host jumped3\n  HostName host3\n  HostKeyAlias host3\n  ProxyJump host1\n";
+    const p = project({ "environments/jump.toml": env(target, { jumped3: ["plain"] }) }, ssh);
+    const result = await deploy(p, "jump", ["-d"]);
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(home("host3", `deploy/${target}/work/plain/plain.txt`), "utf8")).toBe("plain on jumped3\n");
+    expect(result.stderr).toContain("jump host1");
+  }, 60_000);
+
+  test("a changed host key is refused; so is an unknown one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "batou-kh-"));
+    const other = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "k")]);
+    expect(other.exitCode).toBe(0);
+    writeFileSync(join(dir, "changed"), `host1 ${readFileSync(join(dir, "k.pub"), "utf8").split(" ").slice(0, 2).join(" ")}\n`);
+    writeFileSync(join(dir, "empty"), "");
+    const ssh = [
+      `Host changed1\n  HostName 10.231.0.1\n  HostKeyAlias host1\n  UserKnownHostsFile ${join(dir, "changed")}\n`,
+      `Host unknown1\n  HostName 10.231.0.1\n  HostKeyAlias host1\n  UserKnownHostsFile ${join(dir, "empty")}\n`,
+    ].join("");
+    const p = project({ "environments/changed.toml": env("t-changed", { changed1: ["plain"] }), "environments/unknown.toml": env("t-unknown", { unknown1: ["plain"] }) }, ssh);
+    const changed = await deploy(p, "changed");
+    expect(changed.code).toBe(1);
+    expect(changed.errors[0]!.message).toMatch(/changed1.*host key/i);
+    expect(changed.errors[0]!.message).toMatch(/changed|mismatch|does not match/i);
+    const unknown = await deploy(p, "unknown");
+    expect(unknown.code).toBe(1);
+    expect(unknown.errors[0]!.message).toMatch(/unknown1.*host key/i);
+    expect(existsSync(home("host1", "deploy/t-changed"))).toBe(false);
+    expect(existsSync(home("host1", "deploy/t-unknown"))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("an unreachable host is named after its retries", async () => {
+    const ssh = "Host gone\n  HostName 10.231.0.254\n  Port 9\n  HostKeyAlias host1\n";
+    const p = project({ "environments/gone.toml": env(`t-gone-${process.pid}`, { host1: ["db"], gone: ["app"] }) }, ssh);
+    const began = performance.now();
+    const result = await deploy(p, "gone");
+    expect(result.code).toBe(1);
+    const error = result.errors[0]!;
+    expect(error.message).toContain("host gone is unreachable after 3 attempt(s)");
+    expect(error.context.host).toBe("gone");
+    expect(result.events.filter((e) => e.event === "warning" && e.host === "gone").length).toBe(2);
+    expect(performance.now() - began).toBeLessThan(20_000);
+  }, 60_000);
+
+  test("a concurrent second deployment is refused at once, naming the holder", async () => {
+    const target = `t-lock-${process.pid}`;
+    const p = project({ "environments/lock.toml": env(target, { host1: ["slow"] }) + "[components.slow]\nseconds = 3.3\n" });
+    const running = startDeploy(p, "lock");
+    let exited = false;
+    void running.exited.then(() => (exited = true));
+    await waitFor(() => exited || existsSync(home("host1", `deploy/${target}/.batou-lock`)), 30, "the remote lock");
+    if (exited) throw new Error(`the first deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
+    // same project: the local per-environment lock
+    const local = await deploy(p, "lock");
+    expect(local.code).toBe(1);
+    expect(local.errors[0]!.message).toBe('environment "lock" is locked by another deployment');
+    expect(local.errors[0]!.context["held by"]).toContain(`pid ${running.pid}`);
+    // another checkout of the project, same host and target: the remote lock
+    const copy = makeProject(tb, {});
+    projects.push(copy);
+    cpSync(p.dir, copy.dir, { recursive: true, filter: (src) => !src.includes("/work") });
+    const began = performance.now();
+    const remote = await deploy(copy, "lock");
+    expect(remote.code).toBe(1);
+    expect(remote.errors[0]!.message).toContain("is locked by another deployment");
+    expect(remote.errors[0]!.context.host).toBe("host1");
+    expect(remote.errors[0]!.context["held by"]).toContain(`pid ${running.pid}`);
+    expect(performance.now() - began).toBeLessThan(3000);
+    const first = await finish(running);
+    expect(first.code).toBe(0);
+    expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
+    expect(existsSync(join(p.dir, "work/.batou-lock-lock"))).toBe(false);
+  }, 60_000);
+
+  test("Ctrl-C stops the remote agent and its commands and releases the locks", async () => {
+    const target = `t-int-${process.pid}`;
+    const cwd = `/home/deploy/${target}`;
+    const p = project({ "environments/int.toml": env(target, { host1: ["slow"] }) + "[components.slow]\nseconds = 41.5\n" });
+    const running = startDeploy(p, "int");
+    let exited = false;
+    void running.exited.then(() => (exited = true));
+    await waitFor(() => exited || pgrep("sleep 41.5").length > 0, 30, "the remote sleep");
+    if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
+    // the agent is the shipped executable, not bun
+    const agents = pgrep(`batou-${VERSION} agent`, cwd);
+    expect(agents.length).toBe(1);
+    expect(readlinkSync(`/proc/${agents[0]}/exe`)).toMatch(new RegExp(`\\.batou/batou-${VERSION.replace(/\./g, "\\.")}$`));
+    const cmdline = readFileSync(`/proc/${agents[0]}/cmdline`, "utf8");
+    expect(cmdline).not.toContain("bun");
+    running.kill("SIGINT");
+    const result = await finish(running);
+    expect(result.code).toBe(130);
+    expect(result.errors[0]!.message).toContain("interrupted");
+    await waitFor(() => pgrep(`batou-${VERSION} agent`, cwd).length === 0 && pgrep("sleep 41.5").length === 0, 5, "the agent to exit");
+    expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
+    expect(existsSync(join(p.dir, "work/.batou-lock-int"))).toBe(false);
+    const work = home("host1", `deploy/${target}/work/slow`);
+    expect(readdirSync(work)).toEqual(["before.txt"]);
+    expect(readFileSync(join(work, "before.txt"), "utf8")).toBe("written before the sleep\n".repeat(100));
+  }, 60_000);
+});

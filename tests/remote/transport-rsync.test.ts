@@ -1,0 +1,149 @@
+/**
+ * Shipping a directory with the system rsync through the host's one SSH
+ * connection (rsh bridge), against the test bed's real sshd and rsync.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fingerprintSha256 } from "../../lib/remote/known-hosts.ts";
+import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/rsync.ts";
+import { serveRshBridge } from "../../lib/remote/rsh-server.ts";
+import { SshConnection } from "../../lib/remote/ssh-connection.ts";
+import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
+
+const bed = testbedAvailability();
+
+function write(root: string, rel: string, content: string): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), content);
+}
+
+describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
+  let tb: Testbed;
+  let work: string;
+  let conn: SshConnection;
+  const host = "host3";
+
+  beforeAll(async () => {
+    tb = await startTestbed(3);
+    work = mkdtempSync(join(tmpdir(), "batou-rsync-"));
+  });
+  afterAll(async () => {
+    await conn?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test("ships, delta only, deletes, excludes anchored at the top, all over one SSH connection", async () => {
+    const src = join(work, "project");
+    const files: Record<string, string> = {
+      "environments/prod/environment.toml": "[environment]\nhost = 'x'\n",
+      "environments/prod/secrets.toml.nacl": "ENCRYPTED",
+      "components/app/component.ts": "export default 1;\n",
+      "lib/work/kept.txt": "nested work is shipped\n",
+      "src/dist/kept.txt": "nested dist is shipped\n",
+      "src/node_modules/kept.txt": "nested node_modules is shipped\n",
+      "big.bin": "x".repeat(200_000),
+      "doomed.txt": "removed locally later\n",
+      ".git/HEAD": "ref: refs/heads/main\n",
+      "node_modules/dep/index.js": "no\n",
+      "work/state": "no\n",
+      "dist/batou": "no\n",
+      "secret-key.nacl": "no\n",
+    };
+    for (let i = 0; i < 50; i++) files[`components/many/file${i}.txt`] = `file ${i}\n`.repeat(20);
+    for (const [rel, content] of Object.entries(files)) write(src, rel, content);
+    const remoteDir = "deployment/ship-test";
+    const outside = hostPath(host, `/home/${tb.user}/${remoteDir}`);
+    rmSync(outside, { recursive: true, force: true });
+    // the host's own work/ directory must survive --delete (excluded paths are protected)
+    mkdirSync(join(outside, "work"), { recursive: true });
+    writeFileSync(join(outside, "work", "remote-state"), "host state\n");
+    spawnSync("chown", ["-R", "2000:2000", hostPath(host, `/home/${tb.user}/deployment`)]);
+
+    // a key of our own, so that sshd's "Accepted publickey" lines of this connection can be
+    // told apart from those of other tests using the same test bed concurrently
+    const key = join(work, "id_ed25519");
+    spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rsync-test", "-f", key]);
+    const pub = readFileSync(`${key}.pub`, "utf8");
+    const fingerprint = fingerprintSha256(Buffer.from(pub.split(" ")[1], "base64"));
+    const dotSsh = hostPath(host, `/home/${tb.user}/.ssh`);
+    mkdirSync(dotSsh, { recursive: true });
+    writeFileSync(join(dotSsh, "authorized_keys"), pub, { mode: 0o600 });
+    spawnSync("chown", ["-R", "2000:2000", dotSsh]);
+    const cfg = join(work, "ssh_config");
+    writeFileSync(cfg, `Host ${host}\n    IdentityFile ${key}\n${readFileSync(tb.sshConfig, "utf8")}`);
+    const accepted = async () => (await sshdLog(host)).filter((l) => l.startsWith(`Accepted publickey for ${tb.user}`) && l.endsWith(fingerprint)).length;
+    const handshakesBefore = SshConnection.handshakes;
+    conn = await SshConnection.open(host, { configFile: cfg });
+
+    const first = await shipDirectory(conn, src, remoteDir);
+    expect(first.filesTransferred).toBe(57);
+    expect(first.bytesSent).toBeGreaterThan(200_000);
+    for (const rel of ["environments/prod/environment.toml", "components/app/component.ts", "lib/work/kept.txt", "src/dist/kept.txt", "src/node_modules/kept.txt", "big.bin", "components/many/file49.txt"]) {
+      expect(readFileSync(join(outside, rel), "utf8")).toBe(files[rel]);
+    }
+    for (const rel of ["environments/prod/secrets.toml.nacl", "secret-key.nacl", ".git", "node_modules", "dist", "work/state"]) {
+      expect(existsSync(join(outside, rel))).toBe(false);
+    }
+    expect(statSync(join(outside, "big.bin")).uid).toBe(2000);
+
+    const noop = await shipDirectory(conn, src, remoteDir);
+    expect(noop.filesTransferred).toBe(0);
+    expect(noop.bytesSent).toBeLessThan(first.bytesSent / 50);
+    expect(noop.bytesSent + noop.bytesReceived).toBeLessThan(4096);
+
+    rmSync(join(src, "doomed.txt"));
+    write(src, "components/app/component.ts", "export default 2;\n");
+    const third = await shipDirectory(conn, src, remoteDir);
+    expect(third.filesTransferred).toBe(1);
+    expect(existsSync(join(outside, "doomed.txt"))).toBe(false);
+    expect(readFileSync(join(outside, "components/app/component.ts"), "utf8")).toBe("export default 2;\n");
+    expect(readFileSync(join(outside, "work/remote-state"), "utf8")).toBe("host state\n");
+
+    // one SSH connection (one handshake, one sshd login) served all three shipments
+    expect(SshConnection.handshakes - handshakesBefore).toBe(1);
+    expect(await accepted()).toBe(1);
+    rmSync(dotSsh, { recursive: true, force: true });
+    console.log(`rsync: first ${first.bytesSent} B sent in ${first.durationMs.toFixed(0)} ms; no-op ${noop.bytesSent}+${noop.bytesReceived} B in ${noop.durationMs.toFixed(0)} ms`);
+  });
+
+  test("--rsync-path with sudo ships as another user", async () => {
+    const src = join(work, "svc");
+    write(src, "app.conf", "service config\n");
+    const dir = `/home/${tb.serviceUser}/app`;
+    const result = await shipDirectory(conn, src, dir, { sudoUser: tb.serviceUser });
+    expect(result.remoteCommand).toStartWith(`sudo -n -u ${tb.serviceUser} mkdir -p -- ${dir}/ && exec sudo -n -u ${tb.serviceUser} rsync --server `);
+    const outside = hostPath(host, `${dir}/app.conf`);
+    expect(readFileSync(outside, "utf8")).toBe("service config\n");
+    expect(statSync(outside).uid).toBe(2001);
+  });
+
+  test("a failing rsync names the host and both directories", async () => {
+    const src = join(work, "svc");
+    const error = await shipDirectory(conn, src, "/proc/forbidden").catch((e) => e);
+    expect(error.message).toStartWith(`${host}: rsync of ${src} to /proc/forbidden failed (exit `);
+  });
+
+  test("the bridge runs nothing but rsync --server", async () => {
+    const server = await serveRshBridge(conn, { allow: (c) => c.startsWith("rsync --server ") });
+    try {
+      const [bin, ...pre] = defaultBridgeCommand();
+      // async: the bridge server runs in this process
+      const proc = Bun.spawn([bin, ...pre, server.socketPath, "somehost", "echo", "pwned"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      expect(status).toBe(255);
+      expect(stdout).toBe("");
+      expect(stderr).toContain(`${host}: refusing to run "echo pwned" through the rsync bridge`);
+      expect(server.commands).toEqual([]);
+    } finally {
+      await server.close();
+    }
+    expect(existsSync(server.socketPath)).toBe(false);
+  });
+
+  test("default excludes are anchored, except encrypted secrets", () => {
+    expect(DEFAULT_EXCLUDES.filter((e) => !e.startsWith("/"))).toEqual(["*.nacl"]);
+  });
+});
