@@ -51,6 +51,50 @@ export async function benchConfigure(runs: number): Promise<number[]> {
   }
 }
 
+/**
+ * A temporary project with 1,000 *root* components: 10 component classes on
+ * each of 100 hosts (the fixpoint works per root), each root with one File.
+ */
+function manyRootsProject(hosts: number, perHost: number): string {
+  const dir = mkdtempSync(join(tmpdir(), "batou-bench-"));
+  mkdirSync(join(dir, "environments"));
+  const names: string[] = [];
+  for (let c = 0; c < perHost; c++) {
+    const name = `part${c}`;
+    names.push(name);
+    mkdirSync(join(dir, "components", name), { recursive: true });
+    writeFileSync(
+      join(dir, "components", name, "component.ts"),
+      `import { Component, File } from "batou";
+export class Part${c} extends Component {
+  size = ${c};
+  configure() {
+    this.add(new File("${name}.conf", { content: \`part ${c} of \${this.host.name}, size \${this.size}\\n\` }));
+  }
+}
+`,
+    );
+  }
+  const lines = ["[environment]", 'connect_method = "local"'];
+  for (let h = 1; h <= hosts; h++) lines.push(`[hosts.node${h}]`, `components = ${JSON.stringify(names)}`);
+  writeFileSync(join(dir, "environments/many.toml"), `${lines.join("\n")}\n`);
+  return dir;
+}
+
+/** configure() of 1,000 root components on 100 hosts (in-process, after loading). */
+export async function benchConfigureRoots(runs: number): Promise<number[]> {
+  const dir = manyRootsProject(100, 10);
+  try {
+    const environment = await loadEnvironment({ projectRoot: dir, name: "many" });
+    return await measure(runs, () => {
+      const { order } = configure(environment);
+      if (order.length !== 1000) throw new Error(`expected 1,000 roots, configured ${order.length}`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function benchNoopDeploy(runs: number, executable: string[]): Promise<number[]> {
   const dir = manyFilesProject(1000);
   try {

@@ -3,7 +3,7 @@
 #
 #   curl -sL @RELEASE_URL@/bootstrap | sh
 #
-# It checks the prerequisites (git, bun, curl or wget), installs the launcher
+# It checks the prerequisites (git, bun; curl or wget if there), installs the launcher
 # batou.ts pinned to batou @BATOU_VERSION@ and runs `bun batou.ts init`: the
 # launcher downloads batou, verifies its signature and checksums, and writes
 # the example project (components/hello, environments/dev.toml, .gitignore,
@@ -24,21 +24,22 @@ command -v git >/dev/null 2>&1 || missing="$missing
   git: install it with your system's package manager (e.g. apt-get install git)"
 command -v bun >/dev/null 2>&1 || missing="$missing
   bun: npm install -g bun   (or see https://bun.sh)"
+[ -z "$missing" ] || fail "missing prerequisites:$missing"
+
+# Downloads with curl, else wget, else Bun's fetch (bun is needed anyway).
 downloader="${BATOU_BOOTSTRAP_DOWNLOADER:-}"
 if [ -z "$downloader" ]; then
   if command -v curl >/dev/null 2>&1; then downloader=curl
   elif command -v wget >/dev/null 2>&1; then downloader=wget
-  else missing="$missing
-  curl or wget: install one with your system's package manager"
+  else downloader=bun
   fi
 fi
-[ -z "$missing" ] || fail "missing prerequisites:$missing"
-
 get() {
   case "$downloader" in
     curl) curl -fsSL -o "$2" "$1" ;;
     wget) wget -q -O "$2" "$1" ;;
-    *) fail "unknown downloader $downloader (curl or wget)" ;;
+    bun) bun -e 'const r = await fetch(process.argv[1]); if (!r.ok) { console.error(`HTTP ${r.status}`); process.exit(1); } await Bun.write(process.argv[2], r);' "$1" "$2" ;;
+    *) fail "unknown downloader $downloader (curl, wget or bun)" ;;
   esac
 }
 

@@ -5,9 +5,11 @@
  * checked against the signed manifest), else compiled here from the release's
  * verified batou.js. For lib/remote when batou runs as a release bundle.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
+import { readPin } from "./pin.ts";
+import { RELEASE } from "./release-info.ts";
 
 export interface ReleaseRef {
   /** The verified release folder in the cache ($XDG_CACHE_HOME/batou/VERSION). */
@@ -15,6 +17,21 @@ export interface ReleaseRef {
   version: string;
   url: string;
   keys: string[];
+}
+
+/**
+ * The release this batou runs from (a launcher imported the cached batou.js),
+ * or undefined in a source checkout or a compiled executable.
+ */
+export function runningRelease(): ReleaseRef | undefined {
+  if (!RELEASE.released || !existsSync(join(import.meta.dir, "manifest.json"))) return undefined;
+  let url = RELEASE.url;
+  const launcher = process.env.BATOU_LAUNCHER;
+  try {
+    if (launcher) url = readPin(readFileSync(launcher, "utf8")).url;
+  } catch {}
+  url = process.env.BATOU_RELEASE_URL || url;
+  return { dir: import.meta.dir, version: RELEASE.version, url, keys: RELEASE.publicKeys };
 }
 
 /** Path of a verified (or locally compiled) executable for linux-`arch`. */

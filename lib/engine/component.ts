@@ -250,7 +250,8 @@ export class Component {
     // Taken before the first await, so it still holds the caller's line (async stacks lose it).
     const caller = new Error().stack ?? "";
     try {
-      return await runCommand(command, { cwd: existsSync(this.workdir) ? this.workdir : undefined, ...options });
+      const cwd = options.cwd ?? (existsSync(this.workdir) ? this.workdir : undefined);
+      return await runCommand(command, { ...options, cwd });
     } catch (error) {
       if (error instanceof CommandError) error.stack = `${error.name}: ${error.message}\n${caller.split("\n").slice(1).join("\n")}`;
       throw error;

@@ -23,6 +23,10 @@ export class Mode extends Component {
   path = "";
   mode: number | string = 0o644;
 
+  constructor(path: string, options: { mode: number | string }) {
+    super(path, options);
+  }
+
   /** `0o755`, `"755"`, `"0755"` or `"rwxr-xr-x"` → a number. */
   static parse(mode: number | string): number {
     if (typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777) return mode;
@@ -70,6 +74,10 @@ export class Owner extends Component {
   path = "";
   owner = "";
 
+  constructor(path: string, options: { owner: string }) {
+    super(path, options);
+  }
+
   override configure(): void {
     this.path = this.map(this.path);
   }
@@ -88,6 +96,10 @@ export class Group extends Component {
   static override namevar = "path";
   path = "";
   group = "";
+
+  constructor(path: string, options: { group: string }) {
+    super(path, options);
+  }
 
   override configure(): void {
     this.path = this.map(this.path);

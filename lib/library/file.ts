@@ -91,6 +91,10 @@ export class Content extends Component {
   /** Mode for a newly created file (the `Mode` child keeps it right afterwards). */
   mode: number | string | undefined = undefined;
 
+  constructor(path: string, options: { data?: string; sensitive?: boolean; mode?: number | string } = {}) {
+    super(path, options);
+  }
+
   override async verify(): Promise<void> {
     const current = existsSync(this.path) ? readFileSync(this.path, "utf8") : undefined;
     if (current === this.data) return;

@@ -139,6 +139,7 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
       rmSync(temp, { recursive: true, force: true }); // another process built it at the same time
     }
     origin = `built in ${((performance.now() - began) / 1000).toFixed(1)} s into ${dir}`;
+    pruneBuilds(dirname(dir), 3);
   }
   const sha256 = await cachedSha(dir, file);
   return { dir, file, name, sha256, size: statSync(file).size, origin };
@@ -177,6 +178,20 @@ async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
     }
   }
   return { dir, file, name, sha256: await cachedSha(dir, file), size: st.size, origin: `${basename(source)} (running executable)` };
+}
+
+/** Keeps the `keep` newest builds (each ~100 MB; a source change makes a new one). */
+function pruneBuilds(base: string, keep: number): void {
+  try {
+    const builds = readdirSync(base, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.includes(".tmp-"))
+      .map((e) => ({ path: join(base, e.name), mtime: statSync(join(base, e.name)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
+    for (const old of builds.slice(keep)) {
+      rmSync(old.path, { recursive: true, force: true });
+      rmSync(`${old.path}.sha256`, { force: true });
+    }
+  } catch {}
 }
 
 const pending = new Map<Arch, Promise<ShippableExecutable>>();

@@ -48,8 +48,18 @@ export interface Model {
   cleanup(): void;
 }
 
+/** Every model's temp folder not yet removed, for `cleanupModels()`. */
+const folders = new Set<string>();
+
+/** Removes the temp folders of every model built so far (call it in `afterEach`). */
+export function cleanupModels(): void {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  folders.clear();
+}
+
 export function model(spec: ModelSpec): Model {
   const dir = mkdtempSync(join(tmpdir(), "batou-unit-"));
+  folders.add(dir);
   const settings: EnvironmentSettings = { connectMethod: "local", targetDirectory: "deployment", jobs: 1, timeout: 30, ...spec.settings };
   const definitions = new Map(
     Object.entries(spec.components).map(([name, factory]) => [name, { name, factory, file: join(dir, "component.ts"), defdir: dir }]),

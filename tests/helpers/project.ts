@@ -10,7 +10,7 @@
  * expect(result.summary?.ok).toBe(true);
  * ```
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -53,9 +53,15 @@ let built: Promise<void> | undefined;
 export function ensureCompiled(): Promise<void> {
   built ??= (async () => {
     if (existsSync(COMPILED) && statSync(COMPILED).mtimeMs >= newestSource()) return;
-    const proc = Bun.spawn([process.execPath, "run", "build"], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
+    // Built beside the target and renamed over it: a test run elsewhere never executes a half-written file.
+    const temp = `${COMPILED}.build-${process.pid}`;
+    const proc = Bun.spawn([process.execPath, "run", "build", "--outfile", temp], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-    if (code !== 0) throw new Error(`bun run build failed (${code}):\n${out}\n${err}`);
+    if (code !== 0) {
+      rmSync(temp, { force: true });
+      throw new Error(`bun run build failed (${code}):\n${out}\n${err}`);
+    }
+    renameSync(temp, COMPILED);
   })();
   return built;
 }

@@ -1,11 +1,11 @@
 /** The component model: construction, the tree, overrides, platform variants, events. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Component, ConfigurationError, UpdateNeeded } from "../../lib/batou.ts";
-import { errorText, type Model, model, thrown } from "../helpers/model.ts";
+import { cleanupModels, errorText, type Model, model, thrown } from "../helpers/model.ts";
 
 let m: Model | undefined;
 afterEach(() => {
-  m?.cleanup();
+  cleanupModels();
   m = undefined;
 });
 
@@ -312,6 +312,25 @@ describe("before-update events", () => {
     expect(events.some((e) => e.event === "log" && e.message.includes("before-update"))).toBe(true);
     await m!.deploy();
     expect(calls).toEqual(["called"]);
+  });
+});
+
+describe("warnings after configure", () => {
+  test("components created but never added, and update() without verify(), are reported", () => {
+    class Forgotten extends Component {}
+    class Blind extends Component {
+      override async update() {}
+    }
+    class Careless extends Component {
+      override configure() {
+        new Forgotten();
+        this.add(new Blind());
+      }
+    }
+    m = model({ components: { careless: Careless }, hosts: { localhost: ["careless"] } });
+    const { warnings } = m.configure();
+    expect(warnings).toContainEqual(expect.stringMatching(/localhost\/careless: created but never added with add\(\): Forgotten/));
+    expect(warnings).toContainEqual(expect.stringMatching(/^Blind has update\(\) but no verify\(\)/));
   });
 });
 

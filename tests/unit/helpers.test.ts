@@ -4,11 +4,11 @@ import { existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSyn
 import { join } from "node:path";
 import assert from "node:assert";
 import { CommandError, Component, ConfigurationError, type DeploymentError, UpdateNeeded } from "../../lib/batou.ts";
-import { type Model, model, rejected, thrown } from "../helpers/model.ts";
+import { cleanupModels, type Model, model, rejected, thrown } from "../helpers/model.ts";
 
 let m: Model | undefined;
 afterEach(() => {
-  m?.cleanup();
+  cleanupModels();
   m = undefined;
 });
 

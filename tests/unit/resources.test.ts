@@ -2,11 +2,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Component } from "../../lib/batou.ts";
 import { CycleError, topologicalOrder } from "../../lib/engine/graph.ts";
-import { errorText, type Model, model, thrown } from "../helpers/model.ts";
+import { cleanupModels, errorText, type Model, model, thrown } from "../helpers/model.ts";
 
 let m: Model | undefined;
 afterEach(() => {
-  m?.cleanup();
+  cleanupModels();
   m = undefined;
 });
 
@@ -44,6 +44,13 @@ class OptionalConsumer extends Component {
   }
 }
 
+class Aggressive extends Component {
+  value = 0;
+  override configure() {
+    this.value = this.require<{ value: number }>("answer")[0]!.value;
+  }
+}
+
 class Circular1 extends Component {
   override configure() {
     this.require("b");
@@ -71,6 +78,7 @@ const ALL = {
   consumer: Consumer,
   samehost: SameHostConsumer,
   one: OneConsumer,
+  aggressive: Aggressive,
   optional: OptionalConsumer,
   circular1: Circular1,
   circular2: Circular2,
@@ -138,6 +146,19 @@ describe("provide and require", () => {
     const text = errorText(thrown(() => m!.configure()));
     expect(text).toContain('expected one provider of resource "answer", got 2');
     expect(text).toContain("host: a");
+  });
+
+  test("errors of early rounds are forgotten once the model converges", () => {
+    build({ a: ["aggressive"], b: ["provider"] });
+    const result = m!.configure();
+    expect(m!.component<Aggressive>("aggressive").value).toBe(42);
+    expect(result.rounds).toBeGreaterThan(1);
+    m!.cleanup();
+
+    build({ a: ["aggressive"] });
+    const text = errorText(thrown(() => m!.configure()));
+    expect(text).toContain("configure() failed: TypeError");
+    expect(text).toContain('resource "answer" is required but nothing provides it');
   });
 
   test("a provided but unused resource is an error naming key, host and component", () => {
