@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../../lib/library/atomic.ts";
 
 let dir = "";
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-const fresh = () => (dir = mkdtempSync(join(tmpdir(), "batou-lib-")));
+const fresh = () => (dir = mkdtempSync(join(tmpdir(), "batou-atomic-")));
 
 describe("writeFileAtomic", () => {
   test("replaces content and sets exactly the mode, leaving no temp file", () => {

@@ -1,0 +1,188 @@
+/**
+ * Remote scenarios against the SSH test bed (tests/testbed): the harness
+ * scenario (K templated files on each of M hosts, bench/scenario/) deployed
+ * with the compiled executable: first deploy, no-op redeploy, fresh host,
+ * bytes sent in a no-op, and the no-op's scaling with the number of hosts.
+ *
+ * Everything lives in our own target directory (`batou-bench`) on the
+ * hosts, so other users of the shared test bed are not disturbed: "fresh
+ * host" deletes that directory from the outside instead of `testhosts reset`.
+ */
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Testbed, startTestbed } from "../tests/testbed/testbed.ts";
+import { type Summary, summarize } from "./stats.ts";
+
+const SCENARIO = join(import.meta.dir, "scenario");
+export const TARGET = "batou-bench";
+export const FILES = 100;
+
+export interface DeployRun {
+  seconds: number;
+  ok: boolean;
+  changed: number;
+  /** Sum over hosts of what the tool reports as sent (executable + project + protocol). */
+  bytesSent: number;
+  /** The tool's own phase timings (seconds; connect/configure are summed over hosts where parallel). */
+  phases: Record<string, number>;
+  stderr: string;
+}
+
+export interface BenchProject {
+  dir: string;
+  hosts: string[];
+}
+
+/** A project with the scenario component on `hosts`, the test bed's ssh_config, `jobs` = hosts. */
+export function makeProject(work: string, tb: Testbed, hosts: string[], count = FILES): BenchProject {
+  const dir = join(work, `project-${hosts.length}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "environments"), { recursive: true });
+  cpSync(join(SCENARIO, "components"), join(dir, "components"), { recursive: true });
+  writeFileSync(join(dir, "ssh_config"), readFileSync(tb.sshConfig, "utf8"));
+  const lines = ["[environment]", 'connect_method = "ssh"', `target_directory = "${TARGET}"`, `jobs = ${hosts.length}`, "timeout = 120"];
+  for (const host of hosts) lines.push(`[hosts.${host}]`, 'components = ["benchfiles"]');
+  lines.push("[components.benchfiles]", `count = ${count}`);
+  writeFileSync(join(dir, "environments/bench.toml"), `${lines.join("\n")}\n`);
+  return { dir, hosts };
+}
+
+/** `EXE deploy bench --json` in the project; wall time measured around the process. */
+export async function deploy(exe: string, project: BenchProject): Promise<DeployRun> {
+  const start = performance.now();
+  const proc = Bun.spawn([exe, "deploy", "bench", "--json"], {
+    cwd: project.dir,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const seconds = (performance.now() - start) / 1000;
+  let bytesSent = 0;
+  let summary: { ok?: boolean; changed?: number; phases?: Record<string, number> } = {};
+  const errors: string[] = [];
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const event = JSON.parse(line);
+    if (event.event === "host" && event.status === "configured") {
+      const m = /([\d.]+) (B|KiB|MiB|GiB) sent in total/.exec(String(event.detail));
+      if (m) bytesSent += Number(m[1]) * { B: 1, KiB: 1024, MiB: 2 ** 20, GiB: 2 ** 30 }[m[2] as "B"];
+    }
+    if (event.event === "summary") summary = event;
+    if (event.event === "error") errors.push(String(event.message));
+  }
+  const ok = code === 0 && summary.ok === true;
+  if (!ok) {
+    throw new Error(`deploy failed (exit ${code}) in ${project.dir}: ${errors.join("; ") || stderr.slice(-2000) || stdout.slice(-2000)}`);
+  }
+  return { seconds, ok, changed: summary.changed ?? -1, bytesSent, phases: summary.phases ?? {}, stderr };
+}
+
+function targetOf(tb: Testbed, host: string): string {
+  return join(tb.roots[host]!, "home", tb.user, TARGET);
+}
+
+/** Before a "first deploy": the target files and our remote project state go, the shipped executable stays. */
+export function wipeKeepExecutable(tb: Testbed, hosts: string[]): void {
+  for (const host of hosts) {
+    const target = targetOf(tb, host);
+    if (!existsSync(target)) continue;
+    for (const entry of readdirSync(target)) if (entry !== ".batou") rmSync(join(target, entry), { recursive: true, force: true });
+  }
+}
+
+/** Before a "fresh host" deploy: nothing of ours is left on the host, not even the executable. */
+export function wipeAll(tb: Testbed, hosts: string[]): void {
+  for (const host of hosts) rmSync(targetOf(tb, host), { recursive: true, force: true });
+}
+
+/** Where the scenario's files are on `host`, seen from the outside. */
+export function filesDir(tb: Testbed, host: string): string {
+  return join(targetOf(tb, host), "work/benchfiles/files");
+}
+
+/** Every host holds exactly `count` files; returns a problem or undefined. */
+export function checkFiles(tb: Testbed, hosts: string[], count = FILES): string | undefined {
+  for (const host of hosts) {
+    const dir = filesDir(tb, host);
+    const n = existsSync(dir) ? readdirSync(dir).length : 0;
+    if (n !== count) return `${host} holds ${n} files, want ${count}`;
+  }
+  return undefined;
+}
+
+/** Compares our files on `host` with `otherDir` byte for byte; returns a problem or undefined. */
+export function compareFiles(tb: Testbed, host: string, otherDir: string): string | undefined {
+  const ours = filesDir(tb, host);
+  const names = readdirSync(ours).sort();
+  const theirs = readdirSync(otherDir).sort();
+  if (names.join() !== theirs.join()) return `file names differ (${names.length} vs ${theirs.length})`;
+  for (const name of names) {
+    if (!readFileSync(join(ours, name)).equals(readFileSync(join(otherDir, name)))) return `${name} differs`;
+  }
+  return undefined;
+}
+
+export interface RemoteResults {
+  first: Summary;
+  noop: Summary;
+  fresh: Summary;
+  noopBytes: number;
+  noopPhases: Record<string, number>;
+  freshPhases: Record<string, number>;
+  check?: string;
+}
+
+async function series(runs: number, prepare: () => void, run: () => Promise<DeployRun>, expectChanged?: (changed: number) => boolean): Promise<DeployRun[]> {
+  const out: DeployRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    prepare();
+    const r = await run();
+    if (expectChanged && !expectChanged(r.changed)) throw new Error(`unexpected number of changed components: ${r.changed}`);
+    out.push(r);
+  }
+  return out;
+}
+
+const median = (xs: number[]) => summarize(xs).median;
+
+/** Scenario 4: M hosts × K files. */
+export async function benchRemote(exe: string, work: string, runs: number, freshRuns: number, hostCount = 5): Promise<RemoteResults> {
+  const tb = await startTestbed(hostCount);
+  const hosts = tb.hosts.slice(0, hostCount);
+  const project = makeProject(work, tb, hosts);
+  const run = () => deploy(exe, project);
+  // warm-up: ships the current executable if the hosts have another build
+  await run();
+
+  const fresh = await series(freshRuns, () => wipeAll(tb, hosts), run, (c) => c > 0);
+  const first = await series(runs, () => wipeKeepExecutable(tb, hosts), run, (c) => c > 0);
+  const check = checkFiles(tb, hosts);
+  const noop = await series(runs, () => {}, run, (c) => c === 0);
+  const phaseMedians = (rs: DeployRun[]) =>
+    Object.fromEntries(Object.keys(rs[0]?.phases ?? {}).map((k) => [k, median(rs.map((r) => r.phases[k] ?? 0))]));
+  return {
+    first: summarize(first.map((r) => r.seconds)),
+    noop: summarize(noop.map((r) => r.seconds)),
+    fresh: summarize(fresh.map((r) => r.seconds)),
+    noopBytes: median(noop.map((r) => r.bytesSent)),
+    noopPhases: phaseMedians(noop),
+    freshPhases: phaseMedians(fresh),
+    check,
+  };
+}
+
+/** Scenario 5: the no-op redeploy on 1..N hosts. */
+export async function benchScaling(exe: string, work: string, runs: number, counts: number[]): Promise<{ hosts: number; summary: Summary }[]> {
+  const tb = await startTestbed(Math.max(...counts));
+  const out: { hosts: number; summary: Summary }[] = [];
+  for (const n of counts) {
+    const project = makeProject(work, tb, tb.hosts.slice(0, n));
+    await deploy(exe, project); // warm-up; on new hosts this ships the executable and deploys
+    const rs = await series(runs, () => {}, () => deploy(exe, project), (c) => c === 0);
+    out.push({ hosts: n, summary: summarize(rs.map((r) => r.seconds)) });
+    console.log(`  no-op on ${String(n).padStart(2)} host(s): ${summarize(rs.map((r) => r.seconds)).median.toFixed(3)} s`);
+  }
+  return out;
+}
