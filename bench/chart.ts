@@ -30,10 +30,10 @@ function niceScale(max: number): { top: number; step: number } {
 export function lineChart(options: { title: string; xLabel: string; yLabel: string; points: Point[]; references?: Reference[] }): string {
   const { title, xLabel, yLabel, points } = options;
   const references = options.references ?? [];
-  const width = 640;
+  const width = 740;
   const height = 400;
   const left = 64;
-  const right = 180;
+  const right = 250;
   const top = 48;
   const bottom = 56;
   const plotW = width - left - right;

@@ -7,7 +7,7 @@
  * at the same time, so neither disturbs the other's hosts or CPU. Which
  * peers run: `BENCH_PEERS` ("batou,ansible"; "batou"; "none").
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export const HARNESS = process.env.BENCH_HARNESS ?? "/work/shared/harness";
@@ -35,6 +35,30 @@ export interface PeerResults {
   seconds: number;
 }
 
+/** Adds the owner's write bit everywhere below `dir`. */
+function makeWritable(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    chmodSync(path, statSync(path).mode | 0o200);
+    if (entry.isDirectory()) makeWritable(path);
+  }
+  chmodSync(dir, statSync(dir).mode | 0o200);
+}
+
+/**
+ * A copy of the harness whose scenario files are writable: the shared copy is
+ * read-only (r-x directories), and the original batou's execnet rsync copies
+ * directory modes to the hosts, where it then cannot create
+ * `components/benchfiles` inside a read-only `components` (Permission denied).
+ */
+function harnessCopy(work: string): string {
+  const copy = join(work, "harness");
+  rmSync(copy, { recursive: true, force: true });
+  cpSync(HARNESS, copy, { recursive: true });
+  makeWritable(copy);
+  return copy;
+}
+
 /** Runs bench-peers; never throws (a missing harness or peer becomes a note). */
 export async function benchPeers(work: string, peers: string[], runs: number, ansibleRuns: number, hosts = 5, files = 100): Promise<PeerResults> {
   const testhostsDir = join(work, "peer-hosts");
@@ -51,8 +75,9 @@ export async function benchPeers(work: string, peers: string[], runs: number, an
   }
   if (!existsSync(BATOU_MIRROR) && peers.includes("batou")) result.notes.push(`batou mirror not found at ${BATOU_MIRROR} (set BATOU_MIRROR)`);
   rmSync(join(benchDir, "results.tsv"), { force: true });
+  const harness = harnessCopy(work);
   const start = performance.now();
-  const proc = Bun.spawn([script, "-m", String(hosts), "-k", String(files), "-r", String(runs), "-a", String(ansibleRuns), ...peers], {
+  const proc = Bun.spawn([join(harness, "bench-peers"), "-m", String(hosts), "-k", String(files), "-r", String(runs), "-a", String(ansibleRuns), ...peers], {
     env: { ...process.env, TESTHOSTS_DIR: testhostsDir, BENCH_DIR: benchDir, BATOU_MIRROR },
     stdin: "ignore",
     stdout: "pipe",

@@ -23,7 +23,7 @@ export interface DeployRun {
   changed: number;
   /** Sum over hosts of what the tool reports as sent (executable + project + protocol). */
   bytesSent: number;
-  /** The tool's own phase timings (seconds; connect/configure are summed over hosts where parallel). */
+  /** The tool's own phase timings (seconds, consecutive phases). */
   phases: Record<string, number>;
   stderr: string;
 }
@@ -47,7 +47,14 @@ export function makeProject(work: string, tb: Testbed, hosts: string[], count = 
   return { dir, hosts };
 }
 
-/** `EXE deploy bench --json` in the project; wall time measured around the process. */
+/** A deploy that takes longer than this (seconds) is stopped and counts as failed. */
+const DEPLOY_TIMEOUT = Number(process.env.BENCH_DEPLOY_TIMEOUT ?? 180);
+let deployCount = 0;
+
+/**
+ * `EXE deploy bench --json` in the project; wall time measured around the
+ * process. Its output is kept in `<project>/../logs/deploy-N.jsonl`.
+ */
 export async function deploy(exe: string, project: BenchProject): Promise<DeployRun> {
   const start = performance.now();
   const proc = Bun.spawn([exe, "deploy", "bench", "--json"], {
@@ -57,8 +64,20 @@ export async function deploy(exe: string, project: BenchProject): Promise<Deploy
     stdout: "pipe",
     stderr: "pipe",
   });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGINT"); // batou's Ctrl-C path: stops the agents, releases the locks
+    setTimeout(() => proc.kill("SIGKILL"), 10_000).unref();
+  }, DEPLOY_TIMEOUT * 1000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
   const seconds = (performance.now() - start) / 1000;
+  const logs = join(project.dir, "..", "logs");
+  mkdirSync(logs, { recursive: true });
+  const log = join(logs, `deploy-${++deployCount}-${project.hosts.length}hosts.jsonl`);
+  writeFileSync(log, `${stdout}\n--- stderr\n${stderr}`);
+  if (timedOut) throw new Error(`deploy hung: stopped after ${DEPLOY_TIMEOUT} s (BENCH_DEPLOY_TIMEOUT); its output: ${log}`);
   let bytesSent = 0;
   let summary: { ok?: boolean; changed?: number; phases?: Record<string, number> } = {};
   const errors: string[] = [];
@@ -74,7 +93,7 @@ export async function deploy(exe: string, project: BenchProject): Promise<Deploy
   }
   const ok = code === 0 && summary.ok === true;
   if (!ok) {
-    throw new Error(`deploy failed (exit ${code}) in ${project.dir}: ${errors.join("; ") || stderr.slice(-2000) || stdout.slice(-2000)}`);
+    throw new Error(`deploy failed (exit ${code}; output: ${log}): ${errors.join("; ") || stderr.slice(-500) || stdout.slice(-500)}`);
   }
   return { seconds, ok, changed: summary.changed ?? -1, bytesSent, phases: summary.phases ?? {}, stderr };
 }
@@ -112,9 +131,8 @@ export function checkFiles(tb: Testbed, hosts: string[], count = FILES): string 
   return undefined;
 }
 
-/** Compares our files on `host` with `otherDir` byte for byte; returns a problem or undefined. */
-export function compareFiles(tb: Testbed, host: string, otherDir: string): string | undefined {
-  const ours = filesDir(tb, host);
+/** Compares the files in two directories byte for byte; returns a problem or undefined. */
+export function compareFiles(ours: string, otherDir: string): string | undefined {
   const names = readdirSync(ours).sort();
   const theirs = readdirSync(otherDir).sort();
   if (names.join() !== theirs.join()) return `file names differ (${names.length} vs ${theirs.length})`;
@@ -132,14 +150,23 @@ export interface RemoteResults {
   noopPhases: Record<string, number>;
   freshPhases: Record<string, number>;
   check?: string;
+  /** Our files on host1, seen from the outside (for comparing with the peers'). */
+  host1Files: string;
 }
 
-async function series(runs: number, prepare: () => void, run: () => Promise<DeployRun>, expectChanged?: (changed: number) => boolean): Promise<DeployRun[]> {
+async function series(
+  label: string,
+  runs: number,
+  prepare: () => void,
+  run: () => Promise<DeployRun>,
+  expectChanged?: (changed: number) => boolean,
+): Promise<DeployRun[]> {
   const out: DeployRun[] = [];
   for (let i = 0; i < runs; i++) {
     prepare();
     const r = await run();
-    if (expectChanged && !expectChanged(r.changed)) throw new Error(`unexpected number of changed components: ${r.changed}`);
+    if (expectChanged && !expectChanged(r.changed)) throw new Error(`${label}: unexpected number of changed components: ${r.changed}`);
+    console.log(`  ${label} ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s (${r.changed} changed)`);
     out.push(r);
   }
   return out;
@@ -156,10 +183,10 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
   // warm-up: ships the current executable if the hosts have another build
   await run();
 
-  const fresh = await series(freshRuns, () => wipeAll(tb, hosts), run, (c) => c > 0);
-  const first = await series(runs, () => wipeKeepExecutable(tb, hosts), run, (c) => c > 0);
+  const fresh = await series("fresh hosts", freshRuns, () => wipeAll(tb, hosts), run, (c) => c > 0);
+  const first = await series("first deploy", runs, () => wipeKeepExecutable(tb, hosts), run, (c) => c > 0);
   const check = checkFiles(tb, hosts);
-  const noop = await series(runs, () => {}, run, (c) => c === 0);
+  const noop = await series("no-op", runs, () => {}, run, (c) => c === 0);
   const phaseMedians = (rs: DeployRun[]) =>
     Object.fromEntries(Object.keys(rs[0]?.phases ?? {}).map((k) => [k, median(rs.map((r) => r.phases[k] ?? 0))]));
   return {
@@ -170,6 +197,7 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
     noopPhases: phaseMedians(noop),
     freshPhases: phaseMedians(fresh),
     check,
+    host1Files: filesDir(tb, hosts[0]!),
   };
 }
 
@@ -180,9 +208,8 @@ export async function benchScaling(exe: string, work: string, runs: number, coun
   for (const n of counts) {
     const project = makeProject(work, tb, tb.hosts.slice(0, n));
     await deploy(exe, project); // warm-up; on new hosts this ships the executable and deploys
-    const rs = await series(runs, () => {}, () => deploy(exe, project), (c) => c === 0);
+    const rs = await series(`no-op, ${n} host(s)`, runs, () => {}, () => deploy(exe, project), (c) => c === 0);
     out.push({ hosts: n, summary: summarize(rs.map((r) => r.seconds)) });
-    console.log(`  no-op on ${String(n).padStart(2)} host(s): ${summarize(rs.map((r) => r.seconds)).median.toFixed(3)} s`);
   }
   return out;
 }

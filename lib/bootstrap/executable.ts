@@ -56,7 +56,7 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
       writeFileSync(temp, bytes, { mode: 0o755 });
     } else {
       log(`compiling ${name} from ${join(release.dir, "batou.js")}`);
-      const args = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", join(release.dir, "batou.js"), "--target", target, "--outfile", temp];
+      const args = [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none", join(release.dir, "batou.js"), "--target", target, "--outfile", temp];
       const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
       const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       if (code !== 0) throw new ReleaseError(`${args.join(" ")} failed: ${err.trim().split("\n").slice(-5).join("\n")}`);

@@ -122,7 +122,7 @@ export async function buildRelease(options: ReleaseOptions): Promise<string> {
       const name = `batou-${target.replace(/^bun-/, "")}`;
       log(`compiling ${name}`);
       const proc = Bun.spawnSync(
-        [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", join(temp, "batou.js"), "--target", target, "--outfile", join(temp, name)],
+        [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none", join(temp, "batou.js"), "--target", target, "--outfile", join(temp, name)],
         { cwd: repo, stdout: "inherit", stderr: "inherit" },
       );
       if (proc.exitCode !== 0) throw new Error(`compiling ${name} failed`);

@@ -87,6 +87,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     setTimeout(() => process.exit(code), 8000).unref();
     void Promise.allSettled([...connections.values()].map((connection) => connection.close())).finally(() => {
       lock?.release();
+      summary(false);
       process.exit(code);
     });
   };
@@ -94,8 +95,13 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   }
-  const summary = (ok: boolean) =>
+  let summarized = false;
+  /** The summary, once (an interrupt and the unwinding run may both get here). */
+  const summary = (ok: boolean) => {
+    if (summarized) return;
+    summarized = true;
     emit({ event: "summary", ok, changed, hosts, components, mode, seconds: (performance.now() - started) / 1000, phases });
+  };
 
   try {
     const environment = await timed("load", async () => {
@@ -151,7 +157,11 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     summary(true);
     return 0;
   } catch (error) {
-    if (interrupted) return 130; // the signal handler reported it; what failed since is its consequence
+    if (interrupted) {
+      // The signal handler reported it; what failed since is its consequence.
+      summary(false);
+      return 130;
+    }
     reporter.error(error);
     if (phase === "deploy") {
       reporter.error(

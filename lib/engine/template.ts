@@ -65,6 +65,24 @@ function lineStatements(source: string): string {
   return source.replace(/^[ \t]*@@[ \t]*(.+?)[ \t]*(?:\r?\n|$)/gm, "{% $1 %}");
 }
 
+/**
+ * Compiled templates by source text. Compiling is what costs (the same
+ * template renders for every host and every configure round); rendering a
+ * compiled one is cheap.
+ */
+const cache = new Map<string, nunjucks.Template>();
+const CACHE_LIMIT = 2000;
+
+function compiled(source: string): nunjucks.Template {
+  let template = cache.get(source);
+  if (!template) {
+    template = new nunjucks.Template(lineStatements(source), engine, undefined, true);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(source, template);
+  }
+  return template;
+}
+
 /** Sizes beyond which we warn: big templates are slow and usually a mistake. */
 export const LARGE_TEMPLATE_BYTES = 100 * 1024;
 
@@ -75,7 +93,7 @@ export const LARGE_TEMPLATE_BYTES = 100 * 1024;
 export function renderTemplate(source: string, context: Record<string, unknown>, identifier: string): string {
   lastMissing = undefined;
   try {
-    return engine.renderString(lineStatements(source), context);
+    return compiled(source).render(context);
   } catch (error) {
     const message = (error as Error).message
       .replace(/^\(unknown path\)\s*/, "")

@@ -11,6 +11,7 @@ import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync,
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { BatouError } from "../engine/errors.ts";
+import { releaseExecutable, runningRelease } from "../bootstrap/executable.ts";
 import { VERSION } from "../version.ts";
 
 export type Arch = "x64" | "arm64";
@@ -121,7 +122,7 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
     rmSync(temp, { recursive: true, force: true });
     mkdirSync(temp, { recursive: true });
     const began = performance.now();
-    const args = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", "--target", `bun-linux-${arch}`, "batou.ts", "--outfile", join(temp, name)];
+    const args = [process.execPath, "build", "--compile", ...COMPILE_FLAGS, "--target", `bun-linux-${arch}`, "batou.ts", "--outfile", join(temp, name)];
     log(`building the executable for linux-${arch}: ${args.join(" ")}`);
     const proc = Bun.spawn(args, { cwd: SOURCE_ROOT, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -145,6 +146,12 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
   return { dir, file, name, sha256, size: statSync(file).size, origin };
 }
 
+/**
+ * Flags of every `bun build --compile` of batou. Not `--minify`: it renames
+ * classes, and breadcrumbs and component names come from class names.
+ */
+export const COMPILE_FLAGS = ["--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none"];
+
 async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
   let source = process.execPath;
   if (arch !== process.arch) {
@@ -157,6 +164,11 @@ async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
       });
     }
   }
+  return shipFile(source, arch, `${basename(source)} (running executable)`);
+}
+
+/** A directory holding just `source` as `batou-VERSION` (hard link, else a copy), for rsync. */
+async function shipFile(source: string, arch: Arch, origin: string): Promise<ShippableExecutable> {
   const st = statSync(source);
   const name = executableName();
   // A directory with just this file (hard link, else a copy), for rsync.
@@ -177,7 +189,7 @@ async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
       rmSync(temp, { recursive: true, force: true });
     }
   }
-  return { dir, file, name, sha256: await cachedSha(dir, file), size: st.size, origin: `${basename(source)} (running executable)` };
+  return { dir, file, name, sha256: await cachedSha(dir, file), size: st.size, origin };
 }
 
 /** Keeps the `keep` newest builds (each ~100 MB; a source change makes a new one). */
@@ -200,7 +212,10 @@ const pending = new Map<Arch, Promise<ShippableExecutable>>();
 export function shippableExecutable(arch: Arch, log: (line: string) => void = () => {}): Promise<ShippableExecutable> {
   let promise = pending.get(arch);
   if (!promise) {
-    promise = isCompiled() ? compiledSelf(arch) : build(arch, log);
+    const release = runningRelease();
+    if (isCompiled()) promise = compiledSelf(arch);
+    else if (release) promise = releaseExecutable(release, arch, log).then((file) => shipFile(file, arch, `release ${release.version}`));
+    else promise = build(arch, log);
     pending.set(arch, promise);
     promise.catch(() => pending.delete(arch));
   }

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { runningRelease } from "../bootstrap/executable.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SshError } from "./errors.ts";
@@ -85,9 +86,12 @@ function remotePathWord(path: string): string {
  * executable with the hidden `__rsh-bridge` sub-command.
  */
 export function defaultBridgeCommand(): string[] {
-  const script = join(import.meta.dir, "rsh-bridge.ts");
   const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
-  return compiled ? [process.execPath, "__rsh-bridge"] : [process.execPath, script];
+  if (compiled) return [process.execPath, "__rsh-bridge"];
+  // Running as a release bundle (the launcher imported the cached batou.js).
+  const release = runningRelease();
+  if (release) return [process.execPath, join(release.dir, "batou.js"), "__rsh-bridge"];
+  return [process.execPath, join(import.meta.dir, "rsh-bridge.ts")];
 }
 
 /** Parses `--stats` output (C locale; thousands separators tolerated). */

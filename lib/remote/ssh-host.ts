@@ -53,7 +53,7 @@ export interface RemoteRun {
 }
 
 /** What the project rsync leaves out (anchored at the project root, except `*.nacl`). */
-export const PROJECT_EXCLUDES = [...DEFAULT_EXCLUDES, "/.batou", "/.batou-lock"];
+export const PROJECT_EXCLUDES = [...new Set([...DEFAULT_EXCLUDES, "/.batou", "/.batou-lock"])];
 
 export class Semaphore {
   private active = 0;
@@ -165,7 +165,7 @@ export class SshHostConnection implements HostConnection {
       this.checkOpen();
     }
     const conn = this.conn;
-    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${conn.settings.user}@${conn.settings.hostName}, ${conn.negotiated.kex}` });
+    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${conn.settings.user}@${conn.settings.hostName}, ${conn.negotiated.kex}` });
 
     // 2. probe: architecture, target directory, shipped executable
     t = stepStart();
@@ -212,7 +212,7 @@ export class SshHostConnection implements HostConnection {
       this.checkOpen();
       const shipped = await this.rsync(local.dir, `${target}/.batou`, [], ["--fuzzy", "--delete-delay"], "shipping batou");
       this.bytes.executable = shipped.bytesSent;
-      emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${local.size} B executable, ${shipped.bytesSent} B sent` });
+      emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${shipped.bytesSent} B sent` });
     } else {
       debug(`${name}: executable up to date (sha256 ${local.sha256.slice(0, 12)}…)`);
     }
@@ -266,7 +266,7 @@ export class SshHostConnection implements HostConnection {
     this.checkOpen();
     const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
     this.bytes.project = project.bytesSent;
-    emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
+    emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
 
     // 7. configure on the host
     t = stepStart();
@@ -288,7 +288,7 @@ export class SshHostConnection implements HostConnection {
       host: name,
       status: "configured",
       seconds: since(t),
-      detail: `${setup.roots.length} root(s), ${setup.rounds} round(s); ${sent} B sent in total (executable ${this.bytes.executable}, project ${this.bytes.project}, protocol ${this.bytes.protocol})`,
+      detail: `${since(t).toFixed(2)} s (agent configure ${setup.seconds.toFixed(2)} s), ${setup.roots.length} root(s), ${setup.rounds} round(s); ${sent} B sent in total (executable ${this.bytes.executable}, project ${this.bytes.project}, protocol ${this.bytes.protocol})`,
     });
   }
 
