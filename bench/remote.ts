@@ -164,13 +164,26 @@ async function series(
   const out: DeployRun[] = [];
   for (let i = 0; i < runs; i++) {
     prepare();
-    const r = await run();
+    let r: DeployRun;
+    try {
+      r = await run();
+    } catch (error) {
+      // one retry, so an intermittent failure still leaves figures; the failure is reported
+      const message = `${label} ${i + 1}/${runs} failed, retried once: ${(error as Error).message.slice(0, 400)}`;
+      failures.push(message);
+      console.log(`  ${message}`);
+      prepare();
+      r = await run();
+    }
     if (expectChanged && !expectChanged(r.changed)) throw new Error(`${label}: unexpected number of changed components: ${r.changed}`);
     console.log(`  ${label} ${i + 1}/${runs}: ${r.seconds.toFixed(3)} s (${r.changed} changed)`);
     out.push(r);
   }
   return out;
 }
+
+/** Runs that failed and were retried (for the report). */
+export const failures: string[] = [];
 
 const median = (xs: number[]) => summarize(xs).median;
 
@@ -201,15 +214,25 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
   };
 }
 
-/** Scenario 5: the no-op redeploy on 1..N hosts. */
-export async function benchScaling(exe: string, work: string, runs: number, counts: number[]): Promise<{ hosts: number; summary: Summary }[]> {
+/** Scenario 5: the no-op redeploy on 1..N hosts; a failing host count is reported and skipped. */
+export async function benchScaling(
+  exe: string,
+  work: string,
+  runs: number,
+  counts: number[],
+  onError: (hosts: number, error: Error) => void,
+): Promise<{ hosts: number; summary: Summary }[]> {
   const tb = await startTestbed(Math.max(...counts));
   const out: { hosts: number; summary: Summary }[] = [];
   for (const n of counts) {
-    const project = makeProject(work, tb, tb.hosts.slice(0, n));
-    await deploy(exe, project); // warm-up; on new hosts this ships the executable and deploys
-    const rs = await series(`no-op, ${n} host(s)`, runs, () => {}, () => deploy(exe, project), (c) => c === 0);
-    out.push({ hosts: n, summary: summarize(rs.map((r) => r.seconds)) });
+    try {
+      const project = makeProject(work, tb, tb.hosts.slice(0, n));
+      await deploy(exe, project); // warm-up; on new hosts this ships the executable and deploys
+      const rs = await series(`no-op, ${n} host(s)`, runs, () => {}, () => deploy(exe, project), (c) => c === 0);
+      out.push({ hosts: n, summary: summarize(rs.map((r) => r.seconds)) });
+    } catch (error) {
+      onError(n, error as Error);
+    }
   }
   return out;
 }

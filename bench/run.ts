@@ -15,14 +15,15 @@
  * "batou", "ansible", "none"), BENCH_ANSIBLE_RUNS (default 1), BENCH_WORK
  * (default /tmp/batou-ts-bench), BENCH_SKIP_REMOTE=1.
  */
+import "./env.ts"; // first: selects the benchmark's own test bed instance
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { testbedAvailability } from "../tests/testbed/testbed.ts";
+import { stopTestbed, testbedAvailability } from "../tests/testbed/testbed.ts";
 import { lineChart } from "./chart.ts";
 import { benchConfigure, benchConfigureRoots, benchNoopDeploy, benchStartup } from "./local.ts";
 import { benchPeers, type PeerResults, stopPeerHosts } from "./peers.ts";
-import { benchRemote, benchScaling, compareFiles, FILES, type RemoteResults } from "./remote.ts";
+import { benchRemote, benchScaling, compareFiles, failures, FILES, type RemoteResults } from "./remote.ts";
 import { fmt, notes, report, skip, table } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -84,12 +85,14 @@ if (!bed.ok) {
   }
   console.log(`\n== scenario 5: no-op redeploy on ${SCALING.join(", ")} hosts (${RUNS} runs) ==`);
   try {
-    scaling = await benchScaling(EXE, WORK, RUNS, SCALING);
+    scaling = await benchScaling(EXE, WORK, RUNS, SCALING, (n, error) => skip(`scenario 5, ${n} host(s): ${error.message.slice(0, 500)}`));
     for (const s of scaling) report({ section: "scaling", scenario: `no-op redeploy, ${s.hosts} host(s)`, summary: s.summary });
   } catch (error) {
     skip(`scenario 5 failed: ${(error as Error).message.slice(0, 500)}`);
   }
 }
+
+for (const failure of failures) notes.push(`retried: ${failure}`);
 
 // --- 6: peers ----------------------------------------------------------------------
 let peers: PeerResults | undefined;
@@ -99,6 +102,8 @@ if (!bed.ok) {
 } else {
   peers = await benchPeers(WORK, PEERS, RUNS, ANSIBLE_RUNS);
   stopPeerHosts(peers.testhostsDir);
+  // our own instance (the default, under BENCH_WORK) is stopped; a shared one is left alone
+  if (process.env.BATOU_TS_TESTHOSTS_DIR!.startsWith(WORK)) await stopTestbed();
   for (const note of peers.notes) skip(`peers: ${note}`);
   const ours: Record<string, ReturnType<typeof summarize> | undefined> = { "first-deploy": remote?.first, "noop-redeploy": remote?.noop };
   for (const peer of ["batou", "ansible"]) {
@@ -188,7 +193,7 @@ BENCH_PEERS=none bun run bench             # ours only
 BENCH_QUICK=1 bun run bench                # smoke test: 1 run, writes ${WORK}/benchmarks.md instead
 \`\`\`
 
-Needs root for the SSH test bed (\`tests/testbed/testhosts\`, state in \`/tmp/batou-ts-testhosts\`; it grows to ${Math.max(...SCALING)} hosts and stays up) and, for the peers, the harness in \`/work/shared/harness\` (\`BENCH_HARNESS\`) and a git directory of the original batou (\`BATOU_MIRROR\`, default \`/work/.mirror/flyingcircusio+batou/repo\`). bench-peers installs hyperfine, python3-execnet & co and ansible-core with apt-get when they are missing. Without the test bed, scenarios 4–6 print a SKIP line and the run still succeeds.
+Needs root for the SSH test bed: \`tests/testbed/testhosts\` with its own instance in \`${process.env.BATOU_TS_TESTHOSTS_DIR}\` (override with \`BATOU_TS_TESTHOSTS_DIR\`), ${Math.max(...SCALING)} hosts, stopped at the end like the peers' instance, and, for the peers, the harness in \`/work/shared/harness\` (\`BENCH_HARNESS\`) and a git directory of the original batou (\`BATOU_MIRROR\`, default \`/work/.mirror/flyingcircusio+batou/repo\`). bench-peers installs hyperfine, python3-execnet & co and ansible-core with apt-get when they are missing. Without the test bed, scenarios 4–6 print a SKIP line and the run still succeeds.
 `;
 
 function phaseText(phases: Record<string, number>): string {
