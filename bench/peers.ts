@@ -117,6 +117,7 @@ export async function benchPeers(work: string, peers: string[], runs: number, an
 
 /** Stops the peers' own test bed (ours to stop: nobody else uses that TESTHOSTS_DIR). */
 export function stopPeerHosts(testhostsDir: string): void {
-  if (!existsSync(join(testhostsDir, "ssh_config"))) return;
-  Bun.spawnSync([join(HARNESS, "testhosts"), "down"], { env: { ...process.env, TESTHOSTS_DIR: testhostsDir }, stdout: "ignore", stderr: "ignore" });
+  const script = join(HARNESS, "testhosts");
+  if (!existsSync(join(testhostsDir, "ssh_config")) || !existsSync(script)) return;
+  Bun.spawnSync([script, "down"], { env: { ...process.env, TESTHOSTS_DIR: testhostsDir }, stdout: "ignore", stderr: "ignore" });
 }

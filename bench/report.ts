@@ -32,7 +32,8 @@ export function report(row: Row): void {
     ? `${fmt(row.summary.median)} (min ${fmt(row.summary.min)}, max ${fmt(row.summary.max)}, ${row.summary.runs} runs)`
     : (row.value ?? `skipped: ${row.note}`);
   const goal = row.goal ? `   goal: ${row.goal}${met(row) ? ` (${met(row).replace(/\*/g, "")})` : ""}` : "";
-  console.log(`${row.scenario.padEnd(58)} ${figure}${goal}`);
+  const note = row.summary && row.note ? `   ${row.note.replace(/\*/g, "")}` : "";
+  console.log(`${row.scenario.padEnd(58)} ${figure}${goal}${note}`);
 }
 
 /** A skip or failure: printed at once and listed in the document. */
