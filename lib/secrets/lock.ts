@@ -4,8 +4,9 @@
  * left by a dead process on this host is taken over.
  */
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { hostname, userInfo } from "node:os";
+import { hostname } from "node:os";
 import { join, relative } from "node:path";
+import { currentUser, processAlive } from "../engine/lock.ts";
 import { SecretsError } from "./errors.ts";
 
 /** File name of the lock inside an environment folder (git-ignore it). */
@@ -24,23 +25,6 @@ export interface LockOwner {
 export interface SecretsLock {
   path: string;
   release(): void;
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? "unknown";
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function readOwner(path: string): LockOwner | null {
@@ -66,7 +50,7 @@ export function lockSecrets(envDir: string, purpose: string, projectRoot?: strin
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const owner = readOwner(path);
-      if (owner && owner.host === me.host && owner.pid !== me.pid && !alive(owner.pid) && attempt === 0) {
+      if (owner && owner.host === me.host && owner.pid !== me.pid && !processAlive(owner.pid) && attempt === 0) {
         rmSync(path, { force: true }); // left behind by a process that is gone
         continue;
       }
