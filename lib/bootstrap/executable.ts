@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
 import { readPin } from "./pin.ts";
 import { RELEASE } from "./release-info.ts";
+import { COMPILE_FLAGS } from "../compile-flags.ts";
 
 export interface ReleaseRef {
   /** The verified release folder in the cache ($XDG_CACHE_HOME/batou/VERSION). */
@@ -56,7 +57,7 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
       writeFileSync(temp, bytes, { mode: 0o755 });
     } else {
       log(`compiling ${name} from ${join(release.dir, "batou.js")}`);
-      const args = [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none", join(release.dir, "batou.js"), "--target", target, "--outfile", temp];
+      const args = [process.execPath, "build", "--compile", ...COMPILE_FLAGS, join(release.dir, "batou.js"), "--target", target, "--outfile", temp];
       const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
       const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       if (code !== 0) throw new ReleaseError(`${args.join(" ")} failed: ${err.trim().split("\n").slice(-5).join("\n")}`);

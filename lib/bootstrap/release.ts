@@ -22,6 +22,7 @@ import { renderLauncher } from "./project.ts";
 import type { ReleaseInfo } from "./release-info.ts";
 import { type SigningKey, sign } from "./sign.ts";
 import { TRUSTED_RELEASE_KEYS } from "./trusted-keys.ts";
+import { COMPILE_FLAGS } from "../compile-flags.ts";
 
 export interface ReleaseOptions {
   /** The batou source tree. */
@@ -122,7 +123,7 @@ export async function buildRelease(options: ReleaseOptions): Promise<string> {
       const name = `batou-${target.replace(/^bun-/, "")}`;
       log(`compiling ${name}`);
       const proc = Bun.spawnSync(
-        [process.execPath, "build", "--compile", "--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none", join(temp, "batou.js"), "--target", target, "--outfile", join(temp, name)],
+        [process.execPath, "build", "--compile", ...COMPILE_FLAGS, join(temp, "batou.js"), "--target", target, "--outfile", join(temp, name)],
         { cwd: repo, stdout: "inherit", stderr: "inherit" },
       );
       if (proc.exitCode !== 0) throw new Error(`compiling ${name} failed`);

@@ -73,13 +73,25 @@ function* walk(component: Component): Generator<Component> {
   }
 }
 
-/** Configures the whole environment until stable; throws `ConfigurationErrors` when it is not. */
-export function configure(environment: Environment): ConfigureResult {
+export interface ConfigureOptions {
+  /**
+   * Only these roots (ids `host/name`): a host's agent configures its own
+   * roots and the providers they read ({@link configureScope}), not the whole
+   * environment. Resources that nothing in the scope requires are then not
+   * an error: the deploying machine checked the whole model.
+   */
+  scope?: ReadonlySet<string>;
+}
+
+/** Configures the environment until stable; throws `ConfigurationErrors` when it is not. */
+export function configure(environment: Environment, options: ConfigureOptions = {}): ConfigureResult {
   const { resources } = environment;
+  const { scope } = options;
+  const roots = scope ? environment.roots.filter((root) => scope.has(root.id)) : environment.roots;
   const warnings: string[] = [];
-  const position = new Map(environment.roots.map((root, index) => [root, index]));
+  const position = new Map(roots.map((root, index) => [root, index]));
   const history = new Set<string>();
-  let workingSet = [...environment.roots];
+  let workingSet = [...roots];
   let errors: BatouError[] = [];
   let rounds = 0;
   while (workingSet.length > 0) {
@@ -122,7 +134,7 @@ export function configure(environment: Environment): ConfigureResult {
   }
   const cycle = cycleError(environment);
   if (cycle) throw new ConfigurationErrors([cycle]);
-  const unused = resources.unused();
+  const unused = scope ? [] : resources.unused();
   if (unused.length > 0) {
     throw new ConfigurationErrors(
       unused.map(
@@ -135,7 +147,7 @@ export function configure(environment: Environment): ConfigureResult {
       ),
     );
   }
-  const dependencies = resources.dependencies(environment.roots);
+  const dependencies = resources.dependencies(roots);
   const order = topologicalOrder(dependencies);
   const logs = order.flatMap((root) => root.logs.map((message) => ({ root, message })));
   return { order, dependencies, warnings, logs, rounds };
@@ -173,4 +185,10 @@ function dedupe(errors: BatouError[]): BatouError[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Ids of the roots that a host's agent configures: the host's own and, transitively, their providers. */
+export function configureScope(environment: Environment, host: string): string[] {
+  const own = environment.roots.filter((root) => root.host.name === host);
+  return [...environment.resources.withProviders(own)].map((root) => root.id);
 }

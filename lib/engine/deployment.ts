@@ -5,7 +5,7 @@
  * that names what failed and, after deploy started, which hosts changed.
  */
 import { join } from "node:path";
-import { configure } from "./configure.ts";
+import { configure, configureScope } from "./configure.ts";
 import type { HostConnection } from "./connection.ts";
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
 import { locateEnvironment } from "./environment-file.ts";
@@ -42,6 +42,8 @@ export interface DeploymentOptions {
 export interface RemoteRunInfo {
   /** Decrypted secrets: sent to the agents, in memory only. */
   secrets?: SecretsData;
+  /** Ids of the roots a host's agent must configure (its own and their providers). */
+  scope?: (host: string) => string[];
 }
 
 type Phase = "load" | "configure" | "connect" | "deploy";
@@ -133,6 +135,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     if (options.dirty && !reporter.json) reporter.emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
     hosts = environment.hosts.size;
     const configured = await timed("configure", () => configure(environment));
+    run.scope = (host) => configureScope(environment, host);
     reporter.debug(`configured ${environment.roots.length} root(s) in ${configured.rounds} round(s)`);
     for (const warning of configured.warnings) emit({ event: "warning", message: warning });
     for (const { root, message } of configured.logs) emit({ event: "log", host: root.host.name, component: root.name, message });

@@ -94,6 +94,28 @@ export class Resources {
     return result;
   }
 
+  /**
+   * `roots` and every root whose provided values they read, transitively:
+   * what must configure for `roots` to configure as in the whole model.
+   */
+  withProviders(roots: Iterable<RootComponent>): Set<RootComponent> {
+    const result = new Set<RootComponent>();
+    const visit = (root: RootComponent) => {
+      if (result.has(root)) return;
+      result.add(root);
+      for (const [key, subs] of this.subscribers) {
+        for (const sub of subs.values()) {
+          if (sub.root !== root) continue;
+          for (const provider of this.provided.get(key)?.keys() ?? []) {
+            if (sub.host === undefined || provider.host.name === sub.host) visit(provider);
+          }
+        }
+      }
+    };
+    for (const root of roots) visit(root);
+    return result;
+  }
+
   /** Edges `root → roots it must deploy after` (providers first; `reverse` flips). */
   dependencies(roots: RootComponent[]): Map<RootComponent, Set<RootComponent>> {
     const graph = new Map<RootComponent, Set<RootComponent>>(roots.map((root) => [root, new Set()]));

@@ -2,8 +2,8 @@
  * The batou agent: what runs on a host for one deployment, started by the
  * deploying machine over an SSH exec channel as `.batou/batou-VERSION agent`
  * in the shipped project directory. It speaks the JSON-lines protocol of
- * protocol.ts on stdin/stdout, loads and configures the whole environment
- * from the shipped project (secrets arrive in memory with `setup`), deploys
+ * protocol.ts on stdin/stdout, loads the shipped project and configures its
+ * host's roots and their providers (secrets arrive in memory with `setup`), deploys
  * root components on request (several at once when asked), holds the
  * target directory's lock, and exits as soon as its stdin closes, so a closed
  * channel, Ctrl-C or a lost connection never leaves it running.
@@ -27,11 +27,13 @@ import {
   LineDecoder,
   type LockParams,
   type LockResult,
+  type ManifestParams,
   type Request,
   serializeError,
   type SetupParams,
   type SetupResult,
 } from "./protocol.ts";
+import { type ProjectManifest, projectManifest } from "./project-manifest.ts";
 
 /** The lock file in the target directory (protected from rsync --delete by the excludes). */
 export const REMOTE_LOCK_NAME = ".batou-lock";
@@ -168,6 +170,10 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     async ping(): Promise<{ pid: number }> {
       return { pid: process.pid };
     },
+
+    async manifest(params: ManifestParams): Promise<ProjectManifest> {
+      return projectManifest(projectRoot, params.excludes);
+    },
   };
 
   async function setupEnvironment(params: SetupParams): Promise<SetupResult> {
@@ -183,10 +189,10 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     });
     const host = loaded.hosts.get(params.host);
     if (!host) throw new BatouError(`the shipped environment has no host "${params.host}"`, { host: params.host, file: loaded.file });
-    const result = configure(loaded);
+    const result = configure(loaded, { scope: params.scope ? new Set(params.scope) : undefined });
     environment = loaded;
     hostName = params.host;
-    return { roots: loaded.rootsOf(host).map((r) => r.name), rounds: result.rounds, seconds: (performance.now() - began) / 1000 };
+    return { roots: loaded.rootsOf(host).map((r) => r.name), configured: result.order.length, rounds: result.rounds, seconds: (performance.now() - began) / 1000 };
   }
 
   async function deployOne(params: DeployParams, id: number): Promise<{ changed: number }> {
@@ -234,7 +240,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     (line) => send({ type: "error", id: 0, error: serializeError(new BatouError("a line that is not JSON", { received: line.slice(0, 200) })) }),
   );
 
-  send(hello({ pid: process.pid, user: currentUser(), hostname: hostname() }));
+  send(hello({ pid: process.pid, user: currentUser(), hostname: hostname(), cwd: projectRoot }));
 
   process.stdin.on("data", (chunk: Buffer) => decoder.push(chunk));
   process.stdin.on("end", () => void shutdown(0));

@@ -12,7 +12,8 @@ import type { Environment } from "../engine/environment.ts";
 import type { Host } from "../engine/host.ts";
 import { currentUser } from "../engine/lock.ts";
 import { VERSION } from "../version.ts";
-import { type RemoteRun, Semaphore, SshHostConnection } from "./ssh-host.ts";
+import { Semaphore } from "./retry.ts";
+import { type RemoteRun, SshHostConnection } from "./ssh-host.ts";
 
 /** SSH handshakes at once (sshd's MaxStartups defaults to 10 unauthenticated connections). */
 export const CONNECT_CONCURRENCY = 8;
@@ -26,6 +27,7 @@ export function connectRemote(host: Host, environment: Environment, options: Dep
       projectRoot: options.projectRoot,
       environment,
       secrets: info.secrets,
+      scope: info.scope,
       platform: options.platform,
       owner: { user: currentUser(), machine: hostname(), pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: environment.name },
       debug: (line) => options.reporter.debug(line),

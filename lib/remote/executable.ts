@@ -13,6 +13,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { BatouError } from "../engine/errors.ts";
 import { releaseExecutable, runningRelease } from "../bootstrap/executable.ts";
 import { VERSION } from "../version.ts";
+import { COMPILE_FLAGS } from "../compile-flags.ts";
 
 export type Arch = "x64" | "arm64";
 
@@ -145,12 +146,6 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
   const sha256 = await cachedSha(dir, file);
   return { dir, file, name, sha256, size: statSync(file).size, origin };
 }
-
-/**
- * Flags of every `bun build --compile` of batou. Not `--minify`: it renames
- * classes, and breadcrumbs and component names come from class names.
- */
-export const COMPILE_FLAGS = ["--minify-whitespace", "--minify-syntax", "--keep-names", "--sourcemap=none"];
 
 async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
   let source = process.execPath;

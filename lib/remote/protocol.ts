@@ -19,6 +19,7 @@ import { ConfigurationErrors } from "../engine/environment-file.ts";
 import { BatouError, type ErrorContext } from "../engine/errors.ts";
 import type { DeployEvent } from "../engine/events.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import type { ProjectManifest } from "./project-manifest.ts";
 
 export interface Hello {
   type: "hello";
@@ -28,6 +29,8 @@ export interface Hello {
   pid?: number;
   user?: string;
   hostname?: string;
+  /** Agent: its working directory, the physical target directory. */
+  cwd?: string;
 }
 
 /** Who deploys: written into lock files, shown to whoever is refused. */
@@ -48,10 +51,15 @@ export interface SetupParams {
   /** Decrypted secrets: kept in the agent's memory only. */
   secrets?: SecretsData;
   debug?: boolean;
+  /** Root ids (`host/name`) to configure: the host's own and their providers; all when absent. */
+  scope?: string[];
 }
 
 export interface SetupResult {
+  /** This host's roots. */
   roots: string[];
+  /** How many roots were configured: these and the providers they read. */
+  configured: number;
   rounds: number;
   seconds: number;
 }
@@ -59,6 +67,11 @@ export interface SetupResult {
 export interface DeployParams {
   root: string;
   predicting: boolean;
+}
+
+/** The project fingerprint of the agent's directory (project-manifest.ts), with the project rsync's excludes. */
+export interface ManifestParams {
+  excludes: string[];
 }
 
 export interface LockParams {
@@ -76,6 +89,7 @@ export type RequestMap = {
   setup: { params: SetupParams; result: SetupResult };
   deploy: { params: DeployParams; result: { changed: number } };
   ping: { params: Record<string, never>; result: { pid: number } };
+  manifest: { params: ManifestParams; result: ProjectManifest };
 };
 export type Method = keyof RequestMap;
 

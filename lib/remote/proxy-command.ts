@@ -4,7 +4,8 @@
  *
  * The returned Duplex owns the child: destroying or ending the stream ends the
  * child's stdin and, after a short grace period, kills it, so no proxy process
- * outlives its connection. The child's stderr is kept (last 4 KiB) for error
+ * outlives its connection; the proxy's exit closes the stream, so a lost link
+ * is noticed at once. The child's stderr is kept (last 4 KiB) for error
  * messages, e.g. `nc: connect to 10.0.0.1 port 22 (tcp) failed: Connection refused`.
  *
  * @module
@@ -25,6 +26,9 @@ export class ProxyCommandStream extends Duplex {
     const child = spawn("/bin/sh", ["-c", `exec ${command}`], { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    // A proxy that is gone is a link that is gone: close the stream (ssh2 then fails its
+    // channels) once its last output is delivered, instead of leaving it half open.
+    child.once("close", () => setImmediate(() => this.destroy()));
     child.stdout!.on("data", (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout!.pause();
     });

@@ -46,3 +46,20 @@ export async function connectWithRetry<T>(connect: (attempt: number) => Promise<
     }
   }
 }
+
+/** At most `size` pieces of work at once (e.g. SSH handshakes: jump hosts and sshd MaxStartups). */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -4,16 +4,19 @@
  *
  * 1. connect (bounded concurrency across hosts, retry with back-off for
  *    refused/unreachable hosts; `timeout` bounds each attempt);
- * 2. probe in one command: architecture, the absolute target directory, the
- *    sha256 of the shipped executable (as the service user through
- *    `sudo -n -H -u USER` when it differs from the login user);
- * 3. ship the standalone executable to `TARGET/.batou/batou-VERSION` when it
- *    is missing or different (rsync, delta);
- * 4. start the agent on an exec channel (`cd TARGET && exec .batou/batou-VERSION agent`)
- *    and check the protocol hello;
- * 5. take the target directory's lock (held by the agent);
- * 6. rsync the project (delta, with delete; never secrets, work/, .git, ...);
- * 7. `setup`: the agent loads and configures the environment.
+ * 2. launch (launch.ts): one command that enters the target directory and
+ *    execs the shipped executable as the agent when it is the expected one
+ *    (as the service user through `sudo -n -H -u USER` when it differs from
+ *    the login user). Otherwise the host answers with a probe (architecture,
+ *    target directory, what executable is there): batou ships the right
+ *    executable to `TARGET/.batou/batou-VERSION` (rsync, delta) and starts it;
+ * 3. take the target directory's lock (held by the agent) and, in the same
+ *    round trip, ask for the fingerprint of the project there
+ *    (project-manifest.ts);
+ * 4. rsync the project (delta, with delete; never secrets, work/, .git, ...)
+ *    unless the fingerprints are equal;
+ * 5. `setup`: the agent loads the project and configures this host's roots
+ *    and the providers they read.
  *
  * Every step but a root's deploy is bounded by the environment's `timeout`.
  * `close()` ends the agent's stdin (it exits, releasing its lock), then the
@@ -21,26 +24,29 @@
  *
  * @module
  */
-import type { ClientChannel } from "ssh2";
 import type { DeployRootRequest, HostConnection } from "../engine/connection.ts";
-import type { DeploymentOptions } from "../engine/deployment.ts";
 import type { Environment, SecretsData } from "../engine/environment.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
 import type { Host } from "../engine/host.ts";
-import { AgentClient } from "./agent-client.ts";
+import { AgentChannel, type Launched, LaunchFailure } from "./agent-channel.ts";
 import { SshError } from "./errors.ts";
-import { archOf, executableName, remoteIsCurrent, shippableExecutable } from "./executable.ts";
+import { type Arch, archOf, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
+import { agentCommand, launchScript, type Probe } from "./launch.ts";
+import { projectManifest } from "./project-manifest.ts";
 import type { LockOwner } from "./protocol.ts";
-import { connectWithRetry } from "./retry.ts";
+import { connectWithRetry, type Semaphore } from "./retry.ts";
 import { DEFAULT_EXCLUDES, shellQuote, shipDirectory, type ShipResult } from "./rsync.ts";
 import { SshConnection } from "./ssh-connection.ts";
+import { streamCommand, streamFile } from "./stream-file.ts";
 
 /** What all hosts of one run share. */
 export interface RemoteRun {
   projectRoot: string;
   environment: Environment;
   secrets?: SecretsData;
+  /** Ids of the roots a host's agent must configure (its own and their providers). */
+  scope?: (host: string) => string[];
   owner: LockOwner;
   platform?: string;
   debug: (line: string) => void;
@@ -55,21 +61,8 @@ export interface RemoteRun {
 /** What the project rsync leaves out (anchored at the project root, except `*.nacl`). */
 export const PROJECT_EXCLUDES = [...new Set([...DEFAULT_EXCLUDES, "/.batou", "/.batou-lock"])];
 
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await work();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
+/** Exit status of the launch script when the target directory cannot be created or entered. */
+const TARGET_UNUSABLE = 97;
 
 /** A transport failure as a user-facing error about the host. */
 function hostError(error: unknown, host: string, step: string): BatouError {
@@ -92,12 +85,17 @@ function withTimeout<T>(promise: Promise<T>, seconds: number, what: string, host
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The architecture to expect before a host says: this machine's (most deployments are homogeneous). */
+function likelyArch(): Arch {
+  return process.arch === "arm64" ? "arm64" : "x64";
+}
+
+const since = (start: number) => (performance.now() - start) / 1000;
+
 export class SshHostConnection implements HostConnection {
   private conn?: SshConnection;
-  private channel?: ClientChannel;
-  private client?: AgentClient;
+  private agent?: AgentChannel;
   private closing?: Promise<void>;
-  private stderrTail: string[] = [];
   /** Absolute target directory on the host. */
   target?: string;
   /** Bytes this connection sent: rsync (executable, project) and protocol. */
@@ -126,14 +124,85 @@ export class SshHostConnection implements HostConnection {
     if (this.closing) throw new DeploymentError(`the connection to host ${this.host.name} was closed`, { host: this.host.name });
   }
 
+  private debug(line: string): void {
+    this.run.debug(`${this.host.name}: ${line}`);
+  }
+
   async open(emit: EventSink): Promise<void> {
     const name = this.host.name;
-    const { debug } = this.run;
-    const stepStart = () => performance.now();
-    const since = (t: number) => (performance.now() - t) / 1000;
+    await this.connect(emit);
 
-    // 1. connect
-    let t = stepStart();
+    // 2. launch the agent, or learn from the probe what to ship first
+    let t = performance.now();
+    const exe = executableName();
+    const expected = await shippableExecutable(likelyArch(), (line) => this.debug(line)).catch(() => undefined);
+    let launched = await this.startAgent(launchScript(this.run.environment.settings.targetDirectory, exe, expected), emit);
+    if (launched.kind === "probe") {
+      const { probe } = launched;
+      this.target = probe.target;
+      this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
+      await this.shipExecutable(probe, emit);
+      t = performance.now();
+      launched = await this.startAgent(agentCommand(probe.target, exe), emit);
+      if (launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
+    }
+    const { hello } = launched;
+    this.target ??= hello.cwd;
+    const target = this.target ?? "?";
+    this.debug(`agent pid ${hello.pid} as ${hello.user} on ${hello.hostname} in ${target}, batou ${hello.version}, ${since(t).toFixed(2)} s`);
+    const client = this.agent!.client;
+
+    // 3. the target directory's lock, and the fingerprint of the project there (one round trip)
+    t = performance.now();
+    const locking = client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
+    const theirs = client.request("manifest", { excludes: PROJECT_EXCLUDES }, { timeoutSeconds: this.timeout });
+    theirs.catch(() => {});
+    const locked = await locking;
+    if (locked.tookOver) {
+      emit({ event: "warning", host: name, message: `took over a stale lock in ${target} (held by pid ${locked.tookOver.pid} on ${locked.tookOver.machine}, which is gone)` });
+    }
+
+    // 4. the project, unless the host already has exactly this one
+    const ours = projectManifest(this.run.projectRoot, PROJECT_EXCLUDES);
+    if ((await theirs).hash === ours.hash) {
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
+    } else {
+      this.checkOpen();
+      const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
+      this.bytes.project = project.bytesSent;
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
+    }
+
+    // 5. configure on the host
+    t = performance.now();
+    const setup = await client.request(
+      "setup",
+      {
+        environment: this.run.environment.name,
+        host: name,
+        platform: this.run.platform,
+        timeout: this.run.environment.settings.timeout,
+        secrets: this.run.secrets,
+        debug: this.run.debugMode,
+        scope: this.run.scope?.(name),
+      },
+      { timeoutSeconds: this.timeout },
+    );
+    this.bytes.protocol = this.agent!.bytesSent;
+    const sent = this.bytes.executable + this.bytes.project + this.bytes.protocol;
+    emit({
+      event: "host",
+      host: name,
+      status: "configured",
+      seconds: since(t),
+      detail: `${since(t).toFixed(2)} s (agent configure ${setup.seconds.toFixed(2)} s), ${setup.roots.length} root(s) here, ${setup.configured} configured, ${setup.rounds} round(s); ${sent} B sent in total (executable ${this.bytes.executable}, project ${this.bytes.project}, protocol ${this.bytes.protocol})`,
+    });
+  }
+
+  /** Step 1: the SSH connection, with retries; an unreachable host is named with its attempts. */
+  private async connect(emit: EventSink): Promise<void> {
+    const name = this.host.name;
+    const t = performance.now();
     emit({ event: "host", host: name, status: "connecting", detail: this.host.fqdn });
     try {
       this.conn = await connectWithRetry(
@@ -142,7 +211,7 @@ export class SshHostConnection implements HostConnection {
             SshConnection.open(this.host.fqdn, {
               projectRoot: this.run.projectRoot,
               timeoutSeconds: this.timeout,
-              log: (line) => debug(`${name}: ssh: ${line}`),
+              log: (line) => this.debug(`ssh: ${line}`),
               warn: (line) => emit({ event: "warning", host: name, message: line }),
             }),
           ),
@@ -164,132 +233,79 @@ export class SshHostConnection implements HostConnection {
       await this.conn.close();
       this.checkOpen();
     }
-    const conn = this.conn;
-    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${conn.settings.user}@${conn.settings.hostName}, ${conn.negotiated.kex}` });
+    const { settings, negotiated } = this.conn;
+    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${settings.user}@${settings.hostName}, ${negotiated.kex}` });
+  }
 
-    // 2. probe: architecture, target directory, shipped executable
-    t = stepStart();
-    const exe = executableName();
-    const targetDir = this.run.environment.settings.targetDirectory;
-    const probeScript = [
-      "uname -m",
-      `T=${shellQuote(targetDir)}`,
-      'case "$T" in /*) ;; "~"/*) T="$HOME/${T#"~/"}" ;; *) T="$HOME/$T" ;; esac',
-      'mkdir -p "$T/.batou" && cd "$T" && pwd -P',
-      `echo "$(cat .batou/${exe}.sha256 2>/dev/null)"`,
-      `echo "$(stat -c '%s %Y' .batou/${exe} 2>/dev/null)"`,
-    ].join("; ");
-    const probe = await withTimeout(conn.exec(this.sudo(probeScript), { timeoutSeconds: this.timeout }), this.timeout + 1, "probing", name).catch((error) => {
-      throw hostError(error, name, "probing");
-    });
-    if (probe.code !== 0) {
-      if (this.sudoUser && /sudo:/.test(probe.stderr)) {
-        throw new DeploymentError(`cannot become the service user "${this.sudoUser}" on host ${name} with sudo`, {
-          host: name,
-          "login user": conn.settings.user,
-          "service user": this.sudoUser,
-          sudo: probe.stderr.trim().split("\n").slice(-3).join("\n"),
-          hint: `allow "${conn.settings.user}" to run commands as "${this.sudoUser}" without a password (sudoers NOPASSWD), or log in as "${this.sudoUser}"`,
-        });
-      }
-      throw new DeploymentError(`cannot prepare the target directory on host ${name}`, {
-        host: name,
-        "target directory": targetDir,
-        "exit code": probe.code ?? probe.signal ?? "?",
-        stderr: probe.stderr.trim().split("\n").slice(-5).join("\n") || undefined,
-      });
-    }
-    const [machine = "", target = "", remoteSidecar = "", remoteStat = ""] = probe.stdout.split("\n");
-    const arch = archOf(machine, name);
-    this.target = target;
-    debug(`${name}: ${machine}, target ${target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
-
-    // 3. ship the executable when it is missing or different
-    t = stepStart();
-    const local = await shippableExecutable(arch, (line) => debug(`${name}: ${line}`));
-    debug(`${name}: executable ${local.name} for linux-${arch}: ${local.origin}`);
-    if (!remoteIsCurrent(local, remoteSidecar, remoteStat)) {
-      this.checkOpen();
-      const shipped = await this.rsync(local.dir, `${target}/.batou`, [], ["--fuzzy", "--delete-delay"], "shipping batou");
-      this.bytes.executable = shipped.bytesSent;
-      emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${shipped.bytesSent} B sent` });
-    } else {
-      debug(`${name}: executable up to date (sha256 ${local.sha256.slice(0, 12)}…)`);
-    }
-
-    // 4. start the agent
-    t = stepStart();
+  /** Runs `command` on an exec channel until the agent greets or a probe answers. */
+  private async startAgent(command: string, emit: EventSink): Promise<Launched> {
+    const name = this.host.name;
     this.checkOpen();
-    const agentCommand = this.sudo(`cd ${shellQuote(target)} && exec .batou/${exe} agent`);
-    debug(`${name}: starting the agent: ${agentCommand}`);
-    const channel = await withTimeout(conn.spawn(agentCommand), this.timeout, "starting the agent", name).catch((error) => {
+    const command_ = this.sudo(command);
+    this.debug(`starting the agent: ${command_.replace(/\n/g, "; ")}`);
+    const channel = await withTimeout(this.conn!.spawn(command_), this.timeout, "starting the agent", name).catch((error) => {
       throw hostError(error, name, "starting the agent");
     });
-    this.channel = channel;
-    const client = new AgentClient(
-      name,
-      {
-        write: (text) => {
-          this.bytes.protocol += text.length;
-          channel.write(text);
-        },
-        end: () => channel.end(),
-      },
-      (line) => emit({ event: "log", host: name, component: "", message: line }),
-    );
-    this.client = client;
-    let exitCode: number | null = null;
-    channel.on("data", (chunk: Buffer) => client.push(chunk));
-    channel.stderr.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (!line.trim()) continue;
-        this.stderrTail = [...this.stderrTail.slice(-19), line];
-        debug(`${name}: agent stderr: ${line}`);
-      }
-    });
-    channel.on("exit", (code: number | null) => (exitCode = code));
-    channel.on("close", () => {
-      const detail = this.stderrTail.slice(-5).join("\n") || undefined;
-      client.closed(this.closing ? "was stopped" : exitCode !== null ? `exited with status ${exitCode}` : "lost its connection", detail);
-    });
-    const theirs = await withTimeout(client.greeting, this.timeout, "starting the agent", name);
-    debug(`${name}: agent pid ${theirs.pid} as ${theirs.user} on ${theirs.hostname}, batou ${theirs.version}, ${since(t).toFixed(2)} s`);
-
-    // 5. the target directory's lock
-    const locked = await client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
-    if (locked.tookOver) {
-      emit({ event: "warning", host: name, message: `took over a stale lock in ${target} (held by pid ${locked.tookOver.pid} on ${locked.tookOver.machine}, which is gone)` });
-    }
-
-    // 6. the project
-    t = stepStart();
-    this.checkOpen();
-    const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
-    this.bytes.project = project.bytesSent;
-    emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
-
-    // 7. configure on the host
-    t = stepStart();
-    const setup = await client.request(
-      "setup",
-      {
-        environment: this.run.environment.name,
-        host: name,
-        platform: this.run.platform,
-        timeout: this.run.environment.settings.timeout,
-        secrets: this.run.secrets,
-        debug: this.run.debugMode,
-      },
-      { timeoutSeconds: this.timeout },
-    );
-    const sent = this.bytes.executable + this.bytes.project + this.bytes.protocol;
-    emit({
-      event: "host",
+    const agent = new AgentChannel(channel, {
       host: name,
-      status: "configured",
-      seconds: since(t),
-      detail: `${since(t).toFixed(2)} s (agent configure ${setup.seconds.toFixed(2)} s), ${setup.roots.length} root(s), ${setup.rounds} round(s); ${sent} B sent in total (executable ${this.bytes.executable}, project ${this.bytes.project}, protocol ${this.bytes.protocol})`,
+      onLog: (line) => emit({ event: "log", host: name, component: "", message: line }),
+      onStderr: (line) => this.debug(`agent stderr: ${line}`),
+      isClosing: () => this.closing !== undefined,
     });
+    this.agent = agent;
+    try {
+      return await withTimeout(agent.launched, this.timeout, "starting the agent", name);
+    } catch (error) {
+      throw error instanceof LaunchFailure ? this.launchError(error) : hostError(error, name, "starting the agent");
+    }
+  }
+
+  /** Why the launch command ended before an agent or a probe: sudo, or the target directory. */
+  private launchError(failure: LaunchFailure): BatouError {
+    const name = this.host.name;
+    const login = this.conn!.settings.user;
+    if (this.sudoUser && /sudo:/.test(failure.stderr)) {
+      return new DeploymentError(`cannot become the service user "${this.sudoUser}" on host ${name} with sudo`, {
+        host: name,
+        "login user": login,
+        "service user": this.sudoUser,
+        sudo: failure.stderr.split("\n").slice(-3).join("\n"),
+        hint: `allow "${login}" to run commands as "${this.sudoUser}" without a password (sudoers NOPASSWD), or log in as "${this.sudoUser}"`,
+      });
+    }
+    const what = failure.exitCode === TARGET_UNUSABLE ? "cannot prepare the target directory" : "cannot start the batou agent";
+    return new DeploymentError(`${what} on host ${name}`, {
+      host: name,
+      "target directory": this.run.environment.settings.targetDirectory,
+      "exit code": failure.exitCode ?? "?",
+      stderr: failure.stderr || undefined,
+    });
+  }
+
+  /** Ships the executable for the host's architecture when what the probe found differs. */
+  private async shipExecutable(probe: Probe, emit: EventSink): Promise<void> {
+    const name = this.host.name;
+    const t = performance.now();
+    const local: ShippableExecutable = await shippableExecutable(archOf(probe.machine, name), (line) => this.debug(line));
+    this.debug(`executable ${local.name}: ${local.origin}`);
+    if (remoteIsCurrent(local, probe.sidecar, probe.stat)) return;
+    this.checkOpen();
+    let how: string;
+    if (probe.empty) {
+      // nothing there to delta against: stream it straight through the connection
+      const command = this.sudo(streamCommand(`${probe.target}/.batou`, local.name, local.size, local.sha256));
+      const shipped = await streamFile(this.conn!, local.file, command, { stallSeconds: this.timeout }).catch((error) => {
+        throw hostError(error, name, "shipping batou");
+      });
+      this.bytes.executable = shipped.bytesSent;
+      how = "streamed";
+    } else {
+      // another build or version is there: rsync sends the difference (and removes the old one)
+      const shipped = await this.rsync(local.dir, `${probe.target}/.batou`, [], ["--fuzzy", "--delete-delay"], "shipping batou");
+      this.bytes.executable = shipped.bytesSent;
+      how = "rsync delta";
+    }
+    emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${this.bytes.executable} B sent (${how})` });
   }
 
   private async rsync(localDir: string, remoteDir: string, excludes: string[], extraArgs: string[], step: string): Promise<ShipResult> {
@@ -299,7 +315,7 @@ export class SshHostConnection implements HostConnection {
         extraArgs,
         sudoUser: this.sudoUser,
         timeoutSeconds: this.timeout,
-        log: (line) => this.run.debug(`${this.host.name}: ${line}`),
+        log: (line) => this.debug(line),
       });
     } catch (error) {
       throw hostError(error, this.host.name, step);
@@ -307,22 +323,15 @@ export class SshHostConnection implements HostConnection {
   }
 
   async deployRoot(request: DeployRootRequest, emit: EventSink): Promise<number> {
-    if (!this.client) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
-    const result = await this.client.request("deploy", request, { emit });
+    if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
+    const result = await this.agent.client.request("deploy", request, { emit });
     return result.changed;
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const channel = this.channel;
-      if (channel) {
-        // EOF: the agent releases its lock and exits; then the connection goes (TERM for leftovers).
-        const closed = new Promise<void>((resolve) => channel.once("close", () => resolve()));
-        try {
-          this.client?.end();
-        } catch {}
-        await Promise.race([closed, Bun.sleep(3000)]);
-      }
+      // EOF: the agent releases its lock and exits; then the connection goes (TERM for leftovers).
+      await this.agent?.end(3000);
       await this.conn?.close();
     })();
     return this.closing;

@@ -98,6 +98,21 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
       expect(again.stdout.split("\n").filter((l) => l.includes(`${host}: ssh: authenticated as`)).length).toBe(1);
     }
     expect(again.stdout).not.toContain("shipped-executable");
+    // the hosts already have this project: no rsync; each agent configured its roots and their providers only
+    const details = (status: string, run: typeof again) =>
+      Object.fromEntries(run.events.filter((e) => e.event === "host" && e.status === status).map((e) => [e.host, String(e.detail)]));
+    for (const detail of Object.values(details("shipped", again))) expect(detail).toContain("rsync skipped");
+    expect(details("configured", again).host1).toContain("1 root(s) here, 1 configured");
+    expect(details("configured", again).host2).toContain("1 root(s) here, 2 configured");
+
+    // a project file changed on a host is put back (its fingerprint differs, so rsync runs)
+    const shipped = home("host3", `deploy/${target}/components/app/component.ts`);
+    writeFileSync(shipped, "tampered\n");
+    const repaired = await deploy(p, "cross");
+    expect(repaired.code).toBe(0);
+    expect(details("shipped", repaired).host3).toContain("1 file(s) changed");
+    expect(details("shipped", repaired).host1).toContain("rsync skipped");
+    expect(readFileSync(shipped, "utf8")).toBe(CROSS["components/app/component.ts"]);
 
     // files removed from the project disappear from the hosts
     rmSync(join(p.dir, "components/app/extra.txt"));

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fingerprintSha256 } from "../../lib/remote/known-hosts.ts";
+import { projectManifest } from "../../lib/remote/project-manifest.ts";
 import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/rsync.ts";
 import { serveRshBridge } from "../../lib/remote/rsh-server.ts";
 import { SshConnection } from "../../lib/remote/ssh-connection.ts";
@@ -88,6 +89,8 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
       expect(existsSync(join(outside, rel))).toBe(false);
     }
     expect(statSync(join(outside, "big.bin")).uid).toBe(2000);
+    // what rsync left on the host has the project's fingerprint (the no-op deploy skips rsync on it)
+    expect(projectManifest(outside, DEFAULT_EXCLUDES)).toEqual(projectManifest(src, DEFAULT_EXCLUDES));
 
     const noop = await shipDirectory(conn, src, remoteDir);
     expect(noop.filesTransferred).toBe(0);
@@ -101,6 +104,10 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(existsSync(join(outside, "doomed.txt"))).toBe(false);
     expect(readFileSync(join(outside, "components/app/component.ts"), "utf8")).toBe("export default 2;\n");
     expect(readFileSync(join(outside, "work/remote-state"), "utf8")).toBe("host state\n");
+    expect(projectManifest(outside, DEFAULT_EXCLUDES).hash).toBe(projectManifest(src, DEFAULT_EXCLUDES).hash);
+    // a file changed on the host (same size, other time) changes the fingerprint
+    writeFileSync(join(outside, "components/app/component.ts"), "export default 3;\n");
+    expect(projectManifest(outside, DEFAULT_EXCLUDES).hash).not.toBe(projectManifest(src, DEFAULT_EXCLUDES).hash);
 
     // one SSH connection (one handshake, one sshd login) served all three shipments
     expect(SshConnection.handshakes - handshakesBefore).toBe(1);
@@ -141,6 +148,37 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
       await server.close();
     }
     expect(existsSync(server.socketPath)).toBe(false);
+  });
+
+  test("a remote rsync that hangs fails at the timeout; nothing is left running", async () => {
+    const src = join(work, "hang");
+    write(src, "a.txt", "a\n");
+    const began = performance.now();
+    const error = await shipDirectory(conn, src, "deployment/hang", { rsyncPath: "sleep 47 && rsync", timeoutSeconds: 2 }).catch((e) => e);
+    expect(error.message).toBe(`${host}: rsync of ${src} to deployment/hang did not finish within 2 s (timeout)`);
+    expect(performance.now() - began).toBeLessThan(20_000); // the remote sleep would hold it 47 s
+    expect(spawnSync("pgrep", ["-f", "__rsh-bridge|rsh-bridge.ts"]).stdout.toString()).not.toContain(String(process.pid));
+    expect(spawnSync("pgrep", ["-fa", "rsync .*deployment/hang"]).stdout.toString()).toBe("");
+  });
+
+  test("a connection lost during rsync fails the shipment instead of hanging", async () => {
+    // the test bed reaches hosts through a ProxyCommand (nc); this connection's own nc
+    // (marked by an unusual idle timeout) is killed mid-transfer: the link is gone
+    const marker = "-w 3541";
+    const cfg = join(work, "ssh_config_lost");
+    writeFileSync(cfg, readFileSync(tb.sshConfig, "utf8").replace(/ nc %h %p/g, ` nc ${marker} %h %p`));
+    const lost = await SshConnection.open(host, { configFile: cfg });
+    const src = join(work, "lost");
+    write(src, "a.txt", "a\n");
+    const shipping = shipDirectory(lost, src, "deployment/lost", { rsyncPath: "sleep 53 && rsync", timeoutSeconds: 100 }).catch((e) => e);
+    await Bun.sleep(1500);
+    expect(spawnSync("pkill", ["-KILL", "-f", `nc ${marker}`]).status).toBe(0);
+    const began = performance.now();
+    const error = await shipping;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toStartWith(`${host}: rsync of ${src} to deployment/lost `);
+    expect(performance.now() - began).toBeLessThan(20_000);
+    await lost.close();
   });
 
   test("default excludes are anchored, except encrypted secrets", () => {

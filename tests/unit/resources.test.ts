@@ -1,6 +1,7 @@
 /** Resources across hosts, the configure fixpoint and its errors, and the graph helper. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Component } from "../../lib/batou.ts";
+import { configure, configureScope } from "../../lib/engine/configure.ts";
 import { CycleError, topologicalOrder } from "../../lib/engine/graph.ts";
 import { cleanupModels, errorText, type Model, model, thrown } from "../helpers/model.ts";
 
@@ -174,6 +175,59 @@ describe("provide and require", () => {
     const text = errorText(thrown(() => m!.configure()));
     expect(text).toContain("host: b");
     expect(text).not.toContain("host: a");
+  });
+});
+
+/** Provides "answer" computed from what it requires under "base" (a provider that is also a consumer). */
+class Relay extends Component {
+  override configure() {
+    const base = this.require<number>("base");
+    this.provide("answer", { host: this.host.name, value: base.reduce((a, b) => a + b, 0) });
+  }
+}
+
+class Base extends Component {
+  override configure() {
+    this.provide("base", 40);
+  }
+}
+
+class Unused extends Component {
+  override configure() {
+    this.provide("nobody-wants-this", 1);
+  }
+}
+
+describe("scoped configure (what a host's agent configures)", () => {
+  const spec = { components: { relay: Relay, base: Base, consumer: Consumer, samehost: SameHostConsumer, unused: Unused, provider: Provider }, hosts: { web1: ["consumer"], web2: ["samehost", "provider"], mid: ["relay"], db: ["base"], other: ["unused"] } };
+
+  test("the scope is the host's roots and, transitively, their providers only", () => {
+    m = model({ ...spec, hosts: { ...spec.hosts, other: [] } });
+    m.configure();
+    expect(configureScope(m.environment, "web1").sort()).toEqual(["db/base", "mid/relay", "web1/consumer", "web2/provider"]);
+    // web2's consumer reads only its own host's provider: mid and db are not in its scope
+    expect(configureScope(m.environment, "web2").sort()).toEqual(["web2/provider", "web2/samehost"]);
+    expect(configureScope(m.environment, "db")).toEqual(["db/base"]);
+  });
+
+  test("roots in the scope see the same values as in the whole model; the rest is not configured", () => {
+    m = model({ ...spec, hosts: { ...spec.hosts, other: [] } });
+    m.configure();
+    const whole = m.component<Consumer>("consumer").seen;
+    const scope = new Set(configureScope(m.environment, "web1"));
+    const fresh = model({ ...spec, hosts: { ...spec.hosts, other: [] } });
+    const result = configure(fresh.environment, { scope });
+    expect(fresh.component<Consumer>("consumer").seen).toEqual(whole);
+    expect(whole).toContainEqual({ host: "mid", value: 40 });
+    expect(fresh.root("samehost").component).toBeUndefined();
+    expect(result.order.map((root) => root.id).sort()).toEqual([...scope].sort());
+  });
+
+  test("a resource nobody in the scope requires is no error there, but is in the whole model", () => {
+    m = model(spec);
+    expect(errorText(thrown(() => m!.configure()))).toContain('resource "nobody-wants-this" is provided but nothing requires it');
+    const fresh = model(spec);
+    expect(() => configure(fresh.environment, { scope: new Set(["other/unused"]) })).not.toThrow();
   });
 });
 

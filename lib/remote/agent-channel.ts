@@ -1,0 +1,118 @@
+/**
+ * An SSH exec channel that runs the launch script (launch.ts) or the agent:
+ * its first stdout line decides whether the agent is talking (a JSON hello,
+ * handed to an {@link AgentClient}) or the host answered with a probe
+ * (collected until the channel closes). Keeps the tail of stderr for error
+ * messages and counts the protocol bytes sent.
+ *
+ * @module
+ */
+import type { ClientChannel } from "ssh2";
+import { AgentClient } from "./agent-client.ts";
+import type { Hello } from "./protocol.ts";
+import { PROBE_MARKER, type Probe, parseProbe } from "./launch.ts";
+import { channelExit } from "./ssh-exec.ts";
+
+/** What the channel turned out to be. */
+export type Launched = { kind: "agent"; hello: Hello } | { kind: "probe"; probe: Probe };
+
+/** The channel ended before an agent or a probe spoke: its exit and the end of its stderr. */
+export class LaunchFailure extends Error {
+  constructor(
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    super(`exited with status ${exitCode ?? "?"} before the agent started`);
+  }
+}
+
+export interface AgentChannelOptions {
+  host: string;
+  /** Stray stdout lines of the agent (console output of user code). */
+  onLog: (line: string) => void;
+  /** Every stderr line (for --debug). */
+  onStderr: (line: string) => void;
+  /** Whether the deploying side is closing (then a close is "was stopped"). */
+  isClosing: () => boolean;
+}
+
+export class AgentChannel {
+  readonly client: AgentClient;
+  /** Resolves once the agent greeted or the host answered with a probe. */
+  readonly launched: Promise<Launched>;
+  /** Protocol bytes written to the agent. */
+  bytesSent = 0;
+  private stderrTail: string[] = [];
+
+  constructor(
+    readonly channel: ClientChannel,
+    options: AgentChannelOptions,
+  ) {
+    const { host } = options;
+    this.client = new AgentClient(
+      host,
+      {
+        write: (text) => {
+          this.bytesSent += text.length;
+          channel.write(text);
+        },
+        end: () => channel.end(),
+      },
+      options.onLog,
+    );
+    let mode: "undecided" | "agent" | "probe" = "undecided";
+    let buffered = "";
+    let probeDone!: (probe: Probe) => void;
+    let failed!: (error: unknown) => void;
+    const probe = new Promise<Probe>((resolve, reject) => {
+      probeDone = resolve;
+      failed = reject;
+    });
+    this.launched = Promise.race([
+      this.client.greeting.then((hello): Launched => ({ kind: "agent", hello })),
+      probe.then((p): Launched => ({ kind: "probe", probe: p })),
+    ]);
+    this.launched.catch(() => {});
+
+    channel.on("data", (chunk: Buffer) => {
+      if (mode === "agent") return this.client.push(chunk);
+      buffered += chunk.toString("utf8");
+      if (mode === "probe" || !buffered.includes("\n")) return;
+      if (buffered.startsWith(`${PROBE_MARKER}\n`)) mode = "probe";
+      else {
+        mode = "agent";
+        this.client.push(buffered);
+      }
+    });
+    channel.stderr.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split("\n")) {
+        if (!line.trim()) continue;
+        this.stderrTail = [...this.stderrTail.slice(-19), line];
+        options.onStderr(line);
+      }
+    });
+    // ssh2 may have emitted exit and close already (channelExit kept the status); stdout
+    // may still hold buffered data: wait for its end too (briefly, if the link is gone).
+    const stdoutEnded = new Promise<void>((resolve) => (channel.readableEnded ? resolve() : channel.once("end", () => resolve())));
+    void channelExit(channel).then(async ({ code: exitCode }) => {
+      await Promise.race([stdoutEnded, Bun.sleep(1000)]);
+      const parsed = mode === "probe" ? parseProbe(buffered) : undefined;
+      if (parsed && exitCode === 0) probeDone(parsed);
+      else if (mode !== "agent") failed(new LaunchFailure(exitCode, this.stderr(5)));
+      const reason = options.isClosing() ? "was stopped" : exitCode !== null ? `exited with status ${exitCode}` : "lost its connection";
+      this.client.closed(reason, this.stderr(5) || undefined);
+    });
+  }
+
+  /** The last `lines` lines of stderr. */
+  stderr(lines: number): string {
+    return this.stderrTail.slice(-lines).join("\n");
+  }
+
+  /** EOF to the agent, then waits up to `ms` for the channel to close. */
+  async end(ms: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.channel.once("close", () => resolve()));
+    this.client.end();
+    await Promise.race([closed, Bun.sleep(ms)]);
+  }
+}
