@@ -27,41 +27,55 @@ function deployFailure(error: unknown, component: Component, step: string): Bato
   return new DeploymentError(`${step}() failed: ${e?.message ?? String(error)}`, { ...context, ...frame }, { cause: error });
 }
 
-/** Pre-order walk of the tree below `component` (itself excluded). */
-function* descendants(component: Component): Generator<Component> {
-  for (const child of component.subComponents) {
-    yield child;
-    yield* descendants(child);
-  }
+/** One root's deployment: its session, and where the before-update handlers are. */
+interface RootRun {
+  session: DeploySession;
+  /** Every component of the tree → its position in pre-order. */
+  position: Map<Component, number>;
+  /** Components with before-update handlers, in pre-order. */
+  listeners: Component[];
 }
 
-async function triggerBeforeUpdate(trigger: Component, root: Component, session: DeploySession): Promise<void> {
-  let seenTrigger = false;
-  for (const candidate of descendants(root)) {
+function prepareRun(top: Component, session: DeploySession): RootRun {
+  const run: RootRun = { session, position: new Map(), listeners: [] };
+  const visit = (component: Component) => {
+    run.position.set(component, run.position.size);
+    if (internals(component).handlers.some((h) => h.event === "before-update")) run.listeners.push(component);
+    for (const child of component.subComponents) visit(child);
+  };
+  visit(top);
+  return run;
+}
+
+async function triggerBeforeUpdate(trigger: Component, run: RootRun): Promise<void> {
+  const { session } = run;
+  const triggerAt = run.position.get(trigger)!;
+  for (const candidate of run.listeners) {
     const isTrigger = candidate === trigger;
     // "*" handlers hear every update, the trigger's own included; "precursor"
     // handlers only updates of components strictly before them in the tree.
+    const after = run.position.get(candidate)! > triggerAt;
     for (const { event, scope, handler } of internals(candidate).handlers) {
       if (event !== "before-update") continue;
-      if (scope === "precursor" && (!seenTrigger || isTrigger)) continue;
+      if (scope === "precursor" && (!after || isTrigger)) continue;
       if (session.predicting) {
         session.emit({ event: "log", host: candidate.host.name, component: candidate.breadcrumbs, message: `would trigger before-update (from ${trigger.breadcrumbs})` });
       } else {
         await handler(trigger);
       }
     }
-    if (isTrigger) seenTrigger = true;
   }
 }
 
 /** Deploys `component` and its children; returns how many components changed. */
-async function deployComponent(component: Component, top: Component, session: DeploySession): Promise<number> {
+async function deployComponent(component: Component, run: RootRun): Promise<number> {
+  const { session } = run;
   const state = internals(component);
   state.changed = false;
   state.session = session;
   let changedCount = 0;
   for (const child of component.subComponents) {
-    changedCount += await deployComponent(child, top, session);
+    changedCount += await deployComponent(child, run);
     if (child.changed) state.changed = true;
   }
   let update = false;
@@ -72,7 +86,7 @@ async function deployComponent(component: Component, top: Component, session: De
     update = true;
   }
   if (update) {
-    await triggerBeforeUpdate(component, top, session);
+    await triggerBeforeUpdate(component, run);
     if (!session.predicting) {
       try {
         await component.update();
@@ -99,5 +113,5 @@ export async function deployRoot(root: RootComponent, session: DeploySession): P
   const component = root.component;
   if (!component) throw new DeploymentError(`root component ${root.id} is not configured`);
   if (!session.predicting) mkdirSync(root.workdir, { recursive: true });
-  return deployComponent(component, component, session);
+  return deployComponent(component, prepareRun(component, session));
 }

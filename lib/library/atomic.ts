@@ -1,8 +1,13 @@
 /**
  * Atomic file replacement: write a temporary file beside the target, then
  * rename it over the target, so a failure never leaves a half-written file.
+ *
+ * No fsync per file: it made a first deploy of many small files about a
+ * third slower, and neither batou nor Ansible's atomic_move pays it. The
+ * rename is atomic for every process; after a power loss the next deploy's
+ * verify() finds and rewrites any file that did not reach the disk.
  */
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** Writes `data` to `path` atomically; the file gets exactly `mode`. */
@@ -15,7 +20,6 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     let offset = 0;
     while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     renameSync(temp, path);

@@ -64,6 +64,11 @@ export const PROJECT_EXCLUDES = [...new Set([...DEFAULT_EXCLUDES, "/.batou", "/.
 /** Exit status of the launch script when the target directory cannot be created or entered. */
 const TARGET_UNUSABLE = 97;
 
+/** An SSH error's message without the leading `alias: ` (messages about a host already name it). */
+function sshMessage(error: SshError): string {
+  return error.message.startsWith(`${error.host}: `) ? error.message.slice(error.host.length + 2) : error.message;
+}
+
 /** A transport failure as a user-facing error about the host. */
 function hostError(error: unknown, host: string, step: string): BatouError {
   if (error instanceof BatouError) {
@@ -71,8 +76,7 @@ function hostError(error: unknown, host: string, step: string): BatouError {
     return error;
   }
   if (error instanceof SshError) {
-    const message = error.message.startsWith(`${error.host}: `) ? error.message.slice(error.host.length + 2) : error.message;
-    return new DeploymentError(`${step} failed on host ${host}: ${message}`, { host, step, kind: error.kind });
+    return new DeploymentError(`${step} failed on host ${host}: ${sshMessage(error)}`, { host, step, kind: error.kind });
   }
   return new DeploymentError(`${step} failed on host ${host}: ${(error as Error)?.message ?? String(error)}`, { host, step });
 }
@@ -219,7 +223,7 @@ export class SshHostConnection implements HostConnection {
           attempts: this.run.connectAttempts,
           backoff: this.run.backoffSeconds,
           onRetry: (error, attempt, wait) =>
-            emit({ event: "warning", host: name, message: `${(error as Error).message} (attempt ${attempt} of ${this.run.connectAttempts}); retrying in ${wait.toFixed(1)} s` }),
+            emit({ event: "warning", host: name, message: `${error instanceof SshError ? sshMessage(error) : (error as Error).message} (attempt ${attempt} of ${this.run.connectAttempts}); retrying in ${wait.toFixed(1)} s` }),
         },
       );
     } catch (error) {

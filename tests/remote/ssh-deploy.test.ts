@@ -105,6 +105,20 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(details("configured", again).host1).toContain("1 root(s) here, 1 configured");
     expect(details("configured", again).host2).toContain("1 root(s) here, 2 configured");
 
+    // the first deploy streamed the executable into the empty .batou/ of each host
+    for (const detail of Object.values(details("shipped-executable", first))) expect(detail).toContain("(streamed)");
+    // an executable that is not the expected one is replaced by an rsync delta against it
+    const exe = home("host1", `deploy/${target}/.batou/batou-${VERSION}`);
+    const size = statSync(exe).size;
+    writeFileSync(exe, "damaged", { flag: "a" });
+    const mended = await deploy(p, "cross");
+    expect(mended.code).toBe(0);
+    expect(details("shipped-executable", mended).host1).toContain("(rsync delta)");
+    expect(Object.keys(details("shipped-executable", mended))).toEqual(["host1"]);
+    const sent = Number(/, (\d+) B sent/.exec(details("shipped-executable", mended).host1!)![1]);
+    expect(sent).toBeLessThan(size / 10);
+    expect(statSync(exe).size).toBe(size);
+
     // a project file changed on a host is put back (its fingerprint differs, so rsync runs)
     const shipped = home("host3", `deploy/${target}/components/app/component.ts`);
     writeFileSync(shipped, "tampered\n");
