@@ -146,6 +146,8 @@ export interface RemoteResults {
   first: Summary;
   noop: Summary;
   fresh: Summary;
+  /** Reference for "fresh": OpenSSH alone pushing the executable's bytes to every host at once. */
+  transferFloor: Summary;
   noopBytes: number;
   noopPhases: Record<string, number>;
   freshPhases: Record<string, number>;
@@ -187,6 +189,20 @@ export const failures: string[] = [];
 
 const median = (xs: number[]) => summarize(xs).median;
 
+/**
+ * Seconds for the system's OpenSSH client to send `file` to every host at once
+ * (`ssh HOST 'cat > /dev/null' < file`): what any SSH tool pays to put the
+ * executable on fresh hosts, on this machine, with this test bed.
+ */
+async function pushBytes(tb: Testbed, hosts: string[], file: string): Promise<number> {
+  const start = performance.now();
+  const codes = await Promise.all(
+    hosts.map((host) => Bun.spawn(["ssh", "-F", tb.sshConfig, host, "cat > /dev/null"], { stdin: Bun.file(file), stdout: "ignore", stderr: "ignore" }).exited),
+  );
+  if (codes.some((code) => code !== 0)) throw new Error(`ssh cat > /dev/null failed on a host (exit codes ${codes.join(", ")})`);
+  return (performance.now() - start) / 1000;
+}
+
 /** Scenario 4: M hosts × K files. */
 export async function benchRemote(exe: string, work: string, runs: number, freshRuns: number, hostCount = 5): Promise<RemoteResults> {
   const tb = await startTestbed(hostCount);
@@ -197,6 +213,9 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
   await run();
 
   const fresh = await series("fresh hosts", freshRuns, () => wipeAll(tb, hosts), run, (c) => c > 0);
+  const floor: number[] = [];
+  for (let i = 0; i < freshRuns; i++) floor.push(await pushBytes(tb, hosts, exe));
+  console.log(`  transfer floor (OpenSSH, ${hosts.length} hosts): ${floor.map((x) => x.toFixed(3)).join(", ")} s`);
   const first = await series("first deploy", runs, () => wipeKeepExecutable(tb, hosts), run, (c) => c > 0);
   const check = checkFiles(tb, hosts);
   const noop = await series("no-op", runs, () => {}, run, (c) => c === 0);
@@ -206,6 +225,7 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
     first: summarize(first.map((r) => r.seconds)),
     noop: summarize(noop.map((r) => r.seconds)),
     fresh: summarize(fresh.map((r) => r.seconds)),
+    transferFloor: summarize(floor),
     noopBytes: median(noop.map((r) => r.bytesSent)),
     noopPhases: phaseMedians(noop),
     freshPhases: phaseMedians(fresh),

@@ -76,6 +76,7 @@ if (!bed.ok) {
     report({ section: "remote", scenario: "first deploy (executable already on the hosts)", summary: remote.first, goal: "≤ 1.0 s", goalSeconds: 1 });
     report({ section: "remote", scenario: "no-op redeploy", summary: remote.noop, goal: "≤ 0.6 s, ≥ 9× faster than Python batou", goalSeconds: 0.6 });
     report({ section: "remote", scenario: "fresh hosts (executable shipped to all 5)", summary: remote.fresh, goal: "≤ 3 s for all 5", goalSeconds: 3 });
+    report({ section: "remote", scenario: "reference: OpenSSH alone sends the executable to all 5 (no batou)", summary: remote.transferFloor });
     report({ section: "remote", scenario: "bytes sent in a no-op (all 5 hosts, as reported by batou)", value: `${Math.round(remote.noopBytes)} B` });
     if (remote.check) skip(`output check: ${remote.check}`);
     console.log(`  no-op phases (median, s): ${JSON.stringify(remote.noopPhases, (_, v) => (typeof v === "number" ? Number(v.toFixed(3)) : v))}`);
@@ -178,10 +179,11 @@ The team harness's scenario (\`/work/shared/harness/scenario\`) written for this
 * **first deploy**: before each run, the target files and our project state on the hosts are deleted from the outside, except the shipped executable (\`~/batou-bench/.batou/\`).
 * **no-op redeploy**: the same command again.
 * **fresh hosts**: before each run, \`~/batou-bench\` is deleted on every host: the executable is shipped again.
+* **reference**: the system's OpenSSH client sends the executable's bytes to the 5 hosts at once (\`ssh HOST 'cat > /dev/null' < batou\`): the floor any SSH tool pays for a fresh host on this machine and test bed, whose hosts share its cores.
 * **bytes sent**: the sum over hosts of what batou reports as sent (executable + project + agent protocol; SSH framing not counted).
 
 ${table("remote")}
-${remote ? `Phase timings reported by the tool (median; the phases follow each other: \`configure\` is the local model, \`connect\` covers, for all hosts in parallel, SSH, probe, agent start, project rsync and the host's own configure): no-op ${phaseText(remote.noopPhases)}; fresh hosts ${phaseText(remote.freshPhases)}.\n` : ""}
+${remote ? `Phase timings reported by the tool (median; the phases follow each other: \`configure\` is the local model, \`connect\` covers, for all hosts in parallel, SSH, the agent's launch (shipping the executable first where it is missing), lock, project rsync (skipped when the host's project fingerprint matches) and the host's own configure): no-op ${phaseText(remote.noopPhases)}; fresh hosts ${phaseText(remote.freshPhases)}.\n` : ""}
 ## Scaling: no-op redeploy vs. hosts (scenario 5)
 
 ${scaling.length ? `![no-op redeploy time vs. hosts](${chartFile})\n\n` : ""}${table("scaling")}

@@ -13,7 +13,8 @@ import type { Host } from "../engine/host.ts";
 import { currentUser } from "../engine/lock.ts";
 import { VERSION } from "../version.ts";
 import { Semaphore } from "./retry.ts";
-import { type RemoteRun, SshHostConnection } from "./ssh-host.ts";
+import { type ProjectManifest, projectManifest } from "./project-manifest.ts";
+import { PROJECT_EXCLUDES, type RemoteRun, SshHostConnection } from "./ssh-host.ts";
 
 /** SSH handshakes at once (sshd's MaxStartups defaults to 10 unauthenticated connections). */
 export const CONNECT_CONCURRENCY = 8;
@@ -23,11 +24,13 @@ const runs = new WeakMap<Environment, RemoteRun>();
 export function connectRemote(host: Host, environment: Environment, options: DeploymentOptions, info: RemoteRunInfo): HostConnection {
   let run = runs.get(environment);
   if (!run) {
+    let fingerprint: ProjectManifest | undefined;
     run = {
       projectRoot: options.projectRoot,
       environment,
       secrets: info.secrets,
       scope: info.scope,
+      projectFingerprint: () => (fingerprint ??= projectManifest(options.projectRoot, PROJECT_EXCLUDES)),
       platform: options.platform,
       owner: { user: currentUser(), machine: hostname(), pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: environment.name },
       debug: (line) => options.reporter.debug(line),

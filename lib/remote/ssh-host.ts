@@ -33,7 +33,7 @@ import { AgentChannel, type Launched, LaunchFailure } from "./agent-channel.ts";
 import { SshError } from "./errors.ts";
 import { type Arch, archOf, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
 import { agentCommand, launchScript, type Probe } from "./launch.ts";
-import { projectManifest } from "./project-manifest.ts";
+import type { ProjectManifest } from "./project-manifest.ts";
 import type { LockOwner } from "./protocol.ts";
 import { connectWithRetry, type Semaphore } from "./retry.ts";
 import { DEFAULT_EXCLUDES, shellQuote, shipDirectory, type ShipResult } from "./rsync.ts";
@@ -47,6 +47,8 @@ export interface RemoteRun {
   secrets?: SecretsData;
   /** Ids of the roots a host's agent must configure (its own and their providers). */
   scope?: (host: string) => string[];
+  /** The local project's fingerprint (computed once per run). */
+  projectFingerprint: () => ProjectManifest;
   owner: LockOwner;
   platform?: string;
   debug: (line: string) => void;
@@ -167,7 +169,7 @@ export class SshHostConnection implements HostConnection {
     }
 
     // 4. the project, unless the host already has exactly this one
-    const ours = projectManifest(this.run.projectRoot, PROJECT_EXCLUDES);
+    const ours = this.run.projectFingerprint();
     if ((await theirs).hash === ours.hash) {
       emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
     } else {

@@ -16,7 +16,7 @@ import { open } from "node:fs/promises";
 import { SshError } from "./errors.ts";
 import { shellQuote } from "./rsync.ts";
 import type { ChannelOpener } from "./rsh-server.ts";
-import { channelExit } from "./ssh-exec.ts";
+import { channelExit, signalChannel } from "./ssh-exec.ts";
 
 /** Bytes per channel write. */
 const CHUNK = 1 << 16;
@@ -59,6 +59,7 @@ export async function streamFile(conn: ChannelOpener, localFile: string, command
     clearTimeout(timer);
     timer = setTimeout(() => {
       stalled = true;
+      signalChannel(channel, "TERM");
       channel.close();
     }, options.stallSeconds * 1000);
   };
@@ -78,7 +79,8 @@ export async function streamFile(conn: ChannelOpener, localFile: string, command
       progress();
     }
     channel.end();
-    const { code } = await exit;
+    // a stalled host may not answer the close either: do not wait for it long
+    const { code } = await (stalled ? Promise.race([exit, Bun.sleep(2000).then(() => ({ code: null }))]) : exit);
     if (stalled) throw new SshError(host, "timeout", `sending ${localFile} stalled for ${options.stallSeconds} s (timeout)`);
     if (code !== 0) {
       const detail = Buffer.concat(stderr).toString("utf8").trim().split("\n").slice(-3).join(" | ");

@@ -12,6 +12,7 @@ import { projectManifest } from "../../lib/remote/project-manifest.ts";
 import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/rsync.ts";
 import { serveRshBridge } from "../../lib/remote/rsh-server.ts";
 import { SshConnection } from "../../lib/remote/ssh-connection.ts";
+import { streamCommand, streamFile } from "../../lib/remote/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 
 const bed = testbedAvailability();
@@ -179,6 +180,29 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(error.message).toStartWith(`${host}: rsync of ${src} to deployment/lost `);
     expect(performance.now() - began).toBeLessThan(20_000);
     await lost.close();
+  });
+
+  test("streaming a file: in place with its sidecar; a missing directory or a stalled host is an error naming the host", async () => {
+    conn ??= await SshConnection.open(host, { configFile: tb.sshConfig });
+    const file = join(work, "blob.bin");
+    writeFileSync(file, Buffer.alloc(3_000_000, 7));
+    const dir = `/home/${tb.user}/deployment/stream`;
+    mkdirSync(hostPath(host, dir), { recursive: true });
+    spawnSync("chown", ["-R", "2000:2000", hostPath(host, `/home/${tb.user}/deployment`)]);
+    const sha = "ab".repeat(32);
+    const sent = await streamFile(conn, file, streamCommand(dir, "blob", 3_000_000, sha), { stallSeconds: 10 });
+    expect(sent.bytesSent).toBe(3_000_000);
+    const outside = hostPath(host, `${dir}/blob`);
+    expect(readFileSync(outside).equals(readFileSync(file))).toBe(true);
+    expect(statSync(outside).mode & 0o777).toBe(0o755);
+    expect(readFileSync(`${outside}.sha256`, "utf8")).toBe(`${sha} 3000000 ${Math.floor(statSync(outside).mtimeMs / 1000)}\n`);
+
+    const missing = await streamFile(conn, file, streamCommand(`${dir}/nowhere`, "blob", 3_000_000, sha), { stallSeconds: 10 }).catch((e) => e);
+    expect(missing.message).toStartWith(`${host}: sending ${file} failed (exit 1)`);
+    expect(missing.message).toContain("nowhere: No such file or directory");
+    // a host that never reads: the SSH window fills, nothing moves, the stall timeout ends it
+    const stalled = await streamFile(conn, file, "sleep 41", { stallSeconds: 1 }).catch((e) => e);
+    expect(stalled.message).toBe(`${host}: sending ${file} stalled for 1 s (timeout)`);
   });
 
   test("default excludes are anchored, except encrypted secrets", () => {
