@@ -30,6 +30,7 @@ import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent-channel.ts";
+import type { AgentClient } from "./agent-client.ts";
 import { SshError } from "./errors.ts";
 import { type Arch, archOf, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
 import { agentCommand, launchScript, type Probe } from "./launch.ts";
@@ -147,7 +148,16 @@ export class SshHostConnection implements HostConnection {
       const { probe } = launched;
       this.target = probe.target;
       this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
-      await this.shipExecutable(probe, emit);
+      // A fresh host (empty .batou/: no agent of anyone can be running there): rsync the
+      // project while the executable travels. Only a head start: the sync under the lock
+      // below still compares fingerprints, and then skips.
+      const headStart = !probe.empty
+        ? undefined
+        : this.rsync(this.run.projectRoot, probe.target, PROJECT_EXCLUDES, [], "shipping the project").then(
+            (result) => (this.bytes.project += result.bytesSent),
+            () => undefined,
+          );
+      await Promise.all([this.shipExecutable(probe, emit), headStart]);
       t = performance.now();
       launched = await this.startAgent(agentCommand(probe.target, exe), emit);
       if (launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
@@ -158,26 +168,7 @@ export class SshHostConnection implements HostConnection {
     this.debug(`agent pid ${hello.pid} as ${hello.user} on ${hello.hostname} in ${target}, batou ${hello.version}, ${since(t).toFixed(2)} s`);
     const client = this.agent!.client;
 
-    // 3. the target directory's lock, and the fingerprint of the project there (one round trip)
-    t = performance.now();
-    const locking = client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
-    const theirs = client.request("manifest", { excludes: PROJECT_EXCLUDES }, { timeoutSeconds: this.timeout });
-    theirs.catch(() => {});
-    const locked = await locking;
-    if (locked.tookOver) {
-      emit({ event: "warning", host: name, message: `took over a stale lock in ${target} (held by pid ${locked.tookOver.pid} on ${locked.tookOver.machine}, which is gone)` });
-    }
-
-    // 4. the project, unless the host already has exactly this one
-    const ours = this.run.projectFingerprint();
-    if ((await theirs).hash === ours.hash) {
-      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
-    } else {
-      this.checkOpen();
-      const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
-      this.bytes.project = project.bytesSent;
-      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
-    }
+    await this.lockAndSyncProject(client, target, emit);
 
     // 5. configure on the host
     t = performance.now();
@@ -203,6 +194,32 @@ export class SshHostConnection implements HostConnection {
       seconds: since(t),
       detail: `${since(t).toFixed(2)} s (agent configure ${setup.seconds.toFixed(2)} s), ${setup.roots.length} root(s) here, ${setup.configured} configured, ${setup.rounds} round(s); ${sent} B sent in total (executable ${this.bytes.executable}, project ${this.bytes.project}, protocol ${this.bytes.protocol})`,
     });
+  }
+
+  /**
+   * Steps 3 and 4: the target directory's lock and, in the same round trip, the
+   * fingerprint of the project there; then the project rsync, unless the host
+   * already has exactly this project.
+   */
+  private async lockAndSyncProject(client: AgentClient, target: string, emit: EventSink): Promise<void> {
+    const name = this.host.name;
+    const t = performance.now();
+    const locking = client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
+    const theirs = client.request("manifest", { excludes: PROJECT_EXCLUDES }, { timeoutSeconds: this.timeout });
+    theirs.catch(() => {});
+    const locked = await locking;
+    if (locked.tookOver) {
+      emit({ event: "warning", host: name, message: `took over a stale lock in ${target} (held by pid ${locked.tookOver.pid} on ${locked.tookOver.machine}, which is gone)` });
+    }
+    const ours = this.run.projectFingerprint();
+    if ((await theirs).hash === ours.hash) {
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
+      return;
+    }
+    this.checkOpen();
+    const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
+    this.bytes.project += project.bytesSent;
+    emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
   }
 
   /** Step 1: the SSH connection, with retries; an unreachable host is named with its attempts. */
