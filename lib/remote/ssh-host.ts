@@ -148,16 +148,7 @@ export class SshHostConnection implements HostConnection {
       const { probe } = launched;
       this.target = probe.target;
       this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
-      // A fresh host (empty .batou/: no agent of anyone can be running there): rsync the
-      // project while the executable travels. Only a head start: the sync under the lock
-      // below still compares fingerprints, and then skips.
-      const headStart = !probe.empty
-        ? undefined
-        : this.rsync(this.run.projectRoot, probe.target, PROJECT_EXCLUDES, [], "shipping the project").then(
-            (result) => (this.bytes.project += result.bytesSent),
-            () => undefined,
-          );
-      await Promise.all([this.shipExecutable(probe, emit), headStart]);
+      await this.shipExecutable(probe, emit);
       t = performance.now();
       launched = await this.startAgent(agentCommand(probe.target, exe), emit);
       if (launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
@@ -218,7 +209,7 @@ export class SshHostConnection implements HostConnection {
     }
     this.checkOpen();
     const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
-    this.bytes.project += project.bytesSent;
+    this.bytes.project = project.bytesSent;
     emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
   }
 
