@@ -26,6 +26,8 @@ export interface LockInfo {
   environment: string;
   /** Remote locks: who deploys (the deploying machine's user/machine/pid). */
   deployer?: { user: string; machine: string; pid: number };
+  /** What the holder does, when it is not a deployment (e.g. "batou secrets edit prod"). */
+  purpose?: string;
 }
 
 export class LockError extends BatouError {
@@ -115,9 +117,16 @@ export interface Acquired {
 
 /**
  * Takes the lock at `path` or throws a LockError naming the holder. `what`
- * describes the lock for messages ("environment prod", "target directory ...").
+ * describes the lock for messages ("environment prod", "target directory ...");
+ * `refuse` builds another error for a live holder instead.
  */
-export function acquireLock(path: string, info: LockInfo, what: string, context: Record<string, string> = {}): Acquired {
+export function acquireLock(
+  path: string,
+  info: LockInfo,
+  what: string,
+  context: Record<string, string> = {},
+  refuse: (holder: LockInfo) => Error = (holder) => held(holder, what, path, context),
+): Acquired {
   mkdirSync(dirname(path), { recursive: true });
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -135,10 +144,10 @@ export function acquireLock(path: string, info: LockInfo, what: string, context:
           rmSync(path, { force: true });
           continue;
         }
-        if (!isStale(again)) throw held(again, what, path, context);
+        if (!isStale(again)) throw refuse(again);
         tookOver = again;
       } else if (!isStale(holder)) {
-        throw held(holder, what, path, context);
+        throw refuse(holder);
       } else tookOver = holder;
       rmSync(path, { force: true });
       continue;

@@ -118,7 +118,7 @@ describe("batou secrets edit", () => {
     } finally {
       lock.release();
     }
-    const dead = { user: "x", host: hostname(), pid: 2 ** 22 + 12345, since: "then", purpose: "crashed" };
+    const dead = { user: "x", machine: hostname(), pid: 2 ** 22 + 12345, time: "then", version: "0", environment: "prod", purpose: "crashed" };
     writeFileSync(join(prod, ".secrets.lock"), JSON.stringify(dead));
     expect(run(["edit", "prod"], { EDITOR: setTo(SECRETS) }).code).toBe(0);
     expect(existsSync(join(prod, ".secrets.lock"))).toBe(false);
