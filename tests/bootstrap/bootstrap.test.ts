@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from "node:path";
 import { signedBy } from "../../lib/bootstrap/launcher.ts";
 import { readPin } from "../../lib/bootstrap/pin.ts";
+import { startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import {
   REPO,
   ReleaseServer,
@@ -23,6 +24,7 @@ import {
   userEnv,
 } from "./helpers.ts";
 
+const bed = testbedAvailability();
 const V1 = "0.90.0";
 const V2 = "0.91.0";
 const hasCurl = Bun.which("curl") !== null;
@@ -116,6 +118,35 @@ describe("bootstrap", () => {
     expect(readFileSync(join(project, "work", "hello", "hello.txt"), "utf8")).toBe("Hello, world from localhost\n");
     expect((await batou(["--version"], project, env)).stdout.trim()).toBe(`batou ${V1}`);
   });
+
+  test.skipIf(!bed.ok)("deploys over SSH from the bootstrapped project: the release's own executable is the agent", async () => {
+    const tb = await startTestbed(1);
+    const env = userEnv(home, mainCache);
+    const target = `t-bootstrapped-${process.pid}`;
+    writeFileSync(join(project, "ssh_config"), readFileSync(tb.sshConfig, "utf8"));
+    writeFileSync(join(project, "environments", "remote.toml"), `[environment]\nconnect_method = "ssh"\ntarget_directory = "${target}"\n\n[hosts.host1]\ncomponents = ["hello"]\n`);
+    try {
+      const first = await batou(["deploy", "remote", "-d"], project, env);
+      expect(first.code).toBe(0);
+      const output = first.stdout + first.stderr; // --debug lines go to stderr
+      expect(output).not.toContain("ERROR");
+      // the release's executable (compiled from its verified batou.js) was streamed and runs as the agent;
+      // rsync's bridge is the cached batou.js run by bun
+      expect(output).toContain(`executable batou-${V1}: release ${V1}`);
+      expect(output).toContain("B sent (streamed)");
+      expect(output).toMatch(/--rsh=\S*bun\S* \S*batou\.js __rsh-bridge/);
+      expect(output).toMatch(new RegExp(`agent pid \\d+ as ${tb.user} on host1 in \\S+, batou ${V1.replace(/\./g, "\\.")}`));
+      const remoteHome = join(tb.roots.host1!, "home", tb.user, target);
+      expect(readFileSync(join(remoteHome, "work", "hello", "hello.txt"), "utf8")).toContain("Hello, world from host1");
+      expect(existsSync(join(remoteHome, ".batou", `batou-${V1}`))).toBe(true);
+      const again = await batou(["deploy", "remote"], project, env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain("0 changed component(s)");
+    } finally {
+      remove(join(project, "ssh_config"));
+      remove(join(project, "environments", "remote.toml"));
+    }
+  }, 120_000);
 
   test("the editor types check the example component (tsc)", async () => {
     const tsc = join(REPO, "node_modules", ".bin", "tsc");
