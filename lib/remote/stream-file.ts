@@ -67,12 +67,12 @@ export async function streamFile(conn: ChannelOpener, localFile: string, command
   let bytesSent = 0;
   try {
     progress();
-    const buffer = Buffer.alloc(CHUNK);
     for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, CHUNK, null);
+      // a new buffer each time: ssh2 may hold on to a chunk after write() returns
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await file.read(chunk, 0, CHUNK, null);
       if (bytesRead === 0 || stalled) break;
-      // a copy: ssh2 may hold on to the chunk after write() returns
-      const ok = channel.write(Buffer.from(buffer.subarray(0, bytesRead)));
+      const ok = channel.write(chunk.subarray(0, bytesRead));
       bytesSent += bytesRead;
       if (!ok) await Promise.race([new Promise((resolve) => channel.once("drain", resolve)), exit]);
       if (channel.destroyed || channel.writableEnded) break;
