@@ -201,6 +201,32 @@ function pruneBuilds(base: string, keep: number): void {
   } catch {}
 }
 
+const compressing = new Map<string, Promise<string>>();
+
+/**
+ * A zstd-compressed copy of the executable (level 3: about 46% of the size,
+ * ~0.7 s once per build), cached as `<dir>.zst` beside the directory rsync
+ * ships, for hosts that have `zstd` to unpack a fresh executable.
+ */
+export function compressedExecutable(local: ShippableExecutable): Promise<string> {
+  const path = `${local.dir}.zst`;
+  let promise = compressing.get(path);
+  if (!promise) {
+    promise = (async () => {
+      if (!existsSync(path)) {
+        const compressed = await Bun.zstdCompress(await Bun.file(local.file).bytes(), { level: 3 });
+        const temp = `${path}.tmp-${process.pid}`;
+        writeFileSync(temp, compressed);
+        renameSync(temp, path);
+      }
+      return path;
+    })();
+    compressing.set(path, promise);
+    promise.catch(() => compressing.delete(path));
+  }
+  return promise;
+}
+
 const pending = new Map<Arch, Promise<ShippableExecutable>>();
 
 /** The executable to ship for `arch` (built or located once per process). */

@@ -37,7 +37,7 @@ test("an empty host answers with a probe: machine, physical target, nothing ship
   const probe = parseProbe(result.stdout)!;
   expect(probe.machine).toBe(spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim());
   expect(probe.target).toBe(join(home, "deploy ment"));
-  expect(probe).toMatchObject({ sidecar: "", stat: "", empty: true });
+  expect(probe).toMatchObject({ sidecar: "", stat: "", empty: true, zstd: Bun.which("zstd", { PATH: process.env.PATH }) !== null });
 });
 
 test("the expected executable is exec'd as the agent in the target directory", () => {

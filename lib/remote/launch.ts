@@ -7,7 +7,7 @@
  * the agent at once: the agent's hello is then the first line on stdout.
  * Otherwise it prints a probe (a marker line, then `uname -m`, the physical
  * target directory, the sidecar and `stat` of what is there, how many entries
- * `.batou/` has) and exits; the
+ * `.batou/` has, whether `zstd` is there) and exits; the
  * deploying side ships the right executable and runs {@link agentCommand}.
  *
  * ```ts
@@ -34,6 +34,8 @@ export interface Probe {
   stat: string;
   /** Whether `.batou/` holds nothing at all (no other version to send a delta against). */
   empty: boolean;
+  /** Whether the host has the `zstd` command (then a fresh executable travels compressed). */
+  zstd: boolean;
 }
 
 /** Resolves `targetDir` (relative to $HOME, or `~/…`, or absolute) into `$T` and enters it. */
@@ -64,6 +66,7 @@ export function launchScript(targetDir: string, exe: string, expected?: { sha256
     `echo "$(cat .batou/${exe}.sha256 2>/dev/null)"`,
     `echo "$(stat -c '%s %Y' .batou/${exe} 2>/dev/null)"`,
     "ls -A .batou | wc -l",
+    "command -v zstd >/dev/null && echo zstd || echo",
   );
   return lines.join("\n");
 }
@@ -75,7 +78,7 @@ export function agentCommand(target: string, exe: string): string {
 
 /** Parses a probe answer; undefined when `stdout` is not one. */
 export function parseProbe(stdout: string): Probe | undefined {
-  const [marker, machine = "", target = "", sidecar = "", stat = "", entries = ""] = stdout.split("\n");
+  const [marker, machine = "", target = "", sidecar = "", stat = "", entries = "", zstd = ""] = stdout.split("\n");
   if (marker !== PROBE_MARKER) return undefined;
-  return { machine, target, sidecar, stat, empty: entries.trim() === "0" };
+  return { machine, target, sidecar, stat, empty: entries.trim() === "0", zstd: zstd.trim() === "zstd" };
 }

@@ -32,7 +32,7 @@ import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent-channel.ts";
 import type { AgentClient } from "./agent-client.ts";
 import { SshError } from "./errors.ts";
-import { type Arch, archOf, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
+import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
 import { agentCommand, launchScript, type Probe } from "./launch.ts";
 import type { ProjectManifest } from "./project-manifest.ts";
 import type { LockOwner } from "./protocol.ts";
@@ -306,13 +306,15 @@ export class SshHostConnection implements HostConnection {
     this.checkOpen();
     let how: string;
     if (probe.empty) {
-      // nothing there to delta against: stream it straight through the connection
-      const command = this.sudo(streamCommand(`${probe.target}/.batou`, local.name, local.size, local.sha256));
-      const shipped = await streamFile(this.conn!, local.file, command, { stallSeconds: this.timeout }).catch((error) => {
+      // nothing there to delta against: stream it straight through the connection,
+      // zstd-compressed when the host can unpack that
+      const source = probe.zstd ? await compressedExecutable(local) : local.file;
+      const command = this.sudo(streamCommand(`${probe.target}/.batou`, local.name, local.size, local.sha256, probe.zstd ? "zstd -dcq" : "cat"));
+      const shipped = await streamFile(this.conn!, source, command, { stallSeconds: this.timeout }).catch((error) => {
         throw hostError(error, name, "shipping batou");
       });
       this.bytes.executable = shipped.bytesSent;
-      how = "streamed";
+      how = probe.zstd ? "streamed, zstd" : "streamed";
     } else {
       // another build or version is there: rsync sends the difference (and removes the old one)
       const shipped = await this.rsync(local.dir, `${probe.target}/.batou`, [], ["--fuzzy", "--delete-delay"], "shipping batou");

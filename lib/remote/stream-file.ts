@@ -22,15 +22,16 @@ import { channelExit, signalChannel } from "./ssh-exec.ts";
 const CHUNK = 1 << 16;
 
 /**
- * The remote side: write stdin to `dir/.name.part`, check its size, make it
+ * The remote side: write stdin to `dir/.name.part` (through `decompress`, e.g.
+ * `zstd -dcq`, when the stream is compressed), check its size, make it
  * executable, move it to `dir/name` and record `SHA SIZE MTIME` beside it
  * (the sidecar the next run's launch compares).
  */
-export function streamCommand(dir: string, name: string, size: number, sha256: string): string {
+export function streamCommand(dir: string, name: string, size: number, sha256: string, decompress = "cat"): string {
   const part = `.${name}.part`;
   return [
     `cd ${shellQuote(dir)}`,
-    `cat > ${part}`,
+    `${decompress} > ${part}`,
     `[ "$(stat -c %s ${part})" = ${size} ]`,
     `chmod 755 ${part}`,
     `mv -f ${part} ${name}`,

@@ -133,7 +133,7 @@ describe("bootstrap", () => {
       // the release's executable (compiled from its verified batou.js) was streamed and runs as the agent;
       // rsync's bridge is the cached batou.js run by bun
       expect(output).toContain(`executable batou-${V1}: release ${V1}`);
-      expect(output).toContain("B sent (streamed)");
+      expect(output).toContain(Bun.which("zstd") ? "B sent (streamed, zstd)" : "B sent (streamed)");
       expect(output).toMatch(/--rsh=\S*bun\S* \S*batou\.js __rsh-bridge/);
       expect(output).toMatch(new RegExp(`agent pid \\d+ as ${tb.user} on host1 in \\S+, batou ${V1.replace(/\./g, "\\.")}`));
       const remoteHome = join(tb.roots.host1!, "home", tb.user, target);

@@ -197,6 +197,16 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(statSync(outside).mode & 0o777).toBe(0o755);
     expect(readFileSync(`${outside}.sha256`, "utf8")).toBe(`${sha} 3000000 ${Math.floor(statSync(outside).mtimeMs / 1000)}\n`);
 
+    // compressed on the way, unpacked by the host's zstd into the same bytes
+    if (Bun.which("zstd")) {
+      const packed = join(work, "blob.bin.zst");
+      writeFileSync(packed, Bun.zstdCompressSync(readFileSync(file), { level: 3 }));
+      writeFileSync(outside, "old");
+      const small = await streamFile(conn, packed, streamCommand(dir, "blob", 3_000_000, sha, "zstd -dcq"), { stallSeconds: 10 });
+      expect(small.bytesSent).toBeLessThan(100_000);
+      expect(readFileSync(outside).equals(readFileSync(file))).toBe(true);
+    }
+
     const missing = await streamFile(conn, file, streamCommand(`${dir}/nowhere`, "blob", 3_000_000, sha), { stallSeconds: 10 }).catch((e) => e);
     expect(missing.message).toStartWith(`${host}: sending ${file} failed (exit 1)`);
     expect(missing.message).toContain("nowhere: No such file or directory");
