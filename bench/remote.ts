@@ -209,7 +209,9 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
   const hosts = tb.hosts.slice(0, hostCount);
   const project = makeProject(work, tb, hosts);
   const run = () => deploy(exe, project);
-  // warm-up: ships the current executable if the hosts have another build
+  // warm-up, as a fresh-host run: ships the current executable and caches its compressed
+  // copy (made once per build, as on a user's machine after the first fresh host)
+  wipeAll(tb, hosts);
   await run();
 
   const fresh = await series("fresh hosts", freshRuns, () => wipeAll(tb, hosts), run, (c) => c > 0);
