@@ -51,13 +51,12 @@ async function triggerBeforeUpdate(trigger: Component, run: RootRun): Promise<vo
   const { session } = run;
   const triggerAt = run.position.get(trigger)!;
   for (const candidate of run.listeners) {
-    const isTrigger = candidate === trigger;
     // "*" handlers hear every update, the trigger's own included; "precursor"
     // handlers only updates of components strictly before them in the tree.
     const after = run.position.get(candidate)! > triggerAt;
     for (const { event, scope, handler } of internals(candidate).handlers) {
       if (event !== "before-update") continue;
-      if (scope === "precursor" && (!after || isTrigger)) continue;
+      if (scope === "precursor" && !after) continue;
       if (session.predicting) {
         session.emit({ event: "log", host: candidate.host.name, component: candidate.breadcrumbs, message: `would trigger before-update (from ${trigger.breadcrumbs})` });
       } else {

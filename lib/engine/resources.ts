@@ -94,23 +94,35 @@ export class Resources {
     return result;
   }
 
+  /** Every subscription with each provider whose values it sees (the host filter applied). */
+  private *reads(): Generator<[Subscription, RootComponent]> {
+    for (const [key, subs] of this.subscribers) {
+      const providers = this.provided.get(key);
+      if (!providers) continue;
+      for (const sub of subs.values()) {
+        for (const provider of providers.keys()) {
+          if (sub.host === undefined || provider.host.name === sub.host) yield [sub, provider];
+        }
+      }
+    }
+  }
+
   /**
    * `roots` and every root whose provided values they read, transitively:
    * what must configure for `roots` to configure as in the whole model.
    */
   withProviders(roots: Iterable<RootComponent>): Set<RootComponent> {
+    const providersOf = new Map<RootComponent, RootComponent[]>();
+    for (const [sub, provider] of this.reads()) {
+      const list = providersOf.get(sub.root);
+      if (list) list.push(provider);
+      else providersOf.set(sub.root, [provider]);
+    }
     const result = new Set<RootComponent>();
     const visit = (root: RootComponent) => {
       if (result.has(root)) return;
       result.add(root);
-      for (const [key, subs] of this.subscribers) {
-        for (const sub of subs.values()) {
-          if (sub.root !== root) continue;
-          for (const provider of this.provided.get(key)?.keys() ?? []) {
-            if (sub.host === undefined || provider.host.name === sub.host) visit(provider);
-          }
-        }
-      }
+      for (const provider of providersOf.get(root) ?? []) visit(provider);
     };
     for (const root of roots) visit(root);
     return result;
@@ -119,16 +131,9 @@ export class Resources {
   /** Edges `root → roots it must deploy after` (providers first; `reverse` flips). */
   dependencies(roots: RootComponent[]): Map<RootComponent, Set<RootComponent>> {
     const graph = new Map<RootComponent, Set<RootComponent>>(roots.map((root) => [root, new Set()]));
-    for (const [key, subs] of this.subscribers) {
-      const providers = this.provided.get(key);
-      if (!providers) continue;
-      for (const sub of subs.values()) {
-        for (const provider of providers.keys()) {
-          if (sub.host !== undefined && provider.host.name !== sub.host) continue;
-          if (sub.reverse) graph.get(provider)?.add(sub.root);
-          else graph.get(sub.root)?.add(provider);
-        }
-      }
+    for (const [sub, provider] of this.reads()) {
+      if (sub.reverse) graph.get(provider)?.add(sub.root);
+      else graph.get(sub.root)?.add(provider);
     }
     return graph;
   }
