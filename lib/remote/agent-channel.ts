@@ -3,7 +3,7 @@
  * its first stdout line decides whether the agent is talking (a JSON hello,
  * handed to an {@link AgentClient}) or the host answered with a probe
  * (collected until the channel closes). Keeps the tail of stderr for error
- * messages and counts the protocol bytes sent.
+ * messages.
  *
  * @module
  */
@@ -40,8 +40,6 @@ export class AgentChannel {
   readonly client: AgentClient;
   /** Resolves once the agent greeted or the host answered with a probe. */
   readonly launched: Promise<Launched>;
-  /** Protocol bytes written to the agent. */
-  bytesSent = 0;
   private stderrTail: string[] = [];
 
   constructor(
@@ -51,13 +49,7 @@ export class AgentChannel {
     const { host } = options;
     this.client = new AgentClient(
       host,
-      {
-        write: (text) => {
-          this.bytesSent += text.length;
-          channel.write(text);
-        },
-        end: () => channel.end(),
-      },
+      { write: (text) => channel.write(text), end: () => channel.end() },
       options.onLog,
     );
     let mode: "undecided" | "agent" | "probe" = "undecided";

@@ -45,7 +45,7 @@ export class AgentClient {
   /** Resolves with the agent's hello once the versions are checked. */
   readonly greeting: Promise<Hello>;
   private closedReason: string | null = null;
-  /** Bytes of protocol text sent and received. */
+  /** Bytes of protocol text sent (hello and requests) and received. */
   bytesSent = 0;
   bytesReceived = 0;
 
@@ -67,7 +67,7 @@ export class AgentClient {
           greeted = true;
           try {
             const theirs = checkHello(raw, host, "agent");
-            this.transport.write(encode(hello()));
+            this.write(encode(hello()));
             this.helloResolve(theirs);
           } catch (error) {
             this.helloReject(error);
@@ -118,10 +118,8 @@ export class AgentClient {
         }, options.timeoutSeconds * 1000);
       }
       this.pending.set(id, pending);
-      const text = encode(message);
-      this.bytesSent += text.length;
       try {
-        this.transport.write(text);
+        this.write(encode(message));
       } catch (error) {
         this.closed("cannot be reached", (error as Error).message);
       }
@@ -132,6 +130,12 @@ export class AgentClient {
     try {
       this.transport.end();
     } catch {}
+  }
+
+  /** Every byte to the agent goes here, so `bytesSent` counts the hello too. */
+  private write(text: string): void {
+    this.bytesSent += text.length;
+    this.transport.write(text);
   }
 
   private dispatch(message: AgentMessage): void {

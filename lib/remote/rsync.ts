@@ -16,6 +16,7 @@ import { runningRelease } from "../bootstrap/executable.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SshError } from "./errors.ts";
+import { isCompiled } from "./executable.ts";
 import { type ChannelOpener, serveRshBridge } from "./rsh-server.ts";
 
 /**
@@ -86,8 +87,7 @@ function remotePathWord(path: string): string {
  * executable with the hidden `__rsh-bridge` sub-command.
  */
 export function defaultBridgeCommand(): string[] {
-  const compiled = import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
-  if (compiled) return [process.execPath, "__rsh-bridge"];
+  if (isCompiled()) return [process.execPath, "__rsh-bridge"];
   // Running as a release bundle (the launcher imported the cached batou.js).
   const release = runningRelease();
   if (release) return [process.execPath, join(release.dir, "batou.js"), "__rsh-bridge"];

@@ -176,7 +176,7 @@ export class SshHostConnection implements HostConnection {
       },
       { timeoutSeconds: this.timeout },
     );
-    this.bytes.protocol = this.agent!.bytesSent;
+    this.bytes.protocol = client.bytesSent;
     const sent = this.bytes.executable + this.bytes.project + this.bytes.protocol;
     emit({
       event: "host",
@@ -239,7 +239,7 @@ export class SshHostConnection implements HostConnection {
     } catch (error) {
       const e = hostError(error, name, "connecting");
       if (error instanceof SshError && (error.kind === "connect" || error.kind === "timeout")) {
-        e.message = `host ${name} is unreachable after ${this.run.connectAttempts} attempt(s): ${e.message.replace(/^connecting failed on host \S+: /, "")}`;
+        e.message = `host ${name} is unreachable after ${this.run.connectAttempts} attempt(s): ${sshMessage(error)}`;
       }
       throw e;
     }
