@@ -83,11 +83,14 @@ export class AgentChannel {
         options.onStderr(line);
       }
     });
-    // ssh2 may have emitted exit and close already (channelExit kept the status); stdout
-    // may still hold buffered data: wait for its end too (briefly, if the link is gone).
-    const stdoutEnded = new Promise<void>((resolve) => (channel.readableEnded ? resolve() : channel.once("end", () => resolve())));
+    // ssh2 may have emitted exit and close already (channelExit kept the status); stdout and
+    // stderr may still hold buffered data (sudo's complaint, a probe): wait for both to end
+    // (briefly, if the link is gone).
+    const ended = (stream: NodeJS.ReadableStream & { readableEnded: boolean }) =>
+      new Promise<void>((resolve) => (stream.readableEnded ? resolve() : stream.once("end", () => resolve())));
+    const outputEnded = Promise.all([ended(channel), ended(channel.stderr)]);
     void channelExit(channel).then(async ({ code: exitCode }) => {
-      await Promise.race([stdoutEnded, Bun.sleep(1000)]);
+      await Promise.race([outputEnded, Bun.sleep(1000)]);
       const parsed = mode === "probe" ? parseProbe(buffered) : undefined;
       if (parsed && exitCode === 0) probeDone(parsed);
       else if (mode !== "agent") failed(new LaunchFailure(exitCode, this.stderr(5)));
