@@ -41,6 +41,8 @@ export class AgentChannel {
   /** Resolves once the agent greeted or the host answered with a probe. */
   readonly launched: Promise<Launched>;
   private stderrTail: string[] = [];
+  /** The start of a stderr line whose end has not arrived yet. */
+  private stderrPartial = "";
 
   constructor(
     readonly channel: ClientChannel,
@@ -76,12 +78,21 @@ export class AgentChannel {
         this.client.push(buffered);
       }
     });
+    // programs write a line in several writes (sudo: "sudo", ": ", "a password is required"),
+    // which arrive as separate chunks: split lines across chunks, not per chunk
+    const stderrLine = (line: string) => {
+      if (!line.trim()) return;
+      this.stderrTail = [...this.stderrTail.slice(-19), line];
+      options.onStderr(line);
+    };
     channel.stderr.on("data", (chunk: Buffer) => {
-      for (const line of chunk.toString("utf8").split("\n")) {
-        if (!line.trim()) continue;
-        this.stderrTail = [...this.stderrTail.slice(-19), line];
-        options.onStderr(line);
-      }
+      const lines = (this.stderrPartial + chunk.toString("utf8")).split("\n");
+      this.stderrPartial = lines.pop()!;
+      lines.forEach(stderrLine);
+    });
+    channel.stderr.once("end", () => {
+      stderrLine(this.stderrPartial);
+      this.stderrPartial = "";
     });
     // ssh2 may have emitted exit and close already (channelExit kept the status); stdout and
     // stderr may still hold buffered data (sudo's complaint, a probe): wait for both to end
@@ -101,7 +112,8 @@ export class AgentChannel {
 
   /** The last `lines` lines of stderr. */
   stderr(lines: number): string {
-    return this.stderrTail.slice(-lines).join("\n");
+    const tail = this.stderrPartial.trim() ? [...this.stderrTail, this.stderrPartial] : this.stderrTail;
+    return tail.slice(-lines).join("\n");
   }
 
   /** EOF to the agent, then waits up to `ms` for the channel to close. */
