@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { generateTypes } from "./dts.ts";
 import { sha256 } from "./launcher.ts";
 import { type ReleaseFile, manifestBytes } from "./manifest.ts";
-import { renderLauncher } from "./project.ts";
+import { renderLauncher } from "./new-project.ts";
 import type { ReleaseInfo } from "./release-info.ts";
 import { type SigningKey, sign } from "./sign.ts";
 import { TRUSTED_RELEASE_KEYS } from "./trusted-keys.ts";

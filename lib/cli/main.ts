@@ -31,7 +31,7 @@ function globalUsage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   // Hidden: rsync's --rsh helper that tunnels through batou's own SSH connection.
-  if (name === "__rsh-bridge") return (await import("../remote/rsh-bridge.ts")).runRshBridge(rest);
+  if (name === "__rsh-bridge") return (await import("../remote/ship/rsh-bridge.ts")).runRshBridge(rest);
   if (name === "--version" || name === "-V") {
     console.log(`batou ${VERSION}`);
     return 0;

@@ -13,7 +13,7 @@ import { BatouError, ConfigurationError } from "./errors.ts";
 import type { DeployEvent } from "./events.ts";
 import type { Host } from "./host.ts";
 import { LocalConnection } from "./local-connection.ts";
-import { type Acquired, acquireLock, ownLockInfo } from "./lock.ts";
+import { type Acquired, acquireLock, ownLockInfo } from "./lock-file.ts";
 import type { Reporter } from "./reporter.ts";
 import { deployRoots } from "./scheduler.ts";
 import { checkBranch } from "./vcs.ts";

@@ -10,11 +10,11 @@ import type { HostConnection } from "../engine/connection.ts";
 import type { DeploymentOptions, RemoteRunInfo } from "../engine/deployment.ts";
 import type { Environment } from "../engine/environment.ts";
 import type { Host } from "../engine/host.ts";
-import { currentUser } from "../engine/lock.ts";
+import { currentUser } from "../engine/lock-file.ts";
 import { VERSION } from "../version.ts";
-import { Semaphore } from "./retry.ts";
-import { type ProjectManifest, projectManifest } from "./project-manifest.ts";
-import { PROJECT_EXCLUDES, type RemoteRun, SshHostConnection } from "./ssh-host.ts";
+import { Semaphore } from "./ssh/retry.ts";
+import { type ProjectManifest, projectManifest } from "./ship/project-manifest.ts";
+import { PROJECT_EXCLUDES, type RemoteRun, SshHostConnection } from "./host-connection.ts";
 
 /** SSH handshakes at once (sshd's MaxStartups defaults to 10 unauthenticated connections). */
 export const CONNECT_CONCURRENCY = 8;

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { shellQuote } from "./rsync.ts";
+import { shellQuote } from "./ship/rsync.ts";
 
 /** First line of a probe answer (never valid JSON, so never mistaken for a hello). */
 export const PROBE_MARKER = "batou-probe";

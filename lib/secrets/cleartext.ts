@@ -11,7 +11,7 @@
  * ```
  */
 import { parse, TomlError } from "smol-toml";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 
 /** Parsed and checked secrets cleartext. */
 export interface SecretsDocument {

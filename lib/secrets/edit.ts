@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newSecretsTemplate, parseSecretsToml } from "./cleartext.ts";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import { seal } from "./format.ts";
-import { lockSecrets } from "./lock.ts";
+import { lockSecrets } from "./edit-lock.ts";
 import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
 import { readRecipients } from "./recipients.ts";
 import { decodeUtf8, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";

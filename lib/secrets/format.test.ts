@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import nacl from "tweetnacl";
-import { TamperedError, NotARecipientError } from "./errors.ts";
+import { TamperedError, NotARecipientError } from "./secrets-error.ts";
 import { BEGIN, END, openSealed, parseSealed, rewrap, rewrapPlan, seal } from "./format.ts";
 import { identityFromSecretKey } from "./identities.ts";
 import type { Identity, Recipient } from "./types.ts";

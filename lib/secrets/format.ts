@@ -15,7 +15,7 @@
  */
 import nacl from "tweetnacl";
 import { concat, fromBase64, sha512, toBase64, utf8, wrap } from "./encoding.ts";
-import { NotARecipientError, TamperedError } from "./errors.ts";
+import { NotARecipientError, TamperedError } from "./secrets-error.ts";
 import type { Identity, Recipient } from "./types.ts";
 
 /** First line of every v1 sealed file. */

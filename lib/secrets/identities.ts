@@ -12,7 +12,7 @@ import * as ed2curve from "ed2curve";
 import nacl from "tweetnacl";
 import { utils as sshUtils } from "ssh2";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import { formatNativePublicKey, readSshString, sshEd25519BlobToX25519 } from "./recipients.ts";
 import { canPrompt, readLine } from "./terminal.ts";
 import type { Identity } from "./types.ts";

@@ -3,7 +3,7 @@
  * (loadSecrets) and management (edit, add/remove/reencrypt). See docs/secrets-format.md.
  */
 export { editSecrets, type EditOptions, type EditOutcome } from "./edit.ts";
-export { NotARecipientError, SecretsError, TamperedError } from "./errors.ts";
+export { NotARecipientError, SecretsError, TamperedError } from "./secrets-error.ts";
 export { openSealed, parseSealed, rewrap, seal } from "./format.ts";
 export { identityFromSecretKey, loadIdentities, loadIdentity, writeNativeKey } from "./identities.ts";
 export { addRecipient, reencrypt, removeRecipient } from "./manage.ts";

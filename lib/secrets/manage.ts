@@ -5,9 +5,9 @@
  * environment's secrets lock.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrap, rewrapPlan } from "./format.ts";
-import { lockSecrets } from "./lock.ts";
+import { lockSecrets } from "./edit-lock.ts";
 import { environmentDir, recipientsPath, sealedPaths, selectEnvironments } from "./paths.ts";
 import { describeRecipient, parsePublicKey, readRecipients, type RecipientLine } from "./recipients.ts";
 import { type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";

@@ -11,7 +11,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 
 /** File name of the sealed overrides. */
 export const SECRETS_TOML = "secrets.toml.nacl";

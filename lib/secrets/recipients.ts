@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as ed2curve from "ed2curve";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import type { Recipient } from "./types.ts";
 
 /** Key type word of batou's own (X25519) public keys. */

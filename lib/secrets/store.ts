@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { collectStrings, parseSecretsToml } from "./cleartext.ts";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import { type OpenedFile, openSealed, parseSealed, rewrapPlan } from "./format.ts";
 import { loadIdentities } from "./identities.ts";
 import { environmentDir, recipientsPath, type SealedPath, sealedPaths } from "./paths.ts";

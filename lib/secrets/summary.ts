@@ -1,7 +1,7 @@
 /** `batou secrets summary`: environments, their recipients and sealed files (no decryption needed). */
 import { readFileSync } from "node:fs";
 import pc from "picocolors";
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrapPlan } from "./format.ts";
 import { environmentDir, environmentNames, recipientsPath, sealedPaths } from "./paths.ts";
 import { readRecipients } from "./recipients.ts";

@@ -1,5 +1,5 @@
 /** Reading from the user's terminal: passphrases (without echo) and yes/no questions. */
-import { SecretsError } from "./errors.ts";
+import { SecretsError } from "./secrets-error.ts";
 
 /** True when stdin is a terminal, so the user can be asked. */
 export function canPrompt(): boolean {

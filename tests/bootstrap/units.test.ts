@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { ReleaseError, signedBy, verifyFile, verifyManifest } from "../../lib/bootstrap/launcher.ts";
 import { manifestBytes } from "../../lib/bootstrap/manifest.ts";
 import { isLauncher, readPin, writePin } from "../../lib/bootstrap/pin.ts";
-import { launcherTemplate, renderLauncher } from "../../lib/bootstrap/project.ts";
+import { launcherTemplate, renderLauncher } from "../../lib/bootstrap/new-project.ts";
 import { compareVersions } from "../../lib/bootstrap/release.ts";
 import { generateSigningKey, loadSigningKey, parseSigningKey, sign } from "../../lib/bootstrap/sign.ts";
 
@@ -69,7 +69,7 @@ describe("release executables", () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { tmpdir } = await import("node:os");
-    const { releaseExecutable } = await import("../../lib/bootstrap/executable.ts");
+    const { releaseExecutable } = await import("../../lib/bootstrap/release-executable.ts");
     const root = mkdtempSync(join(tmpdir(), "batou-exe-test-"));
     try {
       const dir = join(root, "1.0.0");

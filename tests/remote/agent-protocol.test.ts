@@ -6,8 +6,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentClient } from "../../lib/remote/agent-client.ts";
-import { checkHello, encode } from "../../lib/remote/protocol.ts";
+import { AgentClient } from "../../lib/remote/agent/client.ts";
+import { checkHello, encode } from "../../lib/remote/agent/protocol.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
 import type { DeployEvent } from "../../lib/engine/events.ts";
 

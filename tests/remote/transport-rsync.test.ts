@@ -7,12 +7,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fingerprintSha256 } from "../../lib/remote/known-hosts.ts";
-import { projectManifest } from "../../lib/remote/project-manifest.ts";
-import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/rsync.ts";
-import { serveRshBridge } from "../../lib/remote/rsh-server.ts";
-import { SshConnection } from "../../lib/remote/ssh-connection.ts";
-import { streamCommand, streamFile } from "../../lib/remote/stream-file.ts";
+import { fingerprintSha256 } from "../../lib/remote/ssh/known-hosts.ts";
+import { projectManifest } from "../../lib/remote/ship/project-manifest.ts";
+import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/ship/rsync.ts";
+import { serveRshBridge } from "../../lib/remote/ship/rsh-server.ts";
+import { SshConnection } from "../../lib/remote/ssh/connection.ts";
+import { streamCommand, streamFile } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 
 const bed = testbedAvailability();

@@ -8,10 +8,10 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SshError } from "../../lib/remote/errors.ts";
-import { fingerprintSha256 } from "../../lib/remote/known-hosts.ts";
-import { connectWithRetry } from "../../lib/remote/retry.ts";
-import { SshConnection } from "../../lib/remote/ssh-connection.ts";
+import { SshError } from "../../lib/remote/ssh/ssh-error.ts";
+import { fingerprintSha256 } from "../../lib/remote/ssh/known-hosts.ts";
+import { connectWithRetry } from "../../lib/remote/ssh/retry.ts";
+import { SshConnection } from "../../lib/remote/ssh/connection.ts";
 import { startTestbed, type Testbed, TESTHOSTS, TESTBED_DIR, testbedAvailability } from "../testbed/testbed.ts";
 
 const bed = testbedAvailability();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { UsageError } from "../../lib/cli/command.ts";
 import { secretsCommand } from "../../lib/cli/commands/secrets.ts";
 import { loadIdentity } from "../../lib/secrets/identities.ts";
-import { lockSecrets } from "../../lib/secrets/lock.ts";
+import { lockSecrets } from "../../lib/secrets/edit-lock.ts";
 import { loadSecrets } from "../../lib/secrets/store.ts";
 import { cli, editorScript, makeProject, sshKey, tempDir } from "./helpers.ts";
 

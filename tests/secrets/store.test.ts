@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NotARecipientError, SecretsError, TamperedError } from "../../lib/secrets/errors.ts";
+import { NotARecipientError, SecretsError, TamperedError } from "../../lib/secrets/secrets-error.ts";
 import { seal } from "../../lib/secrets/format.ts";
 import { loadIdentity, writeNativeKey } from "../../lib/secrets/identities.ts";
 import { parsePublicKey, parseRecipients } from "../../lib/secrets/recipients.ts";

@@ -3,7 +3,7 @@
  * ProxyCommand) and prints a JSON result. In netns mode it must run inside the
  * client namespace: `testhosts exec bun tests/testbed/direct-connect.ts CONFIG ALIAS`.
  */
-import { SshConnection } from "../../lib/remote/ssh-connection.ts";
+import { SshConnection } from "../../lib/remote/ssh/connection.ts";
 
 const [configFile, alias] = process.argv.slice(2);
 try {

@@ -3,7 +3,7 @@
  * deploying machine over SSH in the shipped project directory. Speaks JSON
  * lines on stdin/stdout (docs/remote.md); exits when stdin closes.
  */
-import { runAgent } from "../../remote/agent.ts";
+import { runAgent } from "../../remote/agent/agent.ts";
 import type { Command } from "../command.ts";
 
 export const agentCommand: Command = {

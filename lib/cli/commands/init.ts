@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { readPin } from "../../bootstrap/pin.ts";
-import { ownTypes, projectFiles, renderLauncher, writeProject } from "../../bootstrap/project.ts";
+import { ownTypes, projectFiles, renderLauncher, writeProject } from "../../bootstrap/new-project.ts";
 import { RELEASE } from "../../bootstrap/release-info.ts";
 import { type Command, UsageError } from "../command.ts";
 

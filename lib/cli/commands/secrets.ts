@@ -7,7 +7,7 @@ import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { editSecrets } from "../../secrets/edit.ts";
-import { SecretsError } from "../../secrets/errors.ts";
+import { SecretsError } from "../../secrets/secrets-error.ts";
 import { openSealed } from "../../secrets/format.ts";
 import { defaultNativeKeyPath, loadIdentities, writeNativeKey } from "../../secrets/identities.ts";
 import { addRecipient, keyArgument, reencrypt, removeRecipient } from "../../secrets/manage.ts";

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join } from "node:path";
 import { ReleaseError, ensureRelease } from "../../bootstrap/launcher.ts";
 import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
-import { TYPES_PATH } from "../../bootstrap/project.ts";
+import { TYPES_PATH } from "../../bootstrap/new-project.ts";
 import { findProjectRoot } from "../../project.ts";
 import { type Command, UsageError } from "../command.ts";
 

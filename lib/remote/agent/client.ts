@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { BatouError } from "../engine/errors.ts";
-import type { EventSink } from "../engine/events.ts";
+import { BatouError } from "../../engine/errors.ts";
+import type { EventSink } from "../../engine/events.ts";
 import {
   type AgentMessage,
   checkHello,

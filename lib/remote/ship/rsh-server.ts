@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClientChannel } from "ssh2";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
-import { channelExit } from "./ssh-exec.ts";
+import { channelExit } from "../ssh/exec.ts";
 
 /** Anything that can start a remote command on a host (an SshConnection). */
 export interface ChannelOpener {

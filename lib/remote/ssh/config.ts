@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, hostname as localHostname, userInfo } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import SSHConfig, { type Line, LineType } from "ssh-config";
-import { SshError } from "./errors.ts";
+import { SshError } from "./ssh-error.ts";
 
 /** One hop of a `ProxyJump` chain (`[user@]host[:port]` or `ssh://[user@]host[:port]`). */
 export interface JumpSpec {

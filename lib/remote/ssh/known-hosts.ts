@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import type { StrictHostKeyChecking } from "./ssh-config.ts";
+import type { StrictHostKeyChecking } from "./config.ts";
 
 /** One key line of a known_hosts file. */
 export interface KnownHostEntry {

@@ -10,10 +10,10 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
-import { BatouError } from "../engine/errors.ts";
-import { releaseExecutable, runningRelease } from "../bootstrap/executable.ts";
-import { VERSION } from "../version.ts";
-import { COMPILE_FLAGS } from "../compile-flags.ts";
+import { BatouError } from "../../engine/errors.ts";
+import { releaseExecutable, runningRelease } from "../../bootstrap/release-executable.ts";
+import { VERSION } from "../../version.ts";
+import { COMPILE_FLAGS } from "../../compile-flags.ts";
 
 export type Arch = "x64" | "arm64";
 
@@ -49,7 +49,7 @@ export function isCompiled(): boolean {
   return import.meta.dir.startsWith("/$bunfs") || import.meta.dir.includes("~BUN");
 }
 
-const SOURCE_ROOT = join(import.meta.dir, "..", "..");
+const SOURCE_ROOT = join(import.meta.dir, "..", "..", "..");
 
 function sourceFiles(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

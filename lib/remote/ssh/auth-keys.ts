@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { type AnyAuthMethod, OpenSSHAgent, type ParsedKey, utils } from "ssh2";
-import type { SshSettings } from "./ssh-config.ts";
+import type { SshSettings } from "./config.ts";
 
 /** Asks for the passphrase of a key file; resolves null to skip the key. */
 export type PassphrasePrompt = (question: string) => Promise<string | null>;

@@ -1,12 +1,12 @@
 /**
  * The per-environment secrets lock: `environments/<env>/.secrets.lock`, the
- * engine's lock file (lib/engine/lock.ts) with a `purpose`. A second editor
+ * engine's lock file (lib/engine/lock-file.ts) with a `purpose`. A second editor
  * fails naming the holder; a lock left by a dead process on this machine is
  * taken over.
  */
 import { basename, join, relative } from "node:path";
-import { acquireLock, ownLockInfo } from "../engine/lock.ts";
-import { SecretsError } from "./errors.ts";
+import { acquireLock, ownLockInfo } from "../engine/lock-file.ts";
+import { SecretsError } from "./secrets-error.ts";
 
 /** File name of the lock inside an environment folder (git-ignore it). */
 export const LOCK_FILE = ".secrets.lock";

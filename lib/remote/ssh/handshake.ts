@@ -8,12 +8,12 @@
  */
 import type { Duplex } from "node:stream";
 import { Client, type ConnectConfig } from "ssh2";
-import { SshError } from "./errors.ts";
-import type { AuthCandidate } from "./identities.ts";
+import { SshError } from "./ssh-error.ts";
+import type { AuthCandidate } from "./auth-keys.ts";
 import { appendKnownHost, checkHostKey, decideHostKey, fingerprintSha256, knownKeyTypes } from "./known-hosts.ts";
 import { ProxyCommandStream } from "./proxy-command.ts";
-import type { OpenOptions } from "./ssh-connection.ts";
-import type { SshSettings } from "./ssh-config.ts";
+import type { OpenOptions } from "./connection.ts";
+import type { SshSettings } from "./config.ts";
 
 /** What the handshake negotiated. */
 export interface Negotiated {

@@ -13,11 +13,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { configure } from "../engine/configure.ts";
-import { deployRoot } from "../engine/deploy-component.ts";
-import { type Environment, loadEnvironment } from "../engine/environment.ts";
-import { BatouError } from "../engine/errors.ts";
-import { type Acquired, acquireLock, currentUser, ownLockInfo } from "../engine/lock.ts";
+import { configure } from "../../engine/configure.ts";
+import { deployRoot } from "../../engine/deploy-component.ts";
+import { type Environment, loadEnvironment } from "../../engine/environment.ts";
+import { BatouError } from "../../engine/errors.ts";
+import { type Acquired, acquireLock, currentUser, ownLockInfo } from "../../engine/lock-file.ts";
 import {
   type AgentMessage,
   checkHello,
@@ -33,7 +33,7 @@ import {
   type SetupParams,
   type SetupResult,
 } from "./protocol.ts";
-import { type ProjectManifest, projectManifest } from "./project-manifest.ts";
+import { type ProjectManifest, projectManifest } from "../ship/project-manifest.ts";
 
 /** The lock file in the target directory (protected from rsync --delete by the excludes). */
 export const REMOTE_LOCK_NAME = ".batou-lock";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { findSshConfigFile, parseProxyJump, resolveSshSettings } from "./ssh-config.ts";
+import { findSshConfigFile, parseProxyJump, resolveSshSettings } from "./config.ts";
 
 const root = mkdtempSync(join(tmpdir(), "batou-sshcfg-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

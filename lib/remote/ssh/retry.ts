@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isRetryable } from "./errors.ts";
+import { isRetryable } from "./ssh-error.ts";
 
 /** Options of {@link connectWithRetry}. */
 export interface RetryOptions {

@@ -38,5 +38,5 @@ test("frames survive arbitrary chunking", () => {
 test("from source, the bridge is this runtime running rsh-bridge.ts", () => {
   const [bin, script] = defaultBridgeCommand();
   expect(bin).toBe(process.execPath);
-  expect(script).toEndWith("lib/remote/rsh-bridge.ts");
+  expect(script).toEndWith("lib/remote/ship/rsh-bridge.ts");
 });

@@ -8,10 +8,10 @@
  * @module
  */
 import type { ClientChannel } from "ssh2";
-import { AgentClient } from "./agent-client.ts";
+import { AgentClient } from "./client.ts";
 import type { Hello } from "./protocol.ts";
-import { PROBE_MARKER, type Probe, parseProbe } from "./launch.ts";
-import { channelExit } from "./ssh-exec.ts";
+import { PROBE_MARKER, type Probe, parseProbe } from "../launch.ts";
+import { channelExit } from "../ssh/exec.ts";
 
 /** What the channel turned out to be. */
 export type Launched = { kind: "agent"; hello: Hello } | { kind: "probe"; probe: Probe };

@@ -12,7 +12,7 @@
  *    executable to `TARGET/.batou/batou-VERSION` (rsync, delta) and starts it;
  * 3. take the target directory's lock (held by the agent) and, in the same
  *    round trip, ask for the fingerprint of the project there
- *    (project-manifest.ts);
+ *    (ship/project-manifest.ts);
  * 4. rsync the project (delta, with delete; never secrets, work/, .git, ...)
  *    unless the fingerprints are equal;
  * 5. `setup`: the agent loads the project and configures this host's roots
@@ -29,17 +29,17 @@ import type { Environment, SecretsData } from "../engine/environment.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
 import type { Host } from "../engine/host.ts";
-import { AgentChannel, type Launched, LaunchFailure } from "./agent-channel.ts";
-import type { AgentClient } from "./agent-client.ts";
-import { SshError } from "./errors.ts";
-import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./executable.ts";
+import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
+import type { AgentClient } from "./agent/client.ts";
+import { SshError } from "./ssh/ssh-error.ts";
+import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./ship/host-executable.ts";
 import { agentCommand, launchScript, type Probe } from "./launch.ts";
-import type { ProjectManifest } from "./project-manifest.ts";
-import type { LockOwner } from "./protocol.ts";
-import { connectWithRetry, type Semaphore } from "./retry.ts";
-import { DEFAULT_EXCLUDES, shellQuote, shipDirectory, type ShipResult } from "./rsync.ts";
-import { SshConnection } from "./ssh-connection.ts";
-import { streamCommand, streamFile } from "./stream-file.ts";
+import type { ProjectManifest } from "./ship/project-manifest.ts";
+import type { LockOwner } from "./agent/protocol.ts";
+import { connectWithRetry, type Semaphore } from "./ssh/retry.ts";
+import { DEFAULT_EXCLUDES, shellQuote, shipDirectory, type ShipResult } from "./ship/rsync.ts";
+import { SshConnection } from "./ssh/connection.ts";
+import { streamCommand, streamFile } from "./ship/stream-file.ts";
 
 /** What all hosts of one run share. */
 export interface RemoteRun {

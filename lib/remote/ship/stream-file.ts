@@ -13,10 +13,10 @@
  * @module
  */
 import { open } from "node:fs/promises";
-import { SshError } from "./errors.ts";
+import { SshError } from "../ssh/ssh-error.ts";
 import { shellQuote } from "./rsync.ts";
 import type { ChannelOpener } from "./rsh-server.ts";
-import { channelExit, signalChannel } from "./ssh-exec.ts";
+import { channelExit, signalChannel } from "../ssh/exec.ts";
 
 /** Bytes per channel write. */
 const CHUNK = 1 << 16;

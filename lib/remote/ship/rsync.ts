@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { runningRelease } from "../bootstrap/executable.ts";
+import { runningRelease } from "../../bootstrap/release-executable.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { SshError } from "./errors.ts";
-import { isCompiled } from "./executable.ts";
+import { SshError } from "../ssh/ssh-error.ts";
+import { isCompiled } from "./host-executable.ts";
 import { type ChannelOpener, serveRshBridge } from "./rsh-server.ts";
 
 /**

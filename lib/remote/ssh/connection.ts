@@ -7,21 +7,21 @@
  * `ProxyJump` chain (each hop a nested SshConnection owned by this one),
  * verifies the host key against known_hosts and authenticates, all bounded by
  * one deadline. `close()` ends the connection, its jump hosts and proxy
- * processes; remote commands then see EOF on stdin (see ssh-exec.ts).
+ * processes; remote commands then see EOF on stdin (see exec.ts).
  *
  * @module
  */
 import type { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
-import { SshError } from "./errors.ts";
-import { collectAuthCandidates, type PassphrasePrompt } from "./identities.ts";
+import { SshError } from "./ssh-error.ts";
+import { collectAuthCandidates, type PassphrasePrompt } from "./auth-keys.ts";
 import { ProxyCommandStream } from "./proxy-command.ts";
-import { handshake, type Negotiated } from "./ssh-handshake.ts";
-import { type ExecOptions, type ExecResult, execCommand, openExecChannel, signalChannel } from "./ssh-exec.ts";
-import { resolveSshSettings, type SshSettings } from "./ssh-config.ts";
+import { handshake, type Negotiated } from "./handshake.ts";
+import { type ExecOptions, type ExecResult, execCommand, openExecChannel, signalChannel } from "./exec.ts";
+import { resolveSshSettings, type SshSettings } from "./config.ts";
 
-export { channelExit, type ExecOptions, type ExecResult } from "./ssh-exec.ts";
-export type { Negotiated } from "./ssh-handshake.ts";
+export { channelExit, type ExecOptions, type ExecResult } from "./exec.ts";
+export type { Negotiated } from "./handshake.ts";
 
 /** Options of {@link SshConnection.open}. */
 export interface OpenOptions {

@@ -13,7 +13,7 @@
  * @module
  */
 import type { Client, ClientChannel } from "ssh2";
-import { SshError } from "./errors.ts";
+import { SshError } from "./ssh-error.ts";
 
 /** The outcome of a finished command. `code` is null when it died by a signal. */
 export interface ExecResult {

@@ -8,7 +8,7 @@
  * command and the remote stdout/stderr back, and exits with the remote exit
  * status. It imports nothing but node:net, so it starts quickly.
  *
- * From source: `bun lib/remote/rsh-bridge.ts SOCKET ...`. In the compiled
+ * From source: `bun lib/remote/ship/rsh-bridge.ts SOCKET ...`. In the compiled
  * executable the CLI dispatches a hidden sub-command to {@link runRshBridge}:
  * `batou __rsh-bridge SOCKET ...`.
  *
