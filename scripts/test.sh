@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite: install dependencies, build dist/batou, run `bun test`,
+# The whole test suite: install dependencies, type-check, check for import cycles,
+# build dist/batou, run `bun test`,
 # and end with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bun install --frozen-lockfile >/dev/null || exit 1
+bun run typecheck >/dev/null || { bun run typecheck; echo "0 passed, type check failed"; exit 1; }
+bun scripts/check-cycles.ts || { echo "0 passed, import cycle check failed"; exit 1; }
 bun run build >/dev/null || exit 1
 log=$(mktemp)
 bun test --timeout 120000 "$@" 2>&1 | tee "$log"
