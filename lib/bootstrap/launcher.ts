@@ -105,10 +105,11 @@ export function verifyFile(file: ManifestFile, bytes: Uint8Array, where: string)
   if (bytes.length !== file.size) throw new ReleaseError(`${where}: size mismatch: expected ${file.size}, got ${bytes.length}`);
 }
 
-async function download(url: string): Promise<Uint8Array> {
+/** GETs `url`; a network failure or an HTTP error status is a ReleaseError naming the URL. */
+export async function download(url: string, timeoutMs = 120_000): Promise<Uint8Array> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     throw new ReleaseError(`GET ${url}: ${(error as Error).message}`);
   }

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
+import { download, ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
 import { readPin } from "./pin.ts";
 import { RELEASE } from "./release-info.ts";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
@@ -48,11 +48,7 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
     if (shipped) {
       const url = `${release.url.replace(/\/+$/, "")}/${release.version}/${name}`;
       log(`fetching ${url}`);
-      const response = await fetch(url).catch((e: Error) => {
-        throw new ReleaseError(`GET ${url}: ${e.message}`);
-      });
-      if (!response.ok) throw new ReleaseError(`GET ${url}: HTTP ${response.status} ${response.statusText}`.trimEnd());
-      const bytes = new Uint8Array(await response.arrayBuffer());
+      const bytes = await download(url, 600_000);
       verifyFile(shipped, bytes, url);
       writeFileSync(temp, bytes, { mode: 0o755 });
     } else {

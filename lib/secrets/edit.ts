@@ -13,7 +13,7 @@ import { lockSecrets } from "./edit-lock.ts";
 import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
 import { readRecipients } from "./recipients.ts";
 import { decodeUtf8, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
-import { canPrompt, confirm } from "./terminal.ts";
+import { canPrompt, confirm } from "../terminal.ts";
 
 /** What {@link editSecrets} needs. */
 export interface EditOptions {

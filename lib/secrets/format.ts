@@ -56,11 +56,6 @@ export interface OpenedFile {
   plaintext: Uint8Array;
 }
 
-/** True when `text` starts like a sealed file of any version. */
-export function looksSealed(text: string): boolean {
-  return text.startsWith("-----BEGIN BATOU SECRETS ");
-}
-
 function corrupt(file: string, line: number, expected: string): TamperedError {
   return new TamperedError(
     `${file}:${line}: tampered or corrupt sealed file: expected ${expected}`,

@@ -13,14 +13,13 @@ import nacl from "tweetnacl";
 import { utils as sshUtils } from "ssh2";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
-import { formatNativePublicKey, readSshString, sshEd25519BlobToX25519 } from "./recipients.ts";
-import { canPrompt, readLine } from "./terminal.ts";
+import { formatNativePublicKey, sshEd25519BlobToX25519 } from "./recipients.ts";
+import { isOpenSshPrivateKey, openSshKeyHeader } from "../openssh-key.ts";
+import { canPrompt, readLine } from "../terminal.ts";
 import type { Identity } from "./types.ts";
 
 /** Key type word of the private line in batou's own key files. */
 export const NATIVE_PRIVATE_TYPE = "batou-x25519-private";
-const OPENSSH_BEGIN = "-----BEGIN OPENSSH PRIVATE KEY-----";
-const OPENSSH_END = "-----END OPENSSH PRIVATE KEY-----";
 /** PKCS#8 prefix of an Ed25519 private key; the 32-byte seed follows. */
 const PKCS8_ED25519_PREFIX = "302e020100300506032b657004220420";
 
@@ -70,11 +69,11 @@ export function loadIdentity(path: string, env: Env = process.env): Identity {
   } catch (error) {
     throw new SecretsError(`identity ${path}: cannot read it (${(error as Error).message})`);
   }
-  if (text.includes(OPENSSH_BEGIN)) return openSshIdentity(path, text, env);
+  if (isOpenSshPrivateKey(text)) return openSshIdentity(path, text, env);
   const native = text.split(/\r?\n/).findIndex((l) => l.startsWith(`${NATIVE_PRIVATE_TYPE} `));
   if (native >= 0) return nativeIdentity(path, text.split(/\r?\n/)[native], native + 1);
   throw new SecretsError(
-    `identity ${path}: expected an OpenSSH ed25519 private key ("${OPENSSH_BEGIN}") ` +
+    `identity ${path}: expected an OpenSSH ed25519 private key ("-----BEGIN OPENSSH PRIVATE KEY-----") ` +
       `or a batou key ("${NATIVE_PRIVATE_TYPE} ..." line)`,
   );
 }
@@ -96,19 +95,9 @@ function nativeIdentity(path: string, line: string, lineNumber: number): Identit
 
 /** Public key and cipher of an openssh-key-v1 container, read without the passphrase. */
 function openSshHeader(path: string, text: string): { cipher: string; edPublicBlob: Uint8Array } {
-  const start = text.indexOf(OPENSSH_BEGIN) + OPENSSH_BEGIN.length;
-  const end = text.indexOf(OPENSSH_END, start);
-  const raw = new Uint8Array(Buffer.from(text.slice(start, end < 0 ? undefined : end).replace(/\s+/g, ""), "base64"));
-  const magic = "openssh-key-v1\0";
-  const bad = () => new SecretsError(`identity ${path}: corrupt OpenSSH private key (expected openssh-key-v1 data)`);
-  if (end < 0 || new TextDecoder().decode(raw.subarray(0, magic.length)) !== magic) throw bad();
-  const cipher = readSshString(raw, magic.length);
-  const kdf = cipher && readSshString(raw, cipher[1]);
-  const kdfOptions = kdf && readSshString(raw, kdf[1]);
-  if (!kdfOptions || kdfOptions[1] + 4 > raw.length) throw bad();
-  const publicBlob = readSshString(raw, kdfOptions[1] + 4);
-  if (!publicBlob) throw bad();
-  return { cipher: new TextDecoder().decode(cipher[0]), edPublicBlob: publicBlob[0] };
+  const header = openSshKeyHeader(text);
+  if (!header) throw new SecretsError(`identity ${path}: corrupt OpenSSH private key (expected openssh-key-v1 data)`);
+  return { cipher: header.cipher, edPublicBlob: header.publicBlob };
 }
 
 function openSshIdentity(path: string, text: string, env: Env): Identity {
@@ -163,7 +152,9 @@ function openSshIdentity(path: string, text: string, env: Env): Identity {
         );
       }
       for (let attempt = 1; attempt <= 3; attempt++) {
-        const key = decode(await readLine(`Passphrase for ${path}: `, true));
+        const passphrase = await readLine(`Passphrase for ${path}: `, true);
+        if (passphrase === null) throw new SecretsError(`identity ${path}: aborted at the passphrase prompt`);
+        const key = decode(passphrase);
         if (!(key instanceof Error)) return (cached = key);
         process.stderr.write("Wrong passphrase.\n");
       }

@@ -9,8 +9,9 @@
  * environments/<env>.toml               (a single-file environment: no secrets)
  * ```
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { environmentNames } from "../engine/environment-file.ts";
 import { SecretsError } from "./secrets-error.ts";
 
 /** File name of the sealed overrides. */
@@ -26,38 +27,6 @@ export interface SealedPath {
   path: string;
   /** Path relative to the project root, for messages. */
   display: string;
-}
-
-/** The nearest directory from `from` upward that holds `environments/`. */
-export function findProjectRoot(from: string = process.cwd()): string {
-  let dir = from;
-  for (;;) {
-    if (isDir(join(dir, "environments"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) {
-      throw new SecretsError(`no batou project here: no environments/ folder in ${from} or above`);
-    }
-    dir = parent;
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Names of all environments (`<env>.toml` or `<env>/environment.toml`), sorted. */
-export function environmentNames(projectRoot: string): string[] {
-  const dir = join(projectRoot, "environments");
-  const names = new Set<string>();
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith(".toml")) names.add(entry.name.slice(0, -".toml".length));
-    if (entry.isDirectory() && existsSync(join(dir, entry.name, "environment.toml"))) names.add(entry.name);
-  }
-  return [...names].sort();
 }
 
 /**

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as ed2curve from "ed2curve";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
+import { readSshString } from "../openssh-key.ts";
 import type { Recipient } from "./types.ts";
 
 /** Key type word of batou's own (X25519) public keys. */
@@ -24,15 +25,6 @@ export interface RecipientLine extends Recipient {
   lineNumber: number;
   /** The line as written. */
   text: string;
-}
-
-/** Reads an SSH wire-format string (uint32 length + bytes) at `offset`. */
-export function readSshString(buf: Uint8Array, offset: number): [Uint8Array, number] | null {
-  if (offset + 4 > buf.length) return null;
-  const len = new DataView(buf.buffer, buf.byteOffset + offset, 4).getUint32(0);
-  const start = offset + 4;
-  if (start + len > buf.length) return null;
-  return [buf.subarray(start, start + len), start + len];
 }
 
 /**

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import pc from "picocolors";
 import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrapPlan } from "./format.ts";
-import { environmentDir, environmentNames, recipientsPath, sealedPaths } from "./paths.ts";
+import { environmentNames } from "../engine/environment-file.ts";
+import { environmentDir, recipientsPath, sealedPaths } from "./paths.ts";
 import { readRecipients } from "./recipients.ts";
 
 /**

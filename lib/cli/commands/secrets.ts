@@ -6,13 +6,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { BatouError } from "../../engine/errors.ts";
 import { editSecrets } from "../../secrets/edit.ts";
 import { SecretsError } from "../../secrets/secrets-error.ts";
 import { openSealed } from "../../secrets/format.ts";
 import { defaultNativeKeyPath, loadIdentities, writeNativeKey } from "../../secrets/identities.ts";
 import { addRecipient, keyArgument, reencrypt, removeRecipient } from "../../secrets/manage.ts";
-import { findProjectRoot } from "../../secrets/paths.ts";
 import { summarize } from "../../secrets/summary.ts";
+import { findProjectRoot } from "../../project.ts";
 import { type Command, UsageError } from "../command.ts";
 
 const USAGE = `usage: batou secrets <subcommand> [options]
@@ -127,8 +128,9 @@ export const secretsCommand: Command = {
     try {
       return await run(args);
     } catch (error) {
-      if (error instanceof SecretsError || (error instanceof Error && "code" in error && "syscall" in error)) {
-        console.error(`batou secrets: ${error.message}`);
+      if (error instanceof BatouError || (error instanceof Error && "code" in error && "syscall" in error)) {
+        const details = error instanceof BatouError ? error.details().map(([label, value]) => `\n  ${label}: ${value}`) : [];
+        console.error(`batou secrets: ${error.message}${details.join("")}`);
         return 1;
       }
       throw error;

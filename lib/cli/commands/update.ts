@@ -1,7 +1,7 @@
 /** `batou update [VERSION]`: moves the version a project's launcher pins. */
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ReleaseError, ensureRelease } from "../../bootstrap/launcher.ts";
+import { download, ensureRelease } from "../../bootstrap/launcher.ts";
 import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
 import { TYPES_PATH } from "../../bootstrap/new-project.ts";
 import { findProjectRoot } from "../../project.ts";
@@ -24,15 +24,7 @@ function findLauncher(): string {
 }
 
 async function latestVersion(url: string): Promise<string> {
-  const where = `${url}/latest`;
-  let response: Response;
-  try {
-    response = await fetch(where, { signal: AbortSignal.timeout(60_000) });
-  } catch (error) {
-    throw new ReleaseError(`GET ${where}: ${(error as Error).message}`);
-  }
-  if (!response.ok) throw new ReleaseError(`GET ${where}: HTTP ${response.status} ${response.statusText}`.trimEnd());
-  return (await response.text()).trim();
+  return new TextDecoder().decode(await download(`${url}/latest`, 60_000)).trim();
 }
 
 function writeAtomic(path: string, text: string): void {

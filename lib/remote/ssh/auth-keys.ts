@@ -12,6 +12,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { type AnyAuthMethod, OpenSSHAgent, type ParsedKey, utils } from "ssh2";
+import { openSshKeyHeader } from "../../openssh-key.ts";
+import { canPrompt, readLine } from "../../terminal.ts";
 import type { SshSettings } from "./config.ts";
 
 /** Asks for the passphrase of a key file; resolves null to skip the key. */
@@ -52,61 +54,13 @@ function agentKeys(socket: string, timeoutMs = 3000): Promise<ParsedKey[] | Erro
   });
 }
 
-/** The public key blob of an OpenSSH-format private key, readable without the passphrase. */
-function publicBlobOfOpenSshKey(pem: string): Buffer | null {
-  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END/.exec(pem);
-  if (!m) return null;
-  const b = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
-  let off = "openssh-key-v1\0".length;
-  const str = () => {
-    const n = b.readUInt32BE(off);
-    const s = b.subarray(off + 4, off + 4 + n);
-    off += 4 + n;
-    return s;
-  };
-  try {
-    str(); str(); str(); // cipher, kdf, kdf options
-    off += 4; // number of keys
-    return str();
-  } catch {
-    return null;
-  }
-}
-
 function publicBlobOf(file: string, pem: string): Buffer | null {
   if (existsSync(`${file}.pub`)) {
     const parsed = utils.parseKey(readFileSync(`${file}.pub`));
     if (!(parsed instanceof Error)) return parsed.getPublicSSH();
   }
-  return publicBlobOfOpenSshKey(pem);
-}
-
-/** Asks on the terminal with echo off; resolves null on Ctrl-C / Ctrl-D or without a TTY. */
-export function terminalPassphrasePrompt(question: string): Promise<string | null> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    let answer = "";
-    process.stderr.write(question);
-    stdin.setRawMode(true);
-    stdin.resume();
-    const done = (value: string | null) => {
-      stdin.off("data", onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write("\n");
-      resolve(value);
-    };
-    const onData = (data: Buffer) => {
-      for (const ch of data.toString("utf8")) {
-        if (ch === "\r" || ch === "\n") return done(answer);
-        if (ch === "\u0003" || ch === "\u0004") return done(null);
-        if (ch === "\u007f" || ch === "\b") answer = answer.slice(0, -1);
-        else answer += ch;
-      }
-    };
-    stdin.on("data", onData);
-  });
+  const blob = openSshKeyHeader(pem)?.publicBlob;
+  return blob ? Buffer.from(blob) : null;
 }
 
 /** Builds the ordered list of authentication attempts for `settings`. */
@@ -157,7 +111,7 @@ export async function collectAuthCandidates(settings: SshSettings, options: Iden
     if (f.pub && inAgent.has(f.pub.toString("base64"))) continue; // the agent offers it already
     let key = f.key;
     if (!key) {
-      const prompt = options.passphrasePrompt ?? (process.stdin.isTTY ? terminalPassphrasePrompt : undefined);
+      const prompt = options.passphrasePrompt ?? (canPrompt() ? (question: string) => readLine(question, true) : undefined);
       if (!prompt) {
         log(`identity file ${f.file} needs a passphrase and there is no terminal to ask: skipped`);
         continue;

@@ -1,0 +1,60 @@
+/**
+ * Asking the user on the terminal: a line, a hidden line (passphrases, no echo) and a
+ * yes/no question. Shared by the secrets engine (identity passphrases, `secrets edit`)
+ * and the SSH transport (key passphrases). Questions go to stderr, so stdout stays
+ * clean for what a command prints.
+ */
+
+/** True when stdin is a terminal, so the user can be asked. */
+export function canPrompt(): boolean {
+  return Boolean(process.stdin.isTTY);
+}
+
+/**
+ * Reads one line from the terminal; resolves `null` when there is no terminal or the
+ * user aborts (Ctrl-C or Ctrl-D at a hidden prompt, end of input otherwise). With
+ * `hidden` the typed characters are not echoed (raw mode; Backspace works).
+ */
+export function readLine(prompt: string, hidden = false): Promise<string | null> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return Promise.resolve(null);
+  process.stderr.write(prompt);
+  return new Promise((resolve) => {
+    let answer = "";
+    const done = (value: string | null) => {
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      if (hidden) stdin.setRawMode(false);
+      stdin.pause();
+      if (hidden) process.stderr.write("\n");
+      resolve(value);
+    };
+    const onEnd = () => done(null);
+    const onData = (chunk: Buffer | string) => {
+      const text = chunk.toString();
+      if (!hidden) {
+        answer += text;
+        if (answer.includes("\n")) done(answer.slice(0, answer.indexOf("\n")).replace(/\r$/, ""));
+        return;
+      }
+      for (const ch of text) {
+        if (ch === "\r" || ch === "\n") return done(answer);
+        if (ch === "\u0003" || ch === "\u0004") return done(null);
+        if (ch === "\u007f" || ch === "\b") answer = answer.slice(0, -1);
+        else answer += ch;
+      }
+    };
+    if (hidden) stdin.setRawMode(true);
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.resume();
+  });
+}
+
+/** Asks a yes/no question on the terminal; Enter alone means `defaultYes`, no answer means no. */
+export async function confirm(question: string, defaultYes = true): Promise<boolean> {
+  const answer = await readLine(`${question} ${defaultYes ? "[Y/n]" : "[y/N]"} `);
+  if (answer === null) return false;
+  const text = answer.trim().toLowerCase();
+  return text === "" ? defaultYes : text.startsWith("y");
+}
