@@ -245,13 +245,16 @@ export class Component {
     };
   }
 
-  /** Runs a shell command in the workdir; throws `CommandError` (code, stdout, stderr) on failure. */
+  /**
+   * Runs a shell command in the workdir; throws `CommandError` (code, stdout, stderr) on failure.
+   * Under `-P` a working directory that does not exist yet is an empty stand-in (see `runCommand`).
+   */
   async cmd(command: string | string[], options: CommandOptions = {}): Promise<CommandResult> {
     // Taken before the first await, so it still holds the caller's line (async stacks lose it).
     const caller = new Error().stack ?? "";
     try {
-      const cwd = options.cwd ?? (existsSync(this.workdir) ? this.workdir : undefined);
-      return await runCommand(command, { ...options, cwd });
+      const cwd = options.cwd ?? (this.predicting || existsSync(this.workdir) ? this.workdir : undefined);
+      return await runCommand(command, { ...options, cwd }, { predicting: this.predicting });
     } catch (error) {
       if (error instanceof CommandError) error.stack = `${error.name}: ${error.message}\n${caller.split("\n").slice(1).join("\n")}`;
       throw error;

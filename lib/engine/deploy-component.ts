@@ -3,7 +3,7 @@
  * says an update is needed, `before-update` handlers run and then `update()`
  * (never under `-P`). Every verified component is reported as an event.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { type Component, internals } from "./component.ts";
 import { BatouError, CommandError, DeploymentError, UpdateNeeded, userFrame } from "./errors.ts";
 import type { DeploySession } from "./events.ts";
@@ -111,6 +111,10 @@ async function deployComponent(component: Component, run: RootRun): Promise<numb
 export async function deployRoot(root: RootComponent, session: DeploySession): Promise<number> {
   const component = root.component;
   if (!component) throw new DeploymentError(`root component ${root.id} is not configured`);
-  if (!session.predicting) mkdirSync(root.workdir, { recursive: true });
+  if (!existsSync(root.workdir)) {
+    // Under -P nothing is created; commands run in a stand-in instead (see cmd.ts).
+    if (session.predicting) session.emit({ event: "log", host: root.host.name, component: component.breadcrumbs, message: `would create the work directory ${root.workdir}` });
+    else mkdirSync(root.workdir, { recursive: true });
+  }
   return deployComponent(component, prepareRun(component, session));
 }

@@ -67,7 +67,9 @@ export class Command extends Component {
     if (this.unless !== undefined) {
       const check = await this.cmd(this.unless, { ...this.options(), ignoreReturnCode: true });
       if (check.code !== 0) {
-        this.log(`run: ${this.command} (check "${this.unless}" exited with ${check.code})`);
+        const cwd = this.options().cwd;
+        const fresh = this.predicting && !existsSync(cwd) ? `, in an empty stand-in for ${cwd}, which would be created` : "";
+        this.log(`run: ${this.command} (check "${this.unless}" exited with ${check.code}${fresh})`);
         throw new UpdateNeeded(`${this.unless} failed`);
       }
     }
