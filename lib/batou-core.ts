@@ -7,3 +7,4 @@ export { UpdateNeeded, BatouError, ConfigurationError, DeploymentError, CommandE
 export type { Host } from "./engine/host.ts";
 export type { EnvironmentInfo } from "./engine/root.ts";
 export type { CommandOptions, CommandResult } from "./engine/cmd.ts";
+export { AtomicFile, writeFileAtomic, replaceAtomic, type AtomicWriteOptions } from "./engine/atomic-file.ts";

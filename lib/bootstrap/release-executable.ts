@@ -5,8 +5,9 @@
  * checked against the signed manifest), else compiled here from the release's
  * verified batou.js. For lib/remote when batou runs as a release bundle.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { replaceAtomic } from "../engine/atomic-file.ts";
 import { download, ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
 import { readPin } from "./pin.ts";
 import { RELEASE } from "./release-info.ts";
@@ -43,8 +44,7 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
   const name = shipped?.name ?? `batou-linux-${arch}`;
   const path = join(release.dir, name);
   if (existsSync(path)) return path; // only ever renamed into place after verifying or building
-  const temp = `${path}.tmp-${process.pid}`;
-  try {
+  return replaceAtomic(path, async (temp) => {
     if (shipped) {
       const url = `${release.url.replace(/\/+$/, "")}/${release.version}/${name}`;
       log(`fetching ${url}`);
@@ -58,9 +58,6 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
       const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       if (code !== 0) throw new ReleaseError(`${args.join(" ")} failed: ${err.trim().split("\n").slice(-5).join("\n")}`);
     }
-    renameSync(temp, path);
     return path;
-  } finally {
-    rmSync(temp, { force: true });
-  }
+  });
 }

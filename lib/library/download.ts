@@ -13,9 +13,9 @@
  * }));
  * ```
  */
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { AtomicFile, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 
 const ALGORITHMS = ["sha256", "sha512", "sha384", "sha1", "md5"] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
@@ -135,27 +135,21 @@ export class Download extends Component {
     if (!response.ok || !response.body) {
       throw new DeploymentError(`download failed: HTTP ${response.status} ${response.statusText}`.trim(), context);
     }
-    const temp = join(dirname(target), `.${basename(target)}.batou-download-${process.pid}`);
     const hasher = new Bun.CryptoHasher(this.algorithm);
-    let fd: number | undefined;
+    let file: AtomicFile | undefined;
     try {
-      fd = openSync(temp, "w", 0o644);
+      file = new AtomicFile(target, { fsync: true });
       for await (const chunk of response.body) {
         hasher.update(chunk);
-        let offset = 0;
-        while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
+        file.write(chunk);
       }
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
       const got = hasher.digest("hex");
       if (got !== this.digest) {
         throw new DeploymentError("checksum mismatch", { ...context, expected: this.checksum, got: `${this.algorithm}:${got}` });
       }
-      renameSync(temp, target);
+      file.commit();
     } catch (error) {
-      if (fd !== undefined) closeSync(fd);
-      rmSync(temp, { force: true });
+      file?.abort();
       if (error instanceof DeploymentError) throw error;
       throw new DeploymentError(`download failed: ${(error as Error).message}`, context);
     }

@@ -10,8 +10,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { Component, ConfigurationError, UpdateNeeded } from "../batou-core.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { Group, Mode, Owner } from "./attributes.ts";
 import { Directory } from "./directory.ts";
 
@@ -105,7 +104,7 @@ export class Content extends Component {
   override async update(): Promise<void> {
     const existing = existsSync(this.path) ? statSync(this.path).mode & 0o7777 : undefined;
     const mode = existing ?? (this.mode !== undefined ? Mode.parse(this.mode) : this.sensitive ? 0o600 : 0o644);
-    writeFileAtomic(this.path, this.data, mode);
+    writeFileAtomic(this.path, this.data, { mode });
   }
 
   override get breadcrumb(): string {

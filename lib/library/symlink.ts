@@ -6,9 +6,8 @@
  * this.add(new Symlink("current", { target: "releases/2024-06-01" }));
  * ```
  */
-import { lstatSync, readlinkSync, renameSync, rmSync, symlinkSync } from "node:fs";
-import { dirname, join, basename } from "node:path";
-import { Component, ConfigurationError, UpdateNeeded } from "../batou-core.ts";
+import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
+import { Component, ConfigurationError, UpdateNeeded, replaceAtomic } from "../batou-core.ts";
 
 export class Symlink extends Component {
   static override namevar = "path";
@@ -39,11 +38,7 @@ export class Symlink extends Component {
   }
 
   override async update(): Promise<void> {
-    const link = this.map(this.path);
-    const temp = join(dirname(link), `.${basename(link)}.batou-${process.pid}`);
-    rmSync(temp, { force: true });
-    symlinkSync(this.target, temp);
-    renameSync(temp, link);
+    replaceAtomic(this.map(this.path), (temporary) => symlinkSync(this.target, temporary));
   }
 }
 

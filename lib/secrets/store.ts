@@ -2,8 +2,8 @@
  * Reading an environment's secrets for a deployment ({@link loadSecrets}) and writing
  * sealed files safely ({@link writeSealed}).
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "../engine/atomic-file.ts";
 import { collectStrings, parseSecretsToml } from "./cleartext.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { type OpenedFile, openSealed, parseSealed, rewrapPlan } from "./format.ts";
@@ -52,13 +52,7 @@ export async function openSealedPath(sealed: SealedPath, identities: Identity[])
  * interrupted write never leaves a half-written sealed file.
  */
 export function writeSealed(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, path);
-  } finally {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
-  }
+  writeFileAtomic(path, text, { mode: 0o644 });
 }
 
 /**

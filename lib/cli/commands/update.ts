@@ -1,6 +1,7 @@
 /** `batou update [VERSION]`: moves the version a project's launcher pins. */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../../engine/atomic-file.ts";
 import { download, ensureRelease } from "../../bootstrap/launcher.ts";
 import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
 import { TYPES_PATH } from "../../bootstrap/new-project.ts";
@@ -27,12 +28,6 @@ async function latestVersion(url: string): Promise<string> {
   return new TextDecoder().decode(await download(`${url}/latest`, 60_000)).trim();
 }
 
-function writeAtomic(path: string, text: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, text, { mode: statSync(path).mode & 0o7777 });
-  renameSync(temp, path);
-}
-
 export const updateCommand: Command = {
   name: "update",
   summary: "move the pinned batou version (default: the newest release)",
@@ -52,7 +47,7 @@ export const updateCommand: Command = {
       const shippedPin = readPin(shipped);
       const rewrite = shippedPin.revision > pin.revision;
       const updated = rewrite ? writePin(shipped, { version, url: pin.url }) : writePin(text, { version });
-      if (updated !== text) writeAtomic(launcherPath, updated);
+      if (updated !== text) writeFileAtomic(launcherPath, updated, { mode: statSync(launcherPath).mode & 0o7777 }); // keeps it executable
       const types = join(release, "batou.d.ts");
       if (existsSync(types)) {
         const target = join(dirname(launcherPath), TYPES_PATH);

@@ -10,6 +10,7 @@
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
+import { writeFileAtomic } from "../../engine/atomic-file.ts";
 import { BatouError } from "../../engine/errors.ts";
 import { releaseExecutable, runningRelease } from "../../bootstrap/release-executable.ts";
 import { VERSION } from "../../version.ts";
@@ -215,9 +216,7 @@ export function compressedExecutable(local: ShippableExecutable): Promise<string
     promise = (async () => {
       if (!existsSync(path)) {
         const compressed = await Bun.zstdCompress(await Bun.file(local.file).bytes(), { level: 3 });
-        const temp = `${path}.tmp-${process.pid}`;
-        writeFileSync(temp, compressed);
-        renameSync(temp, path);
+        writeFileAtomic(path, compressed);
       }
       return path;
     })();
