@@ -8,8 +8,7 @@
  */
 import pc from "picocolors";
 import { MIN_SECRET_LENGTH } from "./diff.ts";
-import { BatouError } from "./errors.ts";
-import { ConfigurationErrors } from "./environment-file.ts";
+import { BatouError, ConfigurationErrors } from "./errors.ts";
 import type { DeployEvent } from "./events.ts";
 
 export interface ReporterOptions {

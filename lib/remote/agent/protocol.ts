@@ -15,8 +15,7 @@
  * @module
  */
 import type { SecretsData } from "../../engine/environment.ts";
-import { ConfigurationErrors } from "../../engine/environment-file.ts";
-import { BatouError, type ErrorContext } from "../../engine/errors.ts";
+import { BatouError, ConfigurationErrors, type ErrorContext } from "../../engine/errors.ts";
 import type { DeployEvent } from "../../engine/events.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { ProjectManifest } from "../ship/project-manifest.ts";
