@@ -12,6 +12,8 @@ export interface Overrides {
   values: Record<string, unknown>;
   /** Where each key was set (`environments/prod.toml`, or the secrets file). */
   sources: Record<string, string>;
+  /** The line of each key in its file, where known. */
+  lines?: Record<string, number | undefined>;
 }
 
 /** Names a component may not take as options: the engine's own API. */
@@ -31,7 +33,8 @@ function reserved(component: Component): Set<string> {
 
 /** True when `key` is a settable, non-method field of `component`. */
 export function isAttribute(component: Component, key: string): boolean {
-  if (key.startsWith("_")) return false;
+  // `__proto__`, `constructor`, `toString`, ...: never attributes, whatever the component declares.
+  if (key.startsWith("_") || key in Object.prototype) return false;
   const own = Object.hasOwn(component, key);
   // A subclass may declare a field that shadows a base method (File's `template`).
   if (!own && reserved(component).has(key)) return false;

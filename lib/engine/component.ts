@@ -214,10 +214,13 @@ export class Component {
 
   // ---- helpers ----
 
-  /** Absolute path: `~` is the home directory, relative paths are inside the workdir. */
+  /**
+   * Absolute path: `~` is the home directory, relative paths are inside the
+   * workdir; then the environment's `[vfs]` sandbox maps it, if it has one.
+   */
   map(path: string): string {
-    if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
-    return isAbsolute(path) ? normalize(path) : resolve(this.workdir, path);
+    if (path === "~" || path.startsWith("~/")) return this.environment.mapPath(join(homedir(), path.slice(1)));
+    return isAbsolute(path) ? this.environment.mapPath(normalize(path)) : resolve(this.workdir, path);
   }
 
   /** Renders a Jinja2-style template string in this component's context. */
@@ -357,9 +360,6 @@ function variantFor(component: Component, platform: string | undefined): (new ()
   return platform ? platformVariants.get(component.constructor)?.get(platform) : undefined;
 }
 
-/** Configuring stack: the components whose configure() is running, for warnings. */
-export const configuring: Component[] = [];
-
 /**
  * Prepares `component` under `parent` (a component, or nothing for a top-level
  * component of `root`): constructor arguments, overrides, configure(), platform
@@ -373,17 +373,12 @@ export function prepareComponent(component: Component, parent: Component | undef
   state.handlers = [];
   validateArguments(component, state.args, parent === undefined ? root.overrides : undefined);
   constructed.delete(component);
-  configuring.push(component);
-  try {
-    const result = component.configure() as unknown;
-    if (result instanceof Promise) {
-      throw new ConfigurationError("configure() must not be async: it runs again on every configure round", {
-        host: root.host.name,
-        component: component.breadcrumbs,
-      });
-    }
-  } finally {
-    configuring.pop();
+  const result = component.configure() as unknown;
+  if (result instanceof Promise) {
+    throw new ConfigurationError("configure() must not be async: it runs again on every configure round", {
+      host: root.host.name,
+      component: component.breadcrumbs,
+    });
   }
   const variant = variantFor(component, root.host.platform);
   if (variant) component.add(new variant());

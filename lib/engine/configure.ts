@@ -5,8 +5,7 @@
  * provided-but-unused resources. Errors name the roots and hosts involved.
  */
 import { Component, constructed } from "./component.ts";
-import { BatouError, ComponentError, ConfigurationError, SilentConfigurationError, userFrame } from "./errors.ts";
-import { ConfigurationErrors } from "./environment-file.ts";
+import { BatouError, ComponentError, ConfigurationError, ConfigurationErrors, SilentConfigurationError, userFrame } from "./errors.ts";
 import type { Environment } from "./environment.ts";
 import { CycleError, topologicalOrder } from "./graph.ts";
 import type { RootComponent } from "./root.ts";

@@ -1,7 +1,8 @@
 /**
- * Reads and validates an environment file (`environments/ENV.toml` or
- * `environments/ENV/environment.toml`) into plain settings. Unknown sections
- * or keys and values of the wrong type are errors naming the file and line.
+ * Reads an environment file (`environments/ENV.toml` or
+ * `environments/ENV/environment.toml`) into plain settings, checked against
+ * the schema (environment-schema.ts). Every problem is collected with its file
+ * and line; the file is read as far as it can be, so one run reports them all.
  *
  * @example
  * ```toml
@@ -15,26 +16,23 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { BatouError, ConfigurationError } from "./errors.ts";
+import {
+  defaultSettings,
+  ENVIRONMENT_KEYS,
+  type EnvironmentSettings,
+  HOST_KEYS,
+  type HostComponent,
+  type HostSettings,
+  isTable,
+  type KeySpec,
+  RESOLVER_KEYS,
+  SECTIONS,
+  VFS_KEYS,
+  type VfsSettings,
+} from "./environment-schema.ts";
+import { checkData, lineFinder, type LineOf, tomlSyntaxError, utf8OrError } from "./toml-input.ts";
 
-export interface EnvironmentSettings {
-  connectMethod: "ssh" | "local";
-  hostDomain?: string;
-  serviceUser?: string;
-  targetDirectory: string;
-  platform?: string;
-  jobs: number;
-  timeout: number;
-  branch?: string;
-}
-
-export interface HostSettings {
-  name: string;
-  components: { name: string; ignore: boolean; line?: number }[];
-  platform?: string;
-  serviceUser?: string;
-  ignore: boolean;
-  data: Record<string, unknown>;
-}
+export type { EnvironmentSettings, HostSettings, HostComponent, VfsSettings } from "./environment-schema.ts";
 
 export interface EnvironmentFile {
   name: string;
@@ -44,9 +42,15 @@ export interface EnvironmentFile {
   folder?: string;
   settings: EnvironmentSettings;
   hosts: HostSettings[];
+  /** `[components.NAME]` by lower-cased NAME (null-prototype records). */
   overrides: Record<string, Record<string, unknown>>;
-  /** Line of `[components.NAME]` and of hosts, for messages. */
-  lineOf: (section: string, key?: string) => number | undefined;
+  /** `[resolver]`: name → its addresses (one per family). */
+  resolver: Record<string, string[]>;
+  vfs?: VfsSettings;
+  /** Line of `[section]` or of `key` inside it, for messages. */
+  lineOf: LineOf;
+  /** Every problem found; the other fields hold what could be read. */
+  errors: BatouError[];
 }
 
 /** Every environment of a project, by name. */
@@ -84,163 +88,202 @@ export function locateEnvironment(projectRoot: string, name: string): { path: st
   });
 }
 
-type Check = (value: unknown) => string | undefined;
-const isString: Check = (v) => (typeof v === "string" ? undefined : "a string");
-const isBool: Check = (v) => (typeof v === "boolean" ? undefined : "true or false");
-const isPositiveInt: Check = (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : "a positive integer");
-const isPositive: Check = (v) => (typeof v === "number" && v > 0 ? undefined : "a positive number");
-const oneOf =
-  (...allowed: string[]): Check =>
-  (v) => (allowed.includes(v as string) ? undefined : allowed.map((a) => `"${a}"`).join(" or "));
-const isTable: Check = (v) => (typeof v === "object" && v !== null && !Array.isArray(v) ? undefined : "a table");
-const isStringList: Check = (v) =>
-  Array.isArray(v) && v.every((item) => typeof item === "string") ? undefined : "an array of strings";
-
-const ENVIRONMENT_KEYS: Record<string, Check> = {
-  connect_method: oneOf("ssh", "local"),
-  host_domain: isString,
-  service_user: isString,
-  target_directory: isString,
-  platform: isString,
-  jobs: isPositiveInt,
-  timeout: isPositive,
-  branch: isString,
-};
-
-const HOST_KEYS: Record<string, Check> = {
-  components: isStringList,
-  platform: isString,
-  service_user: isString,
-  ignore: isBool,
-  data: isTable,
-};
-
-/** Parses and validates the environment file; collects every problem it finds. */
+/** Locates and reads the environment file. A missing environment throws; every other problem is in `errors`. */
 export function readEnvironmentFile(projectRoot: string, name: string): EnvironmentFile {
   const { path, folder } = locateEnvironment(projectRoot, name);
-  const file = relative(projectRoot, path);
-  const source = readFileSync(path, "utf8");
+  return parseEnvironmentFile(name, relative(projectRoot, path), readFileSync(path), folder);
+}
+
+type Fail = (message: string, section: string, key?: string, extra?: Record<string, string>) => void;
+
+/** Checks and reads the bytes of an environment file (pure: no file system). */
+export function parseEnvironmentFile(name: string, file: string, bytes: Uint8Array, folder?: string): EnvironmentFile {
+  const result: EnvironmentFile = {
+    name,
+    file,
+    folder,
+    settings: defaultSettings(),
+    hosts: [],
+    overrides: Object.create(null),
+    resolver: Object.create(null),
+    lineOf: () => undefined,
+    errors: [],
+  };
+  const source = utf8OrError(bytes, file);
+  if (source instanceof BatouError) {
+    result.errors.push(source);
+    return result;
+  }
   let doc: Record<string, unknown>;
   try {
     doc = parse(source) as Record<string, unknown>;
   } catch (error) {
-    const e = error as TomlError;
-    throw new ConfigurationError(`TOML syntax error: ${e.message.split("\n")[0]}`, { file, line: e.line });
+    if (!(error instanceof TomlError)) throw error;
+    result.errors.push(tomlSyntaxError(error, source, file));
+    return result;
   }
-  const lineOf = makeLineFinder(source);
-  const errors: BatouError[] = [];
-  const fail = (message: string, section: string, key?: string, extra: Record<string, string> = {}) =>
-    errors.push(new ConfigurationError(message, { file, line: lineOf(section, key), ...extra }));
+  const lineOf = (result.lineOf = lineFinder(source));
+  const fail: Fail = (message, section, key, extra = {}) =>
+    result.errors.push(new ConfigurationError(message, { file, line: lineOf(section, key), ...extra }));
 
+  const known = ["environment", "hosts", "components", "resolver", "vfs"];
   for (const section of Object.keys(doc)) {
-    if (!["environment", "hosts", "components"].includes(section)) {
-      fail(`unknown section [${section}]`, section, undefined, { expected: "[environment], [hosts.NAME], [components.NAME]" });
+    if (!known.includes(section)) {
+      fail(`unknown section [${section}]`, section, undefined, { expected: Object.keys(SECTIONS).map((s) => `[${s}]`).join(", ") });
+    } else if (!isTable(doc[section])) {
+      fail(`${section} must be a table ([${section}])`, "", section);
     }
   }
-  const env = (doc.environment ?? {}) as Record<string, unknown>;
-  checkKeys(env, ENVIRONMENT_KEYS, "environment", fail);
+  const section = (name: string): Record<string, unknown> => (isTable(doc[name]) ? doc[name] : Object.create(null));
 
-  const hosts: HostSettings[] = [];
-  for (const [hostName, raw] of Object.entries((doc.hosts ?? {}) as Record<string, unknown>)) {
-    const section = `hosts.${hostName}`;
-    if (isTable(raw)) {
-      fail(`host "${hostName}" must be a table`, "hosts", hostName);
+  Object.assign(result.settings, readKeys(section("environment"), ENVIRONMENT_KEYS, "environment", fail));
+  for (const [hostName, raw] of Object.entries(section("hosts"))) {
+    const host = readHost(hostName, raw, lineOf, fail);
+    if (host) result.hosts.push(host);
+  }
+  for (const [componentName, values] of Object.entries(section("components"))) {
+    const where = `components.${componentName}`;
+    if (!isTable(values)) {
+      fail(`[components.${componentName}] must be a table`, "components", componentName);
       continue;
     }
-    const host = raw as Record<string, unknown>;
-    checkKeys(host, HOST_KEYS, section, fail);
-    const components = new Map<string, { name: string; ignore: boolean; line?: number }>();
-    for (const entry of Array.isArray(host.components) ? (host.components as string[]) : []) {
-      const ignore = entry.startsWith("!");
-      const componentName = (ignore ? entry.slice(1) : entry).trim().toLowerCase();
-      if (!componentName) {
-        fail(`empty component name in the host "${hostName}"`, section, "components");
-        continue;
-      }
-      const seen = components.get(componentName);
-      components.set(componentName, { name: componentName, ignore: ignore || (seen?.ignore ?? false), line: lineOf(section, "components") });
+    const problem = checkData(values);
+    if (problem) {
+      fail(`[${where}] ${problem.path} ${problem.problem}`, where, problem.path.split(/[.[]/)[0]);
+      continue;
     }
-    hosts.push({
-      name: hostName,
-      components: [...components.values()],
-      platform: typeof host.platform === "string" ? host.platform : undefined,
-      serviceUser: typeof host.service_user === "string" ? host.service_user : undefined,
-      ignore: host.ignore === true,
-      data: isTable(host.data) ? {} : { ...(host.data as Record<string, unknown>) },
-    });
+    const lower = componentName.toLowerCase();
+    if (Object.hasOwn(result.overrides, lower)) {
+      fail(`[components.${componentName}] is given twice (component names ignore case)`, where);
+      continue;
+    }
+    result.overrides[lower] = values;
   }
-  const overrides: Record<string, Record<string, unknown>> = {};
-  for (const [componentName, values] of Object.entries((doc.components ?? {}) as Record<string, unknown>)) {
-    if (isTable(values)) fail(`[components.${componentName}] must be a table`, "components", componentName);
-    else overrides[componentName.toLowerCase()] = values as Record<string, unknown>;
-  }
-  if (errors.length > 0) throw new ConfigurationErrors(errors);
-  return {
-    name,
-    file,
-    folder,
-    settings: {
-      connectMethod: (env.connect_method as "ssh" | "local") ?? "ssh",
-      hostDomain: env.host_domain as string | undefined,
-      serviceUser: env.service_user as string | undefined,
-      targetDirectory: (env.target_directory as string | undefined) ?? "deployment",
-      platform: env.platform as string | undefined,
-      jobs: (env.jobs as number | undefined) ?? 1,
-      timeout: (env.timeout as number | undefined) ?? 30,
-      branch: env.branch as string | undefined,
-    },
-    hosts,
-    overrides,
-    lineOf,
-  };
+  result.resolver = readResolver(section("resolver"), fail);
+  if (Object.hasOwn(doc, "vfs")) result.vfs = readVfs(section("vfs"), fail);
+  return result;
 }
 
-function checkKeys(
+/** Checks `table` against `schema` and returns the values by their settings names. */
+function readKeys(
   table: Record<string, unknown>,
-  schema: Record<string, Check>,
+  schema: Record<string, KeySpec<unknown> & { prop?: string }>,
   section: string,
-  fail: (message: string, section: string, key?: string, extra?: Record<string, string>) => void,
-): void {
+  fail: Fail,
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) {
-    const check = schema[key];
-    if (!check) {
+    const spec = Object.hasOwn(schema, key) ? schema[key] : undefined;
+    if (!spec) {
       fail(`unknown key "${key}" in [${section}]`, section, key, { expected: Object.keys(schema).join(", ") });
       continue;
     }
-    const expected = check(value);
-    if (expected) fail(`[${section}] ${key} must be ${expected}`, section, key, { given: JSON.stringify(value) });
-  }
-}
-
-/** Several problems found at once; the CLI prints each. */
-export class ConfigurationErrors extends Error {
-  constructor(readonly errors: BatouError[]) {
-    super(errors.map((e) => e.message).join("; "));
-  }
-}
-
-/**
- * Finds the line of `[section]` (or `[a.b]`) and of `key` inside it. TOML
- * parsers do not report positions of keys, so this scans the text.
- */
-function makeLineFinder(source: string): (section: string, key?: string) => number | undefined {
-  const lines = source.split("\n");
-  const norm = (s: string) => s.replace(/["'\s]/g, "");
-  return (section, key) => {
-    let inSection = section === "";
-    let sectionLine: number | undefined;
-    for (let i = 0; i < lines.length; i++) {
-      const header = lines[i]!.match(/^\s*\[{1,2}([^\]]+)\]{1,2}/);
-      if (header) {
-        inSection = norm(header[1]!) === norm(section);
-        if (inSection && sectionLine === undefined) sectionLine = i + 1;
-        continue;
-      }
-      if (inSection && key !== undefined) {
-        const match = lines[i]!.match(/^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=/);
-        if (match && norm(match[1]!) === norm(key)) return i + 1;
-      }
+    if (spec.planned) {
+      fail(`[${section}] ${key} is not implemented yet`, section, key, { hint: "see docs/environments.md" });
+      continue;
     }
-    return sectionLine;
+    const checked = spec.type.check(value);
+    if ("problem" in checked) {
+      fail(`[${section}] ${key} ${checked.problem}`, section, key, { given: shown(value) });
+      continue;
+    }
+    values[spec.prop ?? key] = checked.value;
+  }
+  return values;
+}
+
+/** A value as the user wrote it, for messages. */
+function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value).replace("Infinity", "inf").replace("NaN", "nan");
+  if (value instanceof Date) return "a date";
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Component names are lower-cased class names. */
+const COMPONENT_NAME = /^[a-z_$][a-z0-9_$]*$/;
+
+function readHost(hostName: string, raw: unknown, lineOf: LineOf, fail: Fail): HostSettings | undefined {
+  const section = `hosts.${hostName}`;
+  if (!isTable(raw)) {
+    fail(`host "${hostName}" must be a table ([hosts.${hostName}])`, "hosts", hostName);
+    return undefined;
+  }
+  const values = readKeys(raw, HOST_KEYS, section, fail) as Partial<HostSettings> & { components?: string[] };
+  const data = values.data ?? Object.create(null);
+  const problem = checkData(data);
+  if (problem) {
+    const key = problem.path.split(/[.[]/)[0];
+    const inSubTable = lineOf(`${section}.data`, key) !== lineOf(`${section}.data`);
+    fail(`[${section}] data.${problem.path} ${problem.problem}`, inSubTable ? `${section}.data` : section, inSubTable ? key : "data");
+  }
+  const components = new Map<string, HostComponent>();
+  for (const entry of values.components ?? []) {
+    const ignore = entry.startsWith("!");
+    const [rawName = "", ...features] = (ignore ? entry.slice(1) : entry).split(":").map((part) => part.trim());
+    const componentName = rawName.toLowerCase();
+    if (!COMPONENT_NAME.test(componentName) || features.some((feature) => feature === "")) {
+      fail(`[${section}] components: ${JSON.stringify(entry)} is not a component entry`, section, "components", {
+        expected: '"name", "!name" or "name:feature"',
+      });
+      continue;
+    }
+    const seen = components.get(componentName);
+    components.set(componentName, {
+      name: componentName,
+      ignore: ignore || (seen?.ignore ?? false),
+      features: [...(seen?.features ?? []), ...features],
+      line: lineOf(section, "components"),
+    });
+  }
+  return {
+    name: hostName,
+    components: [...components.values()],
+    platform: values.platform,
+    serviceUser: values.serviceUser,
+    sshClient: values.sshClient,
+    ignore: values.ignore ?? false,
+    data: problem ? Object.create(null) : data,
   };
+}
+
+function readResolver(table: Record<string, unknown>, fail: Fail): Record<string, string[]> {
+  const result: Record<string, string[]> = Object.create(null);
+  for (const [name, value] of Object.entries(table)) {
+    if ((RESOLVER_KEYS.NAME as KeySpec<unknown>).planned) {
+      fail("[resolver] is not implemented yet", "resolver", name, { hint: "see docs/environments.md" });
+      break;
+    }
+    const checked = RESOLVER_KEYS.NAME.type.check(value);
+    if ("problem" in checked) fail(`[resolver] "${name}" ${checked.problem}`, "resolver", name, { given: shown(value) });
+    else result[name] = checked.value;
+  }
+  return result;
+}
+
+function readVfs(table: Record<string, unknown>, fail: Fail): VfsSettings | undefined {
+  const sandbox = VFS_KEYS.sandbox.type.check(table.sandbox);
+  if ("problem" in sandbox) {
+    fail(`[vfs] sandbox ${sandbox.problem}`, "vfs", "sandbox", { given: shown(table.sandbox) });
+    return undefined;
+  }
+  const rules: [string, string][] = [];
+  let ok = true;
+  for (const [key, value] of Object.entries(table)) {
+    if (key === "sandbox") continue;
+    if (sandbox.value === "Developer" || !key.startsWith("/")) {
+      fail(`unknown key "${key}" in [vfs]`, "vfs", key, {
+        expected: sandbox.value === "Developer" ? "sandbox" : 'sandbox and "/PREFIX" = "/replacement" rules',
+      });
+      ok = false;
+      continue;
+    }
+    if (typeof value !== "string" || !value.startsWith("/")) {
+      fail(`[vfs] "${key}" must be an absolute path`, "vfs", key, { given: shown(value) });
+      ok = false;
+      continue;
+    }
+    rules.push([key, value]);
+  }
+  if (!ok) return undefined;
+  return sandbox.value === "Developer" ? { sandbox: "Developer" } : { sandbox: "Map", rules };
 }

@@ -1,17 +1,21 @@
 /**
  * An environment ready to configure: its settings, hosts, the root
  * components assigned to them and the overrides (environment file merged
- * with secrets). `loadEnvironment` collects every problem it finds before
- * failing, so one run shows them all.
+ * with secrets). `buildEnvironment` assembles it from already-read parts (no
+ * I/O); `loadEnvironment` reads those parts. Both collect every problem they
+ * find before failing, so one run shows them all.
  */
 import { join } from "node:path";
 import type { Overrides } from "./arguments.ts";
-import { BatouError, ConfigurationError } from "./errors.ts";
-import { ConfigurationErrors, type EnvironmentFile, type EnvironmentSettings, readEnvironmentFile } from "./environment-file.ts";
+import { type BatouError, ConfigurationError, ConfigurationErrors, knockOnMessage } from "./errors.ts";
+import { type EnvironmentFile, readEnvironmentFile } from "./environment-file.ts";
+import type { EnvironmentSettings, VfsSettings } from "./environment-schema.ts";
 import { Host } from "./host.ts";
 import { loadComponents } from "./loader.ts";
 import { Resources } from "./resources.ts";
 import { type ComponentDefinition, type EnvironmentInfo, RootComponent } from "./root.ts";
+import { checkData } from "./toml-input.ts";
+import { sandboxMap } from "./vfs.ts";
 
 /** Decrypted secrets of an environment, shaped like the environment file. */
 export interface SecretsData {
@@ -44,6 +48,10 @@ export class Environment implements EnvironmentInfo {
   readonly roots: RootComponent[] = [];
   secretFiles: Record<string, string> = {};
   secretValues: string[] = [];
+  /** `[resolver]`: names pinned to addresses for `Address`. */
+  resolver: Record<string, string[]> = Object.create(null);
+  /** `[vfs]`: maps absolute paths of components (identity without a sandbox). */
+  mapPath: (path: string) => string = (path) => path;
 
   constructor(
     readonly name: string,
@@ -76,33 +84,65 @@ export class Environment implements EnvironmentInfo {
   }
 }
 
-/** Loads the environment file, the components and the secrets into one model. */
-export async function loadEnvironment(options: LoadOptions): Promise<Environment> {
-  const { projectRoot } = options;
-  const envFile = readEnvironmentFile(projectRoot, options.name);
-  const loaded = await loadComponents(projectRoot);
-  const errors: BatouError[] = [...loaded.errors];
-  const settings = { ...envFile.settings };
+export interface BuildOptions {
+  projectRoot: string;
+  /** `-p` / `-t`: replace the environment's platform and timeout. */
+  platform?: string;
+  timeout?: number;
+  /** Where root work directories live (default `<project>/work`). */
+  workBase?: string;
+  /**
+   * Components whose file failed to load, by the class names found in it
+   * (lower case) → that file: what names them is a knock-on error.
+   */
+  failed?: ReadonlyMap<string, string>;
+}
+
+/**
+ * Assembles an environment from its parsed file, the loaded component
+ * definitions and the secrets; pure (no I/O). Throws `ConfigurationErrors`
+ * with every problem, the file's own included.
+ */
+export function buildEnvironment(
+  file: EnvironmentFile,
+  definitions: Map<string, ComponentDefinition>,
+  secrets: SecretsData | undefined,
+  options: BuildOptions,
+): Environment {
+  const errors: BatouError[] = [...file.errors];
+  const settings = { ...file.settings };
   if (options.platform !== undefined) settings.platform = options.platform || undefined;
   if (options.timeout !== undefined) settings.timeout = options.timeout;
-  const environment = new Environment(options.name, projectRoot, envFile.file, settings, loaded.definitions);
+  const environment = new Environment(file.name, options.projectRoot, file.file, settings, definitions);
+  const workBase = options.workBase ?? join(options.projectRoot, "work");
+  environment.resolver = file.resolver;
+  if (file.vfs) environment.mapPath = sandboxMap(file.vfs, workBase);
+  const unknownComponent = (message: string, name: string) => {
+    const failedFile = options.failed?.get(name);
+    return failedFile ? knockOnMessage(message, `${failedFile} failed to load`) : message;
+  };
 
-  const overrides = collectOverrides(envFile, options.secrets, loaded.definitions, errors);
-  const secretHosts = options.secrets?.hosts ?? {};
+  const overrides = collectOverrides(file, secrets, definitions, errors, unknownComponent);
+  const secretHosts = secrets?.hosts ?? {};
   for (const name of Object.keys(secretHosts)) {
-    if (!envFile.hosts.some((host) => host.name === name)) {
-      errors.push(new ConfigurationError(`secrets for an unknown host "${name}"`, { file: options.secrets!.file, host: name }));
+    if (!file.hosts.some((host) => host.name === name)) {
+      errors.push(new ConfigurationError(`secrets for an unknown host "${name}"`, { file: secrets!.file, host: name }));
     }
   }
-  const workBase = options.workBase ?? join(projectRoot, "work");
-  for (const hostSettings of envFile.hosts) {
-    const data = { ...hostSettings.data };
-    for (const [key, value] of Object.entries(secretHosts[hostSettings.name]?.data ?? {})) {
-      if (key in data) {
+  for (const hostSettings of file.hosts) {
+    const data: Record<string, unknown> = Object.assign(Object.create(null), hostSettings.data);
+    const secretData = Object.hasOwn(secretHosts, hostSettings.name) ? (secretHosts[hostSettings.name]!.data ?? {}) : {};
+    const problem = checkData(secretData);
+    if (problem) {
+      errors.push(new ConfigurationError(`host data ${problem.path} ${problem.problem}`, { file: secrets!.file, host: hostSettings.name }));
+    }
+    for (const [key, value] of Object.entries(secretData)) {
+      if (Object.hasOwn(data, key)) {
         errors.push(
           new ConfigurationError(`host data "${key}" is set both in the environment and in the secrets`, {
-            file: envFile.file,
-            "secrets file": options.secrets!.file,
+            file: file.file,
+            line: file.lineOf(`hosts.${hostSettings.name}.data`, key) ?? file.lineOf(`hosts.${hostSettings.name}`, "data"),
+            "secrets file": secrets!.file,
             host: hostSettings.name,
           }),
         );
@@ -120,60 +160,87 @@ export async function loadEnvironment(options: LoadOptions): Promise<Environment
     );
     environment.hosts.set(host.name, host);
     for (const assigned of hostSettings.components) {
-      const definition = loaded.definitions.get(assigned.name);
+      const definition = definitions.get(assigned.name);
       if (!definition) {
         errors.push(
-          new ConfigurationError(`host "${host.name}" names an unknown component "${assigned.name}"`, {
-            file: envFile.file,
+          new ConfigurationError(unknownComponent(`host "${host.name}" names an unknown component "${assigned.name}"`, assigned.name), {
+            file: file.file,
             line: assigned.line,
             host: host.name,
             component: assigned.name,
-            known: [...loaded.definitions.keys()].sort().join(", ") || "(none)",
+            known: [...definitions.keys()].sort().join(", ") || "(none)",
           }),
         );
         continue;
       }
       host.components.push(assigned.name);
-      const rootOverrides = overrides.get(assigned.name) ?? { values: {}, sources: {} };
-      environment.roots.push(new RootComponent(definition, host, environment, rootOverrides, assigned.ignore, workBase));
+      const rootOverrides = overrides.get(assigned.name) ?? { values: Object.create(null), sources: Object.create(null) };
+      environment.roots.push(new RootComponent(definition, host, environment, rootOverrides, assigned.ignore, workBase, assigned.features));
     }
   }
-  if (envFile.hosts.length === 0) {
-    errors.push(new ConfigurationError("the environment has no hosts", { file: envFile.file, expected: "a [hosts.NAME] section" }));
+  if (file.hosts.length === 0 && file.errors.length === 0) {
+    errors.push(new ConfigurationError("the environment has no hosts", { file: file.file, expected: "a [hosts.NAME] section" }));
   }
-  if (options.secrets) {
-    environment.secretFiles = options.secrets.files;
-    environment.secretValues = options.secrets.values;
+  if (secrets) {
+    environment.secretFiles = secrets.files;
+    environment.secretValues = secrets.values;
   }
   if (errors.length > 0) throw new ConfigurationErrors(errors);
   return environment;
 }
 
+/** Loads the environment file, the components and the secrets into one model. */
+export async function loadEnvironment(options: LoadOptions): Promise<Environment> {
+  const { projectRoot } = options;
+  const file = readEnvironmentFile(projectRoot, options.name);
+  const loaded = await loadComponents(projectRoot);
+  const errors = [...loaded.errors];
+  try {
+    const environment = buildEnvironment(file, loaded.definitions, options.secrets, { ...options, failed: loaded.failed });
+    if (errors.length === 0) return environment;
+  } catch (error) {
+    if (!(error instanceof ConfigurationErrors)) throw error;
+    errors.push(...error.errors);
+  }
+  throw new ConfigurationErrors(errors);
+}
+
 function collectOverrides(
-  envFile: EnvironmentFile,
+  file: EnvironmentFile,
   secrets: SecretsData | undefined,
   definitions: Map<string, ComponentDefinition>,
   errors: BatouError[],
+  unknownComponent: (message: string, name: string) => string,
 ): Map<string, Overrides> {
   const result = new Map<string, Overrides>();
-  const merge = (component: string, values: Record<string, unknown>, file: string, isSecret: boolean) => {
+  const merge = (component: string, values: Record<string, unknown>, source: string, isSecret: boolean) => {
+    const line = isSecret ? undefined : file.lineOf(`components.${component}`);
     if (!definitions.has(component)) {
       errors.push(
-        new ConfigurationError(`overrides for an unknown component "${component}"`, {
-          file,
-          line: isSecret ? undefined : envFile.lineOf(`components.${component}`),
+        new ConfigurationError(unknownComponent(`overrides for an unknown component "${component}"`, component), {
+          file: source,
+          line,
           component,
+          known: [...definitions.keys()].sort().join(", ") || "(none)",
         }),
       );
       return;
     }
-    const entry = result.get(component) ?? { values: {}, sources: {} };
+    if (isSecret) {
+      const problem = checkData(values);
+      if (problem) {
+        errors.push(new ConfigurationError(`${component}.${problem.path} ${problem.problem}`, { file: source, component }));
+        return;
+      }
+    }
+    const entry = result.get(component) ?? { values: Object.create(null), sources: Object.create(null), lines: Object.create(null) };
     for (const [key, value] of Object.entries(values)) {
-      if (key in entry.values) {
+      if (Object.hasOwn(entry.values, key)) {
         errors.push(
           new ConfigurationError(`${component}.${key} is set both in the environment and in the secrets`, {
             file: entry.sources[key],
-            "secrets file": file,
+            line: entry.lines?.[key],
+            "secrets file": source,
             component,
             attribute: key,
           }),
@@ -181,14 +248,14 @@ function collectOverrides(
         continue;
       }
       entry.values[key] = value;
-      entry.sources[key] = file;
+      entry.sources[key] = source;
+      if (!isSecret) entry.lines![key] = file.lineOf(`components.${component}`, key) ?? line;
     }
     result.set(component, entry);
   };
-  for (const [component, values] of Object.entries(envFile.overrides)) merge(component, values, envFile.file, false);
+  for (const [component, values] of Object.entries(file.overrides)) merge(component, values, file.file, false);
   for (const [component, values] of Object.entries(secrets?.components ?? {})) {
     merge(component.toLowerCase(), values, secrets!.file, true);
   }
   return result;
 }
-

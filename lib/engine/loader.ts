@@ -5,7 +5,7 @@
  * with its file and line; two components with one name name both files.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import "../plugin.ts"; // component files import from "batou"
 import { Component } from "./component.ts";
 import { BatouError, ConfigurationError, userFrame } from "./errors.ts";
@@ -14,6 +14,8 @@ import type { ComponentDefinition } from "./root.ts";
 export interface LoadedComponents {
   definitions: Map<string, ComponentDefinition>;
   errors: BatouError[];
+  /** Class names (lower case) declared in files that failed to load → the file, for knock-on errors. */
+  failed: Map<string, string>;
 }
 
 /** The component files of a project, sorted by directory name. */
@@ -36,14 +38,14 @@ function loadError(file: string, projectRoot: string, error: unknown): BatouErro
   const e = error as { message?: string; position?: { file?: string; line?: number; lineText?: string } };
   const shown = relative(projectRoot, file);
   if (e?.position?.line) {
-    return new ConfigurationError(`component file failed to load: ${e.message}`, {
+    return new ConfigurationError(`cannot load the component file: ${e.message}`, {
       file: relative(projectRoot, e.position.file ?? file),
       line: e.position.line,
       source: e.position.lineText?.trim(),
     });
   }
   const frame = userFrame(error, projectRoot);
-  return new ConfigurationError(`component file failed to load: ${e?.message ?? String(error)}`, {
+  return new ConfigurationError(`cannot load the component file: ${e?.message ?? String(error)}`, {
     file: frame?.file ?? shown,
     line: frame?.line ?? importLine(file, e?.message),
   });
@@ -62,12 +64,14 @@ function importLine(file: string, message: string | undefined): number | undefin
 export async function loadComponents(projectRoot: string): Promise<LoadedComponents> {
   const definitions = new Map<string, ComponentDefinition>();
   const errors: BatouError[] = [];
+  const failed = new Map<string, string>();
   for (const file of componentFiles(projectRoot)) {
     let module: Record<string, unknown>;
     try {
       module = await import(file);
     } catch (error) {
       errors.push(loadError(file, projectRoot, error));
+      for (const name of declaredClasses(file)) failed.set(name, relative(projectRoot, file));
       continue;
     }
     for (const value of Object.values(module)) {
@@ -86,5 +90,11 @@ export async function loadComponents(projectRoot: string): Promise<LoadedCompone
       definitions.set(name, { name, factory: value, file, defdir: dirname(file) });
     }
   }
-  return { definitions, errors };
+  return { definitions, errors, failed };
+}
+
+/** The classes a file declares, by a look at its text (for a file that cannot be imported). */
+function declaredClasses(file: string): string[] {
+  const names = [...readFileSync(file, "utf8").matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]!.toLowerCase());
+  return names.length > 0 ? names : [basename(dirname(file)).toLowerCase()];
 }

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { type Component, prepareComponent } from "./component.ts";
 import type { Overrides } from "./arguments.ts";
+import type { EnvironmentSettings } from "./environment-schema.ts";
 import type { Host } from "./host.ts";
 import type { Resources } from "./resources.ts";
 
@@ -20,6 +21,11 @@ export interface EnvironmentInfo {
   timeout: number;
   /** Decrypted `secret-NAME.nacl` files by NAME. */
   secretFiles: Record<string, string>;
+  /** `[resolver]`: names pinned to addresses for `Address`. */
+  resolver: Record<string, string[]>;
+  /** `[vfs]`: where an absolute path of a component really goes (identity without a sandbox). */
+  mapPath(path: string): string;
+  settings: EnvironmentSettings;
   resources: Resources;
   hosts: ReadonlyMap<string, Host>;
 }
@@ -49,6 +55,8 @@ export class RootComponent {
     /** `!name` on the host: configured, resources count, never deployed. */
     readonly ignore: boolean,
     workBase: string,
+    /** `name:feature` on the host: replaces the component's `features` when any are given. */
+    readonly features: readonly string[] = [],
   ) {
     this.workdir = join(workBase, definition.name);
   }
@@ -71,6 +79,7 @@ export class RootComponent {
     this.logs = [];
     const component = new this.definition.factory();
     this.component = component;
+    if (this.features.length > 0) (component as unknown as { features: string[] }).features = [...this.features];
     prepareComponent(component, undefined, this);
     return component;
   }

@@ -93,17 +93,17 @@ const CASES: Case[] = [
   {
     name: "a component file with a syntax error",
     files: base(localEnvironment(["app"]), { "components/broken/component.ts": `import { Component } from "batou";\n\nexport class Broken extends Component {\n  configure( {\n}\n` }),
-    expect: ["failed to load", /components\/broken\/component\.ts:\d+/],
+    expect: ["cannot load the component file", /components\/broken\/component\.ts:\d+/],
   },
   {
     name: "a component file importing a missing module",
     files: base(localEnvironment(["app"]), { "components/broken/component.ts": `import { Component } from "batou";\nimport "no-such-module-anywhere";\n\nexport class Broken extends Component {}\n` }),
-    expect: ["failed to load", "no-such-module-anywhere", "components/broken/component.ts:2"],
+    expect: ["cannot load the component file", "no-such-module-anywhere", "components/broken/component.ts:2"],
   },
   {
     name: "a component file that throws at top level",
     files: base(localEnvironment(["app"]), { "components/broken/component.ts": `import { Component } from "batou";\n\nthrow new Error("top-level boom");\nexport class Broken extends Component {}\n` }),
-    expect: ["failed to load", "top-level boom", "components/broken/component.ts:3"],
+    expect: ["cannot load the component file", "top-level boom", "components/broken/component.ts:3"],
   },
   {
     name: "an unknown option key in a constructor",

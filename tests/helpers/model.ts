@@ -15,11 +15,11 @@ import { join } from "node:path";
 import type { Component } from "../../lib/engine/component.ts";
 import { configure, type ConfigureResult } from "../../lib/engine/configure.ts";
 import { deployRoot } from "../../lib/engine/deploy-component.ts";
-import type { EnvironmentSettings } from "../../lib/engine/environment-file.ts";
-import { Environment } from "../../lib/engine/environment.ts";
+import type { EnvironmentFile } from "../../lib/engine/environment-file.ts";
+import { defaultSettings, type EnvironmentSettings, type VfsSettings } from "../../lib/engine/environment-schema.ts";
+import { buildEnvironment, type Environment } from "../../lib/engine/environment.ts";
 import type { DeployEvent } from "../../lib/engine/events.ts";
-import { Host } from "../../lib/engine/host.ts";
-import { RootComponent } from "../../lib/engine/root.ts";
+import type { RootComponent } from "../../lib/engine/root.ts";
 
 export interface HostSpec {
   components: string[];
@@ -29,10 +29,12 @@ export interface HostSpec {
 
 export interface ModelSpec {
   components: Record<string, new () => Component>;
-  /** Host name → component names (`!name` ignored) or a full spec. */
+  /** Host name → component names (`!name` ignored, `name:feature`) or a full spec. */
   hosts: Record<string, string[] | HostSpec>;
   overrides?: Record<string, Record<string, unknown>>;
   settings?: Partial<EnvironmentSettings>;
+  resolver?: Record<string, string[]>;
+  vfs?: VfsSettings;
 }
 
 export interface Model {
@@ -60,27 +62,36 @@ export function cleanupModels(): void {
 export function model(spec: ModelSpec): Model {
   const dir = mkdtempSync(join(tmpdir(), "batou-unit-"));
   folders.add(dir);
-  const settings: EnvironmentSettings = { connectMethod: "local", targetDirectory: "deployment", jobs: 1, timeout: 30, ...spec.settings };
   const definitions = new Map(
     Object.entries(spec.components).map(([name, factory]) => [name, { name, factory, file: join(dir, "component.ts"), defdir: dir }]),
   );
-  const environment = new Environment("test", dir, "environments/test.toml", settings, definitions);
-  for (const [hostName, raw] of Object.entries(spec.hosts)) {
-    const hostSpec = Array.isArray(raw) ? { components: raw } : raw;
-    const fqdn = hostName.includes(".") || !settings.hostDomain ? hostName : `${hostName}.${settings.hostDomain}`;
-    const host = new Host(hostName, fqdn, hostSpec.data ?? {}, hostSpec.platform ?? settings.platform, settings.serviceUser, false);
-    environment.hosts.set(hostName, host);
-    for (const entry of hostSpec.components) {
-      const ignore = entry.startsWith("!");
-      const name = ignore ? entry.slice(1) : entry;
-      const definition = definitions.get(name);
-      if (!definition) throw new Error(`test model: no component ${name}`);
-      host.components.push(name);
-      const values = spec.overrides?.[name] ?? {};
-      const sources = Object.fromEntries(Object.keys(values).map((key) => [key, "environments/test.toml"]));
-      environment.roots.push(new RootComponent(definition, host, environment, { values, sources }, ignore, join(dir, "work")));
-    }
-  }
+  const file: EnvironmentFile = {
+    name: "test",
+    file: "environments/test.toml",
+    settings: { ...defaultSettings(), connectMethod: "local", ...spec.settings },
+    hosts: Object.entries(spec.hosts).map(([name, raw]) => {
+      const hostSpec = Array.isArray(raw) ? { components: raw } : raw;
+      for (const entry of hostSpec.components) {
+        if (!definitions.has(entry.replace(/^!/, "").split(":")[0]!)) throw new Error(`test model: no component ${entry}`);
+      }
+      return {
+        name,
+        components: hostSpec.components.map((entry) => {
+          const [bare, ...features] = entry.replace(/^!/, "").split(":");
+          return { name: bare!, ignore: entry.startsWith("!"), features };
+        }),
+        platform: hostSpec.platform,
+        ignore: false,
+        data: hostSpec.data ?? {},
+      };
+    }),
+    overrides: spec.overrides ?? {},
+    resolver: spec.resolver ?? {},
+    vfs: spec.vfs,
+    lineOf: () => undefined,
+    errors: [],
+  };
+  const environment = buildEnvironment(file, definitions, undefined, { projectRoot: dir, workBase: join(dir, "work") });
   let configured: ConfigureResult | undefined;
   const m: Model = {
     environment,
