@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BATOU, component, deploy, deployAsync, makeProject } from "./helpers.ts";
+import { BATOU, component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
@@ -37,32 +39,32 @@ describe("Download", () => {
   test("downloads once, verifies offline, -P changes nothing, re-downloads a changed file", async () => {
     const p = project(`${JSON.stringify(url("/files/tool.bin"))}, { checksum: "sha256:${sha256(body)}" }`);
     const target = join(p.work("dl"), "tool.bin");
-    const predicted = await deployAsync(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.summary.changed).toBe(1);
     expect(hits).toBe(0);
-    const first = await deployAsync(p);
+    const first = await deploy(p);
     expect(first.code).toBe(0);
     expect(readFileSync(target, "utf8")).toBe(body);
     expect(hits).toBe(1);
-    const second = await deployAsync(p);
+    const second = await deploy(p);
     expect(second.summary.changed).toBe(0);
     expect(hits).toBe(1);
     writeFileSync(target, "tampered");
-    expect((await deployAsync(p)).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(readFileSync(target, "utf8")).toBe(body);
     expect(readdirSync(p.work("dl")).filter((name) => name.includes("batou-download"))).toEqual([]);
   });
 
   test("follows redirects into an explicit target", async () => {
     const p = project(`${JSON.stringify(url("/redirect"))}, { target: "renamed.bin", checksum: "sha256:${sha256(body)}" }`);
-    expect((await deployAsync(p)).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     expect(readFileSync(join(p.work("dl"), "renamed.bin"), "utf8")).toBe(body);
   });
 
   test("a checksum mismatch is an error naming url, expected and got, and leaves no file", async () => {
     const wrong = "0".repeat(64);
     const p = project(`${JSON.stringify(url("/files/tool.bin"))}, { checksum: "sha256:${wrong}" }`);
-    const result = await deployAsync(p);
+    const result = await deploy(p);
     expect(result.code).not.toBe(0);
     const error = result.errors.find((e) => e.message === "checksum mismatch")!;
     expect(error.context.url).toBe(url("/files/tool.bin"));
@@ -75,11 +77,11 @@ describe("Download", () => {
 
   test("HTTP errors and a missing checksum are reported", async () => {
     const missing = project(`${JSON.stringify(url("/nope.bin"))}, { checksum: "sha256:${"1".repeat(64)}" }`);
-    const result = await deployAsync(missing);
+    const result = await deploy(missing);
     expect(JSON.stringify(result.errors)).toContain("HTTP 404");
     expect(readdirSync(missing.work("dl"))).toEqual([]);
     const noChecksum = project(`${JSON.stringify(url("/files/tool.bin"))}, {} as any`);
-    expect(JSON.stringify((await deployAsync(noChecksum)).errors)).toContain('needs a checksum like \\"sha256:HEX\\"');
+    expect(JSON.stringify((await deploy(noChecksum)).errors)).toContain('needs a checksum like \\"sha256:HEX\\"');
   });
 });
 
@@ -98,7 +100,7 @@ describe("Extract", () => {
   afterAll(() => rmSync(source, { recursive: true, force: true }));
 
   for (const suffix of ["tar", "tar.gz", "tar.bz2", "tar.xz", "zip"]) {
-    test(`${suffix}: extracts with stripComponents, idempotent, re-extracts when files go missing`, () => {
+    test(`${suffix}: extracts with stripComponents, idempotent, re-extracts when files go missing`, async () => {
       const p = makeProject(
         {
           "components/x/component.ts": component(
@@ -112,19 +114,19 @@ describe("Extract", () => {
         ["x"],
       );
       const work = p.work("x");
-      const predicted = deploy(p, { predict: true });
+      const predicted = await deploy(p, { predict: true });
       expect(predicted.summary.changed).toBe(2);
       expect(predicted.logs.join("\n")).toContain("bin/tool");
       expect(existsSync(join(work, "app"))).toBe(false);
-      const first = deploy(p);
+      const first = await deploy(p);
       expect(first.code).toBe(0);
       expect(readFileSync(join(work, "app/bin/tool"), "utf8")).toContain("echo tool");
       expect(readFileSync(join(work, "full/pkg-1.0/README"), "utf8")).toBe("readme\n");
-      expect(deploy(p).summary.changed).toBe(0);
+      expect((await deploy(p)).summary.changed).toBe(0);
       rmSync(join(work, "app/README"));
-      expect(deploy(p).summary.changed).toBe(1);
+      expect((await deploy(p)).summary.changed).toBe(1);
       expect(existsSync(join(work, "app/README"))).toBe(true);
-      expect(deploy(p).summary.changed).toBe(0);
+      expect((await deploy(p)).summary.changed).toBe(0);
     });
   }
 
@@ -144,19 +146,19 @@ describe("Extract", () => {
         },
         ["x"],
       );
-      const predicted = await deployAsync(p, { predict: true });
+      const predicted = await deploy(p, { predict: true });
       expect(predicted.code).toBe(0);
       expect(predicted.summary.changed).toBe(2);
       expect(predicted.logs.join("\n")).toContain("once it exists");
-      expect((await deployAsync(p)).summary.changed).toBe(2);
+      expect((await deploy(p)).summary.changed).toBe(2);
       expect(existsSync(join(p.work("x"), "pkg/bin/tool"))).toBe(true);
-      expect((await deployAsync(p)).summary.changed).toBe(0);
+      expect((await deploy(p)).summary.changed).toBe(0);
     } finally {
       server.stop(true);
     }
   });
 
-  test("a changed archive is extracted again; errors in text mode show no stack trace", () => {
+  test("a changed archive is extracted again; errors in text mode show no stack trace", async () => {
     const p = makeProject(
       { "components/x/component.ts": component(`export class X extends Component { configure() { this.add(new Extract("data.tar.gz")); } }`, "Component, Extract") },
       ["x"],
@@ -165,15 +167,15 @@ describe("Extract", () => {
     mkdirSync(join(work, "src/data"), { recursive: true });
     writeFileSync(join(work, "src/data/one"), "1\n");
     Bun.spawnSync(["tar", "-czf", "../data.tar.gz", "data"], { cwd: join(work, "src") });
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(readFileSync(join(work, "data/data/one"), "utf8")).toBe("1\n");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
     writeFileSync(join(work, "src/data/two"), "2\n");
     Bun.spawnSync(["tar", "-czf", "../data.tar.gz", "data"], { cwd: join(work, "src") });
-    expect(deploy(p, { predict: true }).logs.join("\n")).toContain("data/two");
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p, { predict: true })).logs.join("\n")).toContain("data/two");
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(readFileSync(join(work, "data/data/two"), "utf8")).toBe("2\n");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
 
     writeFileSync(join(work, "data.tar.gz"), "not an archive");
     const text = Bun.spawnSync(["bun", BATOU, "deploy", "local"], { cwd: p.dir });
@@ -184,11 +186,11 @@ describe("Extract", () => {
     expect(output).not.toMatch(/^\s+at /m);
   });
 
-  test("an unknown archive type is a configuration error", () => {
+  test("an unknown archive type is a configuration error", async () => {
     const p = makeProject(
       { "components/x/component.ts": component(`export class X extends Component { configure() { this.add(new Extract("a.rar")); } }`, "Component, Extract") },
       ["x"],
     );
-    expect(JSON.stringify(deploy(p).errors)).toContain("unknown archive type");
+    expect(JSON.stringify((await deploy(p)).errors)).toContain("unknown archive type");
   });
 });

@@ -3,13 +3,15 @@
  * a section, and every ```ts example type-checks against lib/batou.ts and loads
  * as a component module.
  */
-import { describe, expect, test, setDefaultTimeout } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as core from "../../lib/batou-core.ts";
 import * as api from "../../lib/batou.ts";
 import { Component } from "../../lib/batou.ts";
+import { cleanupProjects, scratchDir } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
@@ -61,7 +63,7 @@ describe("docs/library.md", () => {
   });
 
   test("every example type-checks and loads as a component module", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "batou-docs-"));
+    const dir = scratchDir("batou-docs-");
     const files: string[] = [];
     let index = 0;
     for (const [name, examples] of docs) {

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deployAsync, makeProject } from "./helpers.ts";
+import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(180_000);
 
@@ -109,13 +111,13 @@ export class Cron extends Component {
     mkdirSync(p.work("app"), { recursive: true });
     writeFileSync(join(p.work("app"), "leftover.tmp"), "x");
 
-    const predicted = await deployAsync(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.errors).toEqual([]);
     expect(predicted.summary.ok).toBe(true);
     expect(existsSync(join(p.work("app"), "config.json"))).toBe(false);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(true);
 
-    const first = await deployAsync(p);
+    const first = await deploy(p);
     expect(first.errors).toEqual([]);
     expect(first.summary.ok).toBe(true);
     expect(first.summary.changed).toBeGreaterThan(15);
@@ -126,7 +128,7 @@ export class Cron extends Component {
     expect(sh(`crontab -u ${USER} -l`)).toContain("0 4 * * * bin/server --once");
     expect(sh(`supervisorctl -c ${join(sup, "supervisord.conf")} status batou-e2e`)).toContain("RUNNING");
 
-    const second = await deployAsync(p);
+    const second = await deploy(p);
     expect(second.errors).toEqual([]);
     expect(second.changed).toEqual([]);
     expect(second.summary.changed).toBe(0);

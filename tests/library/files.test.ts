@@ -1,12 +1,14 @@
-import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { component, deploy, makeProject } from "./helpers.ts";
+import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
 describe("Purge", () => {
-  test("removes files, folders and broken symlinks matching; idempotent; -P changes nothing", () => {
+  test("removes files, folders and broken symlinks matching; idempotent; -P changes nothing", async () => {
     const p = makeProject(
       {
         "components/app/component.ts": component(
@@ -23,21 +25,21 @@ describe("Purge", () => {
     writeFileSync(join(work, "cache/keep.txt"), "x");
     symlinkSync("/nonexistent", join(work, "cache/broken.tmp"));
     mkdirSync(join(work, "old/x"), { recursive: true });
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     expect(predicted.logs.join("\n")).toContain("would remove 3 path(s)");
     expect(existsSync(join(work, "cache/a.tmp"))).toBe(true);
-    const first = deploy(p);
+    const first = await deploy(p);
     expect(first.summary.changed).toBe(2);
     expect(existsSync(join(work, "cache/a.tmp"))).toBe(false);
     expect(existsSync(join(work, "cache/dir.tmp"))).toBe(false);
     expect(existsSync(join(work, "old"))).toBe(false);
     expect(existsSync(join(work, "cache/keep.txt"))).toBe(true);
     expect(existsSync(join(work, "cache/.hidden.tmp"))).toBe(true);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("a symlink to a folder is unlinked, the folder kept", () => {
+  test("a symlink to a folder is unlinked, the folder kept", async () => {
     const p = makeProject(
       { "components/app/component.ts": component(`export class App extends Component { configure() { this.add(new Purge("link*")); } }`, "Component, Purge") },
       ["app"],
@@ -46,16 +48,16 @@ describe("Purge", () => {
     mkdirSync(join(work, "real"), { recursive: true });
     writeFileSync(join(work, "real/f"), "x");
     symlinkSync(join(work, "real"), join(work, "link"));
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(existsSync(join(work, "real/f"))).toBe(true);
   });
 
-  test("refuses a pattern matching top-level folders", () => {
+  test("refuses a pattern matching top-level folders", async () => {
     const p = makeProject(
       { "components/app/component.ts": component(`export class App extends Component { configure() { this.add(new Purge("/*")); } }`, "Component, Purge") },
       ["app"],
     );
-    const result = deploy(p);
+    const result = await deploy(p);
     expect(result.code).not.toBe(0);
     expect(JSON.stringify(result.errors)).toContain("refusing");
   });
@@ -79,20 +81,20 @@ describe("Directory with source", () => {
       ["site"],
     );
 
-  test("syncs new and changed files, deletes extras, keeps excluded, mode; idempotent", () => {
+  test("syncs new and changed files, deletes extras, keeps excluded, mode; idempotent", async () => {
     const p = project();
     const target = join(p.work("site"), "htdocs/current");
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     expect(predicted.logs.join("\n")).toContain("index.html");
     expect(existsSync(target)).toBe(false);
 
-    const first = deploy(p);
+    const first = await deploy(p);
     expect(first.code).toBe(0);
     expect(readFileSync(join(target, "css/site.css"), "utf8")).toBe("body{}\n");
     expect(existsSync(join(target, "app.js.map"))).toBe(false);
     expect(statSync(target).mode & 0o777).toBe(0o750);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
 
     // changes in the source and in the target
     writeFileSync(join(p.dir, "components/site/static/index.html"), "<h1>new</h1>\n");
@@ -100,37 +102,37 @@ describe("Directory with source", () => {
     mkdirSync(join(target, "uploads"));
     writeFileSync(join(target, "uploads/u.png"), "x");
     chmodSync(target, 0o700);
-    const predicted2 = deploy(p, { predict: true });
+    const predicted2 = await deploy(p, { predict: true });
     expect(predicted2.logs.join("\n")).toMatch(/deleting +extra.txt/);
     expect(existsSync(join(target, "extra.txt"))).toBe(true);
-    const second = deploy(p);
+    const second = await deploy(p);
     expect(second.summary.changed).toBe(1);
     expect(readFileSync(join(target, "index.html"), "utf8")).toBe("<h1>new</h1>\n");
     expect(existsSync(join(target, "extra.txt"))).toBe(false);
     expect(existsSync(join(target, "uploads/u.png"))).toBe(true);
     expect(statSync(target).mode & 0o777).toBe(0o750);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("a missing source folder is a configuration error naming it", () => {
+  test("a missing source folder is a configuration error naming it", async () => {
     const p = makeProject(
       { "components/site/component.ts": component(`export class Site extends Component { configure() { this.add(new Directory("x", { source: "nope" })); } }`, "Component, Directory") },
       ["site"],
     );
-    const result = deploy(p);
+    const result = await deploy(p);
     expect(result.code).not.toBe(0);
     expect(JSON.stringify(result.errors)).toContain("source folder not found");
     expect(JSON.stringify(result.errors)).toContain("components/site/nope");
   });
 
-  test("Directory with a mode is created and chmodded in one deploy", () => {
+  test("Directory with a mode is created and chmodded in one deploy", async () => {
     const p = makeProject(
       { "components/a/component.ts": component(`export class A extends Component { configure() { this.add(new Directory("d", { mode: "700" })); } }`, "Component, Directory") },
       ["a"],
     );
-    expect(deploy(p).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     expect(statSync(join(p.work("a"), "d")).mode & 0o777).toBe(0o700);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 });
 
@@ -151,9 +153,9 @@ describe("JSONContent and YAMLContent", () => {
     "components/cfg/base.yaml": "z:\n  keep: 1\nb: yes\n",
   });
 
-  test("merges data over source, sorted keys, diff on change, idempotent", () => {
+  test("merges data over source, sorted keys, diff on change, idempotent", async () => {
     const p = makeProject(files(`{ port: 8080, a: 2, list: [9] }`), ["cfg"]);
-    const first = deploy(p);
+    const first = await deploy(p);
     expect(first.code).toBe(0);
     const json = readFileSync(join(p.work("cfg"), "config.json"), "utf8");
     expect(json).toBe(
@@ -161,21 +163,21 @@ describe("JSONContent and YAMLContent", () => {
     );
     expect(readFileSync(join(p.work("cfg"), "config.yaml"), "utf8")).toBe("a: 2\nb: \"yes\"\nlist:\n  - 9\nport: 8080\nz:\n  keep: 1\n");
     expect(readFileSync(join(p.work("cfg"), "plain.json"), "utf8")).toBe('{"a":"x","b":[3,1]}\n');
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
 
     writeFileSync(join(p.dir, "components/cfg/component.ts"), files(`{ port: 9090, a: 2, list: [9] }`)["components/cfg/component.ts"]);
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     const diff = predicted.diffs.find((d) => d.path.endsWith("config.json"));
     expect(diff?.diff).toContain('-    "port": 8080,');
     expect(diff?.diff).toContain('+    "port": 9090,');
     expect(readFileSync(join(p.work("cfg"), "config.json"), "utf8")).toContain("8080");
-    expect(deploy(p).summary.changed).toBe(2);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(2);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("an invalid source names the file", () => {
+  test("an invalid source names the file", async () => {
     const p = makeProject({ ...files("{}"), "components/cfg/base.json": "{ nope" }, ["cfg"]);
-    const result = deploy(p);
+    const result = await deploy(p);
     expect(result.code).not.toBe(0);
     expect(JSON.stringify(result.errors)).toContain("not valid JSON");
     expect(JSON.stringify(result.errors)).toContain("base.json");
@@ -183,7 +185,7 @@ describe("JSONContent and YAMLContent", () => {
 });
 
 describe("Command", () => {
-  test("creates: runs once; unless: runs while the check fails; -P runs nothing", () => {
+  test("creates: runs once; unless: runs while the check fails; -P runs nothing", async () => {
     const p = makeProject(
       {
         "components/step/component.ts": component(
@@ -201,30 +203,30 @@ describe("Command", () => {
     const work = p.work("step");
     mkdirSync(work, { recursive: true });
     writeFileSync(join(work, "log2"), "");
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.summary.changed).toBe(2);
     expect(existsSync(join(work, "done"))).toBe(false);
-    expect(deploy(p).summary.changed).toBe(2);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(2);
+    expect((await deploy(p)).summary.changed).toBe(0);
     expect(readFileSync(join(work, "log"), "utf8")).toBe("run\n");
     expect(readFileSync(join(work, "log2"), "utf8")).toBe("second\n");
     rmSync(join(work, "done"));
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
   });
 
-  test("errors: no creates/unless; a failing command; creates not created", () => {
+  test("errors: no creates/unless; a failing command; creates not created", async () => {
     const none = makeProject({ "components/s/component.ts": component(`export class S extends Component { configure() { this.add(new Command("true")); } }`, "Component, Command") }, ["s"]);
-    expect(JSON.stringify(deploy(none).errors)).toContain("needs creates or unless");
+    expect(JSON.stringify((await deploy(none)).errors)).toContain("needs creates or unless");
     const failing = makeProject(
       { "components/s/component.ts": component(`export class S extends Component { configure() { this.add(new Command("echo oops >&2; exit 3", { creates: "x" })); } }`, "Component, Command") },
       ["s"],
     );
-    const result = deploy(failing);
+    const result = await deploy(failing);
     expect(result.code).not.toBe(0);
     expect(JSON.stringify(result.errors)).toContain("exit code 3");
     expect(JSON.stringify(result.errors)).toContain("oops");
     expect(JSON.stringify(result.errors)).toContain("Command(");
     const lazy = makeProject({ "components/s/component.ts": component(`export class S extends Component { configure() { this.add(new Command("true", { creates: "x" })); } }`, "Component, Command") }, ["s"]);
-    expect(JSON.stringify(deploy(lazy).errors)).toContain("did not create");
+    expect(JSON.stringify((await deploy(lazy)).errors)).toContain("did not create");
   });
 });

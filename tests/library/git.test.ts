@@ -1,8 +1,9 @@
-import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { component, deploy, makeProject } from "./helpers.ts";
+import { component, deploy, makeProject, cleanupProjects, scratchDir } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
@@ -19,7 +20,7 @@ describe("GitClone", () => {
   let upstream: string;
   let first: string;
   beforeAll(() => {
-    upstream = mkdtempSync(join(tmpdir(), "batou-git-"));
+    upstream = scratchDir("batou-git-");
     git(upstream, "init", "-q", "-b", "main");
     writeFileSync(join(upstream, "README"), "one\n");
     git(upstream, "add", ".");
@@ -44,62 +45,62 @@ describe("GitClone", () => {
       ["src"],
     );
 
-  test("clones a branch, follows new commits, idempotent, -P changes nothing", () => {
+  test("clones a branch, follows new commits, idempotent, -P changes nothing", async () => {
     const p = project(`{ target: "co", branch: "release" }`);
     const co = join(p.work("src"), "co");
-    expect(deploy(p, { predict: true }).summary.changed).toBe(1);
+    expect((await deploy(p, { predict: true })).summary.changed).toBe(1);
     expect(existsSync(co)).toBe(false);
-    expect(deploy(p).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     expect(readFileSync(join(co, "RELEASE"), "utf8")).toBe("r\n");
     expect(git(co, "rev-parse", "--abbrev-ref", "HEAD")).toBe("release");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
 
     git(upstream, "checkout", "-q", "release");
     writeFileSync(join(upstream, "RELEASE"), "r2\n");
     git(upstream, "commit", "-q", "-am", "r2");
     git(upstream, "checkout", "-q", "main");
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.summary.changed).toBe(1);
     expect(readFileSync(join(co, "RELEASE"), "utf8")).toBe("r\n");
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(readFileSync(join(co, "RELEASE"), "utf8")).toBe("r2\n");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("the remote's default branch without branch or revision", () => {
+  test("the remote's default branch without branch or revision", async () => {
     const p = project(`{ target: "co" }`);
-    expect(deploy(p).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     expect(git(join(p.work("src"), "co"), "rev-parse", "--abbrev-ref", "HEAD")).toBe("main");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("a revision (commit or tag), switching between them", () => {
+  test("a revision (commit or tag), switching between them", async () => {
     const p = project(`{ target: "co", revision: "${first}" }`);
     const co = join(p.work("src"), "co");
-    expect(deploy(p).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     expect(git(co, "rev-parse", "HEAD")).toBe(first);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
     writeFileSync(
       join(p.dir, "components/src/component.ts"),
       component(`export class Src extends Component { configure() { this.add(new GitClone(${JSON.stringify(upstream)}, { target: "co", branch: "release" })); } }`, "Component, GitClone"),
     );
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(existsSync(join(co, "RELEASE"))).toBe(true);
     writeFileSync(
       join(p.dir, "components/src/component.ts"),
       component(`export class Src extends Component { configure() { this.add(new GitClone(${JSON.stringify(upstream)}, { target: "co", revision: "v1" })); } }`, "Component, GitClone"),
     );
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(git(co, "rev-parse", "HEAD")).toBe(first);
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("local changes, untracked files and local commits are errors, never discarded", () => {
+  test("local changes, untracked files and local commits are errors, never discarded", async () => {
     const p = project(`{ target: "co", branch: "main" }`);
     const co = join(p.work("src"), "co");
-    expect(deploy(p).code).toBe(0);
+    expect((await deploy(p)).code).toBe(0);
     writeFileSync(join(co, "README"), "edited\n");
-    const dirty = deploy(p);
+    const dirty = await deploy(p);
     expect(dirty.code).not.toBe(0);
     const error = dirty.errors[0]!;
     expect(error.message).toContain("local changes");
@@ -109,19 +110,19 @@ describe("GitClone", () => {
     expect(readFileSync(join(co, "README"), "utf8")).toBe("edited\n");
     git(co, "checkout", "README");
     writeFileSync(join(co, "new.txt"), "untracked\n");
-    expect(deploy(p, { predict: true }).errors[0]?.context.changes).toContain("new.txt");
+    expect((await deploy(p, { predict: true })).errors[0]?.context.changes).toContain("new.txt");
     expect(existsSync(join(co, "new.txt"))).toBe(true);
     git(co, "add", "new.txt");
     git(co, "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "local");
-    const local = deploy(p);
+    const local = await deploy(p);
     expect(local.errors[0]?.message).toContain("1 local commit(s)");
     expect(existsSync(join(co, "new.txt"))).toBe(true);
   });
 
-  test("a non-empty folder that is no clone is an error", () => {
+  test("a non-empty folder that is no clone is an error", async () => {
     const p = project(`{ target: "co", branch: "main" }`);
     Bun.spawnSync(["mkdir", "-p", join(p.work("src"), "co")]);
     writeFileSync(join(p.work("src"), "co/file"), "x");
-    expect(deploy(p).errors[0]?.message).toContain("is not a git working copy");
+    expect((await deploy(p)).errors[0]?.message).toContain("is not a git working copy");
   });
 });

@@ -1,10 +1,18 @@
 /**
- * Helpers for the library tests: a temporary project deployed locally
- * through the real CLI (`bun batou.ts deploy ENV --json`).
+ * Helpers for the library tests: a temporary project, deployed in this
+ * process through the real deploy code (`runDeployment`, as `batou deploy
+ * local --json` runs it: environment file, component loader, configure, the
+ * local connection, the JSON reporter); the CLI itself is tested end to end
+ * in tests/e2e. A test file removes the folders it made with
+ * `afterAll(cleanupProjects)`.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { deployExtensions } from "../../lib/cli/extensions.ts";
+import { runDeployment } from "../../lib/engine/deployment.ts";
+import { componentFiles } from "../../lib/engine/loader.ts";
+import { Reporter } from "../../lib/engine/reporter.ts";
 
 export const BATOU = join(import.meta.dir, "../../batou.ts");
 
@@ -12,6 +20,24 @@ export interface Project {
   dir: string;
   /** `work/<component>` of the project. */
   work: (component: string) => string;
+  /** Writes (or rewrites) a file of the project; the next deploy sees it. */
+  write: (path: string, content: string) => void;
+}
+
+/** Folders made by `scratchDir` and `makeProject` and not yet removed. */
+const projects = new Set<string>();
+
+/** Removes every folder made so far (`afterAll(cleanupProjects)` in each test file). */
+export function cleanupProjects(): void {
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+  projects.clear();
+}
+
+/** A temporary folder, removed by `cleanupProjects`. */
+export function scratchDir(prefix = "batou-lib-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  projects.add(dir);
+  return dir;
 }
 
 /**
@@ -19,16 +45,14 @@ export interface Project {
  * environment `local` deploying `components` to localhost.
  */
 export function makeProject(files: Record<string, string>, components: string[], extraEnv = ""): Project {
-  const dir = mkdtempSync(join(tmpdir(), "batou-lib-"));
-  const all: Record<string, string> = {
-    "environments/local.toml": `[environment]\nconnect_method = "local"\n${extraEnv}\n[hosts.localhost]\ncomponents = ${JSON.stringify(components)}\n`,
-    ...files,
-  };
-  for (const [path, content] of Object.entries(all)) {
+  const dir = scratchDir();
+  const write = (path: string, content: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
-  }
-  return { dir, work: (component) => join(dir, "work", component) };
+  };
+  write("environments/local.toml", `[environment]\nconnect_method = "local"\n${extraEnv}\n[hosts.localhost]\ncomponents = ${JSON.stringify(components)}\n`);
+  for (const [path, content] of Object.entries(files)) write(path, content);
+  return { dir, work: (component) => join(dir, "work", component), write };
 }
 
 export interface Deployed {
@@ -44,24 +68,44 @@ export interface Deployed {
   errors: Record<string, any>[];
 }
 
-/** Runs `batou deploy local --json` (with `-P` when predicting). */
-export function deploy(project: Project, options: { predict?: boolean; env?: Record<string, string> } = {}): Deployed {
-  const args = ["bun", BATOU, "deploy", "local", "--json", ...(options.predict ? ["-P"] : [])];
-  const proc = Bun.spawnSync(args, { cwd: project.dir, env: { ...process.env, ...options.env }, stdout: "pipe", stderr: "pipe" });
-  return parse(proc.stdout.toString(), proc.stderr.toString(), proc.exitCode ?? -1);
+export interface DeployOptions {
+  predict?: boolean;
 }
 
-/** A component file importing everything from "batou". */
+/**
+ * Deploys environment `local` of `project` in this process, as `batou deploy
+ * local --json [-P]` does, and returns what it reported.
+ */
+export async function deploy(project: Project, options: DeployOptions = {}): Promise<Deployed> {
+  // Component files may have been rewritten since the last deploy: load them afresh.
+  for (const file of componentFiles(project.dir)) delete require.cache[file];
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runDeployment({
+    projectRoot: project.dir,
+    environment: "local",
+    predict: options.predict ?? false,
+    consistencyOnly: false,
+    local: false,
+    dirty: false,
+    reporter: new Reporter({ json: true, debug: false, color: false, out: (line) => out.push(line), err: (line) => err.push(line) }),
+    ...deployExtensions,
+  });
+  return parse(out.join("\n"), err.join("\n"), code);
+}
+
+/** A component file importing `imports` from "batou". */
 export function component(body: string, imports = "Component"): string {
   return `import { ${imports} } from "batou";\n${body}\n`;
 }
 
-/** Like `deploy`, but without blocking this process (for servers the test runs itself). */
-export async function deployAsync(project: Project, options: { predict?: boolean; env?: Record<string, string> } = {}): Promise<Deployed> {
-  const args = ["bun", BATOU, "deploy", "local", "--json", ...(options.predict ? ["-P"] : [])];
-  const proc = Bun.spawn(args, { cwd: project.dir, env: { ...process.env, ...options.env }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  return parse(stdout, stderr, code);
+/** A project with one component `App` whose configure() is `body` (imports from "batou" as needed). */
+export function appProject(body: string, imports: string, files: Record<string, string> = {}, extraEnv = ""): Project {
+  return makeProject(
+    { "components/app/component.ts": component(`export class App extends Component {\n  configure() {\n    ${body}\n  }\n}`, `Component, ${imports}`), ...files },
+    ["app"],
+    extraEnv,
+  );
 }
 
 function parse(stdout: string, stderr: string, code: number): Deployed {

@@ -10,8 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy as deployRemote, makeProject as makeRemoteProject } from "../remote/remote-helpers.ts";
-import { deployAsync, makeProject } from "./helpers.ts";
+import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
 import { EMPTY_HOST_ROOTS, emptyHostProject, expectPrediction, fixtures, type Fixtures } from "./predict-fixtures.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
@@ -38,14 +40,14 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
   test("predicts every component without creating anything; the deploy then does it, once", async () => {
     const files = emptyHostProject(fx, { url: `http://127.0.0.1:${server.port}/pkg.tar.gz`, cronUser: CRON_USER });
     const p = makeProject(files, EMPTY_HOST_ROOTS);
-    const predicted = await deployAsync(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.errors).toEqual([]);
     expect(predicted.code).toBe(0);
     for (const root of EMPTY_HOST_ROOTS) expect(existsSync(p.work(root))).toBe(false);
     expect(Bun.spawnSync(["crontab", "-u", CRON_USER, "-l"]).exitCode).not.toBe(0);
     expectPrediction(predicted, p.work);
 
-    const first = await deployAsync(p);
+    const first = await deploy(p);
     expect(first.errors).toEqual([]);
     expect(readFileSync(join(p.work("steps"), "data/.initialized"), "utf8")).toBe("");
     expect(readFileSync(join(p.work("checkouts"), "branch/README"), "utf8")).toBe("two\n");
@@ -53,7 +55,7 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
     expect(existsSync(join(p.work("fetch"), "pkg/bin/tool"))).toBe(true);
     expect(existsSync(join(p.work("unpack"), "unpacked/pkg/bin/tool"))).toBe(true);
     expect(Bun.spawnSync(["crontab", "-u", CRON_USER, "-l"]).stdout.toString()).toContain("@daily bin/cleanup");
-    const second = await deployAsync(p);
+    const second = await deploy(p);
     expect(second.errors).toEqual([]);
     expect(second.changed).toEqual([]);
   });

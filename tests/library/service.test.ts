@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { component, deploy, makeProject } from "./helpers.ts";
+import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
+
+afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
@@ -73,15 +75,15 @@ describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
   const pid = () => Bun.spawnSync(["sh", "-c", `${sup.ctl} pid batou-test-app`]).stdout.toString().trim();
   const status = () => Bun.spawnSync(["sh", "-c", `${sup.ctl} status batou-test-app`]).stdout.toString();
 
-  test("starts, stays untouched on redeploy, restarts when its config or a sibling changes; -P changes nothing", () => {
+  test("starts, stays untouched on redeploy, restarts when its config or a sibling changes; -P changes nothing", async () => {
     const extra = `manager: "supervisor", supervisorConfDir: ${JSON.stringify(join(sup.dir, "conf.d"))}, supervisorctl: ${JSON.stringify(sup.ctl)}`;
     const p = serviceProject("one", extra);
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     expect(predicted.diffs.find((d) => d.path.endsWith("batou-test-app.conf"))?.diff).toContain("+[program:batou-test-app]");
     expect(existsSync(join(sup.dir, "conf.d/batou-test-app.conf"))).toBe(false);
 
-    const first = deploy(p);
+    const first = await deploy(p);
     expect(first.code).toBe(0);
     expect(status()).toContain("RUNNING");
     const program = readFileSync(join(sup.dir, "conf.d/batou-test-app.conf"), "utf8");
@@ -90,28 +92,28 @@ describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
     const pid1 = pid();
     expect(Number(pid1)).toBeGreaterThan(0);
 
-    const second = deploy(p);
+    const second = await deploy(p);
     expect(second.summary.changed).toBe(0);
     expect(pid()).toBe(pid1);
 
     // a sibling (the app's config) changed: predicted restart, then a real one
     writeFileSync(join(p.dir, "components/app/component.ts"), readFileSync(join(p.dir, "components/app/component.ts"), "utf8").replace('"one"', '"two"'));
-    const predicted2 = deploy(p, { predict: true });
+    const predicted2 = await deploy(p, { predict: true });
     expect(predicted2.changed.some((c) => c.includes("Service('batou-test-app')"))).toBe(true);
     expect(pid()).toBe(pid1);
-    expect(deploy(p).summary.changed).toBe(2);
+    expect((await deploy(p)).summary.changed).toBe(2);
     const pid2 = pid();
     expect(pid2).not.toBe(pid1);
     expect(status()).toContain("RUNNING");
 
     // stopped behind batou's back: started again
     Bun.spawnSync(["sh", "-c", `${sup.ctl} stop batou-test-app`]);
-    expect(deploy(p).summary.changed).toBe(1);
+    expect((await deploy(p)).summary.changed).toBe(1);
     expect(status()).toContain("RUNNING");
-    expect(deploy(p).summary.changed).toBe(0);
+    expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("a program that does not start is a clear error", () => {
+  test("a program that does not start is a clear error", async () => {
     const extra = `manager: "supervisor", supervisorConfDir: ${JSON.stringify(join(sup.dir, "conf.d"))}, supervisorctl: ${JSON.stringify(sup.ctl)}`;
     const p = makeProject(
       {
@@ -122,7 +124,7 @@ describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
       },
       ["bad"],
     );
-    const result = deploy(p);
+    const result = await deploy(p);
     expect(result.code).not.toBe(0);
     expect(result.errors[0]?.message).toBe("service batou-test-bad did not start");
     expect(result.stdout + result.stderr).not.toContain("    at ");
@@ -130,10 +132,10 @@ describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
 });
 
 describe("Service as a systemd unit", () => {
-  test("the unit file's content (shown under -P), and a clear error without a running systemd", () => {
+  test("the unit file's content (shown under -P), and a clear error without a running systemd", async () => {
     const unitDir = mkdtempSync(join(tmpdir(), "batou-units-"));
     const p = serviceProject("one", `manager: "systemd", unitDir: ${JSON.stringify(unitDir)}, description: "Test app"`);
-    const predicted = deploy(p, { predict: true });
+    const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     const diff = predicted.diffs.find((d) => d.path === join(unitDir, "batou-test-app.service"))?.diff as string;
     const root = process.getuid?.() === 0;
@@ -163,7 +165,7 @@ describe("Service as a systemd unit", () => {
     );
     expect(existsSync(join(unitDir, "batou-test-app.service"))).toBe(false);
     if (!existsSync("/run/systemd/system")) {
-      const result = deploy(p);
+      const result = await deploy(p);
       expect(result.code).not.toBe(0);
       expect(result.errors[0]?.message).toMatch(/systemctl daemon-reload failed|systemctl is not installed/);
       expect(result.errors[0]?.context.component).toBe("App > Service('batou-test-app')");
