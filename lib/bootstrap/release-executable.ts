@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { replaceAtomic } from "../engine/atomic-file.ts";
-import { download, ReleaseError, verifyCached, verifyFile } from "./launcher.ts";
+import { download, ReleaseError, sha256, verifyCached, verifyFile } from "./launcher.ts";
 import { readPin } from "./pin.ts";
 import { RELEASE } from "./release-info.ts";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
@@ -36,14 +36,36 @@ export function runningRelease(): ReleaseRef | undefined {
   return { dir: import.meta.dir, version: RELEASE.version, url, keys: RELEASE.publicKeys };
 }
 
+/** The release's executable artifact for linux-`arch` in its signed manifest, if it ships one. */
+function artifact(release: ReleaseRef, arch: "x64" | "arm64") {
+  const manifest = verifyCached(release.dir, release.version, release.keys);
+  const shipped = manifest.files.find((f) => f.role === "executable" && f.target === `bun-linux-${arch}`);
+  return { shipped, path: join(release.dir, shipped?.name ?? `batou-linux-${arch}`) };
+}
+
+/**
+ * The sha256 the executable for linux-`arch` must have: the signed manifest's,
+ * or the one recorded when it was compiled here (undefined before that). A
+ * file in the cache is never trusted for being there: lib/remote checks its
+ * content against this before shipping it.
+ */
+export function releaseExecutableSha256(release: ReleaseRef, arch: "x64" | "arm64"): string | undefined {
+  const { shipped, path } = artifact(release, arch);
+  if (shipped) return shipped.sha256;
+  try {
+    return readFileSync(`${path}.sha256`, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Path of a verified (or locally compiled) executable for linux-`arch`. */
 export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm64", log: (m: string) => void = () => {}): Promise<string> {
-  const manifest = verifyCached(release.dir, release.version, release.keys);
-  const target = `bun-linux-${arch}`;
-  const shipped = manifest.files.find((f) => f.role === "executable" && f.target === target);
+  const { shipped, path } = artifact(release, arch);
   const name = shipped?.name ?? `batou-linux-${arch}`;
-  const path = join(release.dir, name);
-  if (existsSync(path)) return path; // only ever renamed into place after verifying or building
+  const target = `bun-linux-${arch}`;
+  // only ever renamed into place after verifying or building (a compiled one with its recorded sha256)
+  if (existsSync(path) && (shipped || releaseExecutableSha256(release, arch))) return path;
   return replaceAtomic(path, async (temp) => {
     if (shipped) {
       const url = `${release.url.replace(/\/+$/, "")}/${release.version}/${name}`;
@@ -57,6 +79,7 @@ export async function releaseExecutable(release: ReleaseRef, arch: "x64" | "arm6
       const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
       const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
       if (code !== 0) throw new ReleaseError(`${args.join(" ")} failed: ${err.trim().split("\n").slice(-5).join("\n")}`);
+      writeFileSync(`${path}.sha256`, `${sha256(readFileSync(temp))}\n`);
     }
     return path;
   });

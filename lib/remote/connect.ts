@@ -14,7 +14,8 @@ import { currentUser } from "../engine/lock-file.ts";
 import { VERSION } from "../version.ts";
 import { Semaphore } from "./ssh/retry.ts";
 import { type ProjectManifest, projectManifest } from "./ship/project-manifest.ts";
-import { PROJECT_EXCLUDES, type RemoteRun, SshHostConnection } from "./host-connection.ts";
+import { PROJECT_EXCLUDES } from "./commands.ts";
+import { type RemoteRun, SshHostConnection } from "./host-connection.ts";
 
 /** SSH handshakes at once (sshd's MaxStartups defaults to 10 unauthenticated connections). */
 export const CONNECT_CONCURRENCY = 8;

@@ -1,15 +1,17 @@
 /**
- * `connect_method = "ssh"`: a HostConnection over ONE SSH connection per host
- * for the whole run. `open()`:
+ * `connect_method = "ssh"`: a HostConnection over ONE transport (today an
+ * ssh2 connection, transport.ts) per host for the whole run. `open()`:
  *
  * 1. connect (bounded concurrency across hosts, retry with back-off for
  *    refused/unreachable hosts; `timeout` bounds each attempt);
- * 2. launch (launch.ts): one command that enters the target directory and
+ * 2. launch (commands.ts): one command that enters the target directory and
  *    execs the shipped executable as the agent when it is the expected one
- *    (as the service user through `sudo -n -H -u USER` when it differs from
- *    the login user). Otherwise the host answers with a probe (architecture,
- *    target directory, what executable is there): batou ships the right
- *    executable to `TARGET/.batou/batou-VERSION` (rsync, delta) and starts it;
+ *    (as the service user through sudo when it differs from the login user).
+ *    Otherwise the host answers with a probe (architecture, target directory,
+ *    what executable is there): batou ships the right executable to
+ *    `TARGET/.batou/batou-VERSION` and starts it. An expected executable that
+ *    does not start is hashed on the host; when it was damaged, it is shipped
+ *    again;
  * 3. take the target directory's lock (held by the agent) and, in the same
  *    round trip, ask for the fingerprint of the project there
  *    (ship/project-manifest.ts);
@@ -19,8 +21,9 @@
  *    and the providers they read.
  *
  * Every step but a root's deploy is bounded by the environment's `timeout`.
- * `close()` ends the agent's stdin (it exits, releasing its lock), then the
- * connection (which also signals TERM to anything left).
+ * `close()` ends the agent's stdin (it stops between two components,
+ * releases its lock and exits), then the transport (which also signals TERM
+ * to anything left).
  *
  * @module
  */
@@ -30,58 +33,47 @@ import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
-import type { AgentClient } from "./agent/client.ts";
-import { SshError } from "./ssh/ssh-error.ts";
-import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable } from "./ship/host-executable.ts";
-import { agentCommand, launchScript, type Probe } from "./launch.ts";
-import type { ProjectManifest } from "./ship/project-manifest.ts";
 import type { LockOwner } from "./agent/protocol.ts";
+import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver } from "./commands.ts";
+import { openTransport } from "./open-transport.ts";
+import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable, verifyExecutable } from "./ship/host-executable.ts";
+import type { ProjectManifest } from "./ship/project-manifest.ts";
+import { shipDirectory, type ShipOptions, type ShipResult } from "./ship/rsync.ts";
+import { streamFile } from "./ship/stream-file.ts";
 import { connectWithRetry, type Semaphore } from "./ssh/retry.ts";
-import { DEFAULT_EXCLUDES, shellQuote, shipDirectory, type ShipResult } from "./ship/rsync.ts";
-import { SshConnection } from "./ssh/connection.ts";
-import { streamCommand, streamFile } from "./ship/stream-file.ts";
+import { isRetryable, SshError } from "./ssh/ssh-error.ts";
+import type { Transport } from "./transport.ts";
 
-/** What all hosts of one run share. */
+/** What all hosts of one run share: built once per run, after configure, and never changed. */
 export interface RemoteRun {
-  projectRoot: string;
-  environment: Environment;
-  secrets?: SecretsData;
+  readonly projectRoot: string;
+  readonly environment: Environment;
+  /** Decrypted secrets: sent to the agents, in memory only. */
+  readonly secrets?: SecretsData;
   /** Ids of the roots a host's agent must configure (its own and their providers). */
-  scope?: (host: string) => string[];
+  readonly scope?: (host: string) => string[];
   /** The local project's fingerprint (computed once per run). */
-  projectFingerprint: () => ProjectManifest;
-  owner: LockOwner;
-  platform?: string;
-  debug: (line: string) => void;
-  debugMode: boolean;
+  readonly projectFingerprint: () => ProjectManifest;
+  /** Who deploys, for the locks. */
+  readonly owner: LockOwner;
+  readonly platform?: string;
+  /** The --debug sink, and whether --debug is on (the agents then send stack traces). */
+  readonly debug: (line: string) => void;
+  readonly debugMode: boolean;
   /** At most this many SSH handshakes at once (jump hosts and sshd MaxStartups). */
-  connectSlots: Semaphore;
-  connectAttempts: number;
+  readonly connectSlots: Semaphore;
+  readonly connectAttempts: number;
   /** Seconds of the first back-off wait (doubles per attempt, with jitter). */
-  backoffSeconds: number;
+  readonly backoffSeconds: number;
 }
 
-/** What the project rsync leaves out (anchored at the project root, except `*.nacl`). */
-export const PROJECT_EXCLUDES = [...new Set([...DEFAULT_EXCLUDES, "/.batou", "/.batou-lock"])];
-
-/** Exit status of the launch script when the target directory cannot be created or entered. */
-const TARGET_UNUSABLE = 97;
-
-/** An SSH error's message without the leading `alias: ` (messages about a host already name it). */
-function sshMessage(error: SshError): string {
-  return error.message.startsWith(`${error.host}: `) ? error.message.slice(error.host.length + 2) : error.message;
-}
-
-/** A transport failure as a user-facing error about the host. */
+/** A transport failure as a user-facing error about the host (a new error; the original is its cause). */
 function hostError(error: unknown, host: string, step: string): BatouError {
-  if (error instanceof BatouError) {
-    error.context.host ??= host;
-    return error;
-  }
   if (error instanceof SshError) {
-    return new DeploymentError(`${step} failed on host ${host}: ${sshMessage(error)}`, { host, step, kind: error.kind });
+    return new DeploymentError(`${step} failed on host ${host}: ${error.message}`, { ...error.context, host, step, kind: error.kind }, { cause: error });
   }
-  return new DeploymentError(`${step} failed on host ${host}: ${(error as Error)?.message ?? String(error)}`, { host, step });
+  if (error instanceof BatouError) return error.context.host ? error : new DeploymentError(error.message, { ...error.context, host }, { cause: error });
+  return new DeploymentError(`${step} failed on host ${host}: ${(error as Error)?.message ?? String(error)}`, { host, step }, { cause: error });
 }
 
 function withTimeout<T>(promise: Promise<T>, seconds: number, what: string, host: string): Promise<T> {
@@ -97,10 +89,21 @@ function likelyArch(): Arch {
   return process.arch === "arm64" ? "arm64" : "x64";
 }
 
+/** Whether a failed launch may be a damaged executable (not sudo, not the target directory). */
+function mayBeDamaged(error: unknown): boolean {
+  return !(error instanceof BatouError && (error.context.sudo !== undefined || error.context["exit code"] === EXIT_TARGET_UNUSABLE));
+}
+
 const since = (start: number) => (performance.now() - start) / 1000;
 
+/** An agent channel and what it turned out to be. */
+interface Started {
+  channel: AgentChannel;
+  launched: Launched;
+}
+
 export class SshHostConnection implements HostConnection {
-  private conn?: SshConnection;
+  private transport?: Transport;
   private agent?: AgentChannel;
   private closing?: Promise<void>;
   /** Absolute target directory on the host. */
@@ -117,14 +120,15 @@ export class SshHostConnection implements HostConnection {
     return this.run.environment.settings.timeout;
   }
 
+  /** The service user when it differs from the login user: remote commands go through sudo. */
   private get sudoUser(): string | undefined {
     const service = this.host.serviceUser;
-    return service && this.conn && service !== this.conn.settings.user ? service : undefined;
+    return service && this.transport && service !== this.transport.user ? service : undefined;
   }
 
-  private sudo(command: string): string {
-    const user = this.sudoUser;
-    return user ? `sudo -n -H -u ${shellQuote(user)} sh -c ${shellQuote(command)}` : command;
+  /** A script as the command for the host: through `sh -c`, as the service user when there is one. */
+  private command(script: string): string {
+    return asUser(this.sudoUser, sh(script));
   }
 
   private checkOpen(): void {
@@ -137,29 +141,43 @@ export class SshHostConnection implements HostConnection {
 
   async open(emit: EventSink): Promise<void> {
     const name = this.host.name;
-    await this.connect(emit);
+    this.transport = await this.connect(emit);
 
     // 2. launch the agent, or learn from the probe what to ship first
     let t = performance.now();
     const exe = executableName();
+    const targetDirectory = this.run.environment.settings.targetDirectory;
     const expected = await shippableExecutable(likelyArch(), (line) => this.debug(line)).catch(() => undefined);
-    let launched = await this.startAgent(launchScript(this.run.environment.settings.targetDirectory, exe, expected), emit);
-    if (launched.kind === "probe") {
-      const { probe } = launched;
+    let started: Started;
+    try {
+      started = await this.startAgent(launchScript(targetDirectory, exe, expected), emit);
+    } catch (error) {
+      // The expected executable is there but does not start: damaged in place (its size and
+      // mtime still match the sidecar)? Then the probe's hash differs and it is shipped again.
+      if (!expected || !mayBeDamaged(error)) throw error;
+      const checked = await this.startAgent(launchScript(targetDirectory, exe, undefined, { hash: true }), emit);
+      if (checked.launched.kind !== "probe" || checked.launched.probe.sha256 === expected.sha256) throw error;
+      emit({ event: "warning", host: name, message: `the batou executable on host ${name} is damaged (sha256 ${checked.launched.probe.sha256 || "unreadable"}); shipping it again` });
+      started = checked;
+    }
+    if (started.launched.kind === "probe") {
+      const { probe } = started.launched;
       this.target = probe.target;
       this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
       await this.shipExecutable(probe, emit);
       t = performance.now();
-      launched = await this.startAgent(agentCommand(probe.target, exe), emit);
-      if (launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
+      started = await this.startAgent(agentCommand(probe.target, exe), emit);
+      if (started.launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
     }
+    const { channel, launched } = started;
+    this.agent = channel;
     const { hello } = launched;
     this.target ??= hello.cwd;
     const target = this.target ?? "?";
     this.debug(`agent pid ${hello.pid} as ${hello.user} on ${hello.hostname} in ${target}, batou ${hello.version}, ${since(t).toFixed(2)} s`);
-    const client = this.agent!.client;
+    const client = channel.client;
 
-    await this.lockAndSyncProject(client, target, emit);
+    await this.lockAndSyncProject(channel, target, emit);
 
     // 5. configure on the host
     t = performance.now();
@@ -192,7 +210,8 @@ export class SshHostConnection implements HostConnection {
    * fingerprint of the project there; then the project rsync, unless the host
    * already has exactly this project.
    */
-  private async lockAndSyncProject(client: AgentClient, target: string, emit: EventSink): Promise<void> {
+  private async lockAndSyncProject(agent: AgentChannel, target: string, emit: EventSink): Promise<void> {
+    const { client } = agent;
     const name = this.host.name;
     const t = performance.now();
     const locking = client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
@@ -208,21 +227,23 @@ export class SshHostConnection implements HostConnection {
       return;
     }
     this.checkOpen();
-    const project = await this.rsync(this.run.projectRoot, target, PROJECT_EXCLUDES, [], "shipping the project");
+    const project = await this.rsync(this.run.projectRoot, target, { excludes: PROJECT_EXCLUDES }, "shipping the project");
     this.bytes.project = project.bytesSent;
     emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
   }
 
-  /** Step 1: the SSH connection, with retries; an unreachable host is named with its attempts. */
-  private async connect(emit: EventSink): Promise<void> {
+  /** Step 1: the transport, with retries; an unreachable host is named with its attempts. */
+  private async connect(emit: EventSink): Promise<Transport> {
     const name = this.host.name;
     const t = performance.now();
+    const attempts = this.run.connectAttempts;
     emit({ event: "host", host: name, status: "connecting", detail: this.host.fqdn });
+    let transport: Transport;
     try {
-      this.conn = await connectWithRetry(
+      transport = await connectWithRetry(
         () =>
           this.run.connectSlots.run(() =>
-            SshConnection.open(this.host.fqdn, {
+            openTransport(this.host.fqdn, {
               projectRoot: this.run.projectRoot,
               timeoutSeconds: this.timeout,
               log: (line) => this.debug(`ssh: ${line}`),
@@ -230,46 +251,46 @@ export class SshHostConnection implements HostConnection {
             }),
           ),
         {
-          attempts: this.run.connectAttempts,
+          attempts,
           backoff: this.run.backoffSeconds,
           onRetry: (error, attempt, wait) =>
-            emit({ event: "warning", host: name, message: `${error instanceof SshError ? sshMessage(error) : (error as Error).message} (attempt ${attempt} of ${this.run.connectAttempts}); retrying in ${wait.toFixed(1)} s` }),
+            emit({ event: "warning", host: name, message: `${(error as Error).message} (attempt ${attempt} of ${attempts}); retrying in ${wait.toFixed(1)} s` }),
         },
       );
     } catch (error) {
-      const e = hostError(error, name, "connecting");
-      if (error instanceof SshError && (error.kind === "connect" || error.kind === "timeout")) {
-        e.message = `host ${name} is unreachable after ${this.run.connectAttempts} attempt(s): ${sshMessage(error)}`;
+      if (isRetryable(error)) {
+        const e = error as SshError;
+        throw new DeploymentError(`host ${name} is unreachable after ${attempts} attempt(s): ${e.message}`, { ...e.context, host: name, step: "connecting", kind: e.kind }, { cause: e });
       }
-      throw e;
+      throw hostError(error, name, "connecting");
     }
     if (this.closing) {
-      await this.conn.close();
+      await transport.close();
       this.checkOpen();
     }
-    const { settings, negotiated } = this.conn;
-    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${settings.user}@${settings.hostName}, ${negotiated.kex}` });
+    emit({ event: "host", host: name, status: "connected", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${transport.description}` });
+    return transport;
   }
 
-  /** Runs `command` on an exec channel until the agent greets or a probe answers. */
-  private async startAgent(command: string, emit: EventSink): Promise<Launched> {
+  /** Runs `script` (as the service user) until the agent greets or a probe answers. */
+  private async startAgent(script: string, emit: EventSink): Promise<Started> {
     const name = this.host.name;
     this.checkOpen();
-    const command_ = this.sudo(command);
-    this.debug(`starting the agent: ${command_.replace(/\n/g, "; ")}`);
-    const channel = await withTimeout(this.conn!.spawn(command_), this.timeout, "starting the agent", name).catch((error) => {
+    const command = this.command(script);
+    this.debug(`starting the agent: ${command.replace(/\n/g, "; ")}`);
+    const remote = await withTimeout(this.transport!.spawn(command), this.timeout, "starting the agent", name).catch((error) => {
       throw hostError(error, name, "starting the agent");
     });
-    const agent = new AgentChannel(channel, {
+    const channel = new AgentChannel(remote, {
       host: name,
       onLog: (line) => emit({ event: "log", host: name, component: "", message: line }),
       onStderr: (line) => this.debug(`agent stderr: ${line}`),
       isClosing: () => this.closing !== undefined,
     });
-    this.agent = agent;
     try {
-      return await withTimeout(agent.launched, this.timeout, "starting the agent", name);
+      return { channel, launched: await withTimeout(channel.launched, this.timeout, "starting the agent", name) };
     } catch (error) {
+      remote.close();
       throw error instanceof LaunchFailure ? this.launchError(error) : hostError(error, name, "starting the agent");
     }
   }
@@ -277,7 +298,7 @@ export class SshHostConnection implements HostConnection {
   /** Why the launch command ended before an agent or a probe: sudo, or the target directory. */
   private launchError(failure: LaunchFailure): BatouError {
     const name = this.host.name;
-    const login = this.conn!.settings.user;
+    const login = this.transport!.user;
     if (this.sudoUser && /sudo:/.test(failure.stderr)) {
       return new DeploymentError(`cannot become the service user "${this.sudoUser}" on host ${name} with sudo`, {
         host: name,
@@ -287,7 +308,7 @@ export class SshHostConnection implements HostConnection {
         hint: `allow "${login}" to run commands as "${this.sudoUser}" without a password (sudoers NOPASSWD), or log in as "${this.sudoUser}"`,
       });
     }
-    const what = failure.exitCode === TARGET_UNUSABLE ? "cannot prepare the target directory" : "cannot start the batou agent";
+    const what = failure.exitCode === EXIT_TARGET_UNUSABLE ? "cannot prepare the target directory" : "cannot start the batou agent";
     return new DeploymentError(`${what} on host ${name}`, {
       host: name,
       "target directory": this.run.environment.settings.targetDirectory,
@@ -302,33 +323,35 @@ export class SshHostConnection implements HostConnection {
     const t = performance.now();
     const local: ShippableExecutable = await shippableExecutable(archOf(probe.machine, name), (line) => this.debug(line));
     this.debug(`executable ${local.name}: ${local.origin}`);
-    if (remoteIsCurrent(local, probe.sidecar, probe.stat)) return;
+    if (remoteIsCurrent(local, probe)) return;
     this.checkOpen();
+    await verifyExecutable(local);
     let how: string;
     if (probe.empty) {
       // nothing there to delta against: stream it straight through the connection,
       // zstd-compressed when the host can unpack that
       const source = probe.zstd ? await compressedExecutable(local) : local.file;
-      const command = this.sudo(streamCommand(`${probe.target}/.batou`, local.name, local.size, local.sha256, probe.zstd ? "zstd -dcq" : "cat"));
-      const shipped = await streamFile(this.conn!, source, command, { stallSeconds: this.timeout }).catch((error) => {
+      const command = this.command(streamReceiver(`${probe.target}/${EXECUTABLE_DIR}`, local.name, local.size, local.sha256, probe.zstd ? "zstd -dcq" : "cat"));
+      const shipped = await streamFile(this.transport!, source, command, { stallSeconds: this.timeout }).catch((error) => {
         throw hostError(error, name, "shipping batou");
       });
       this.bytes.executable = shipped.bytesSent;
       how = probe.zstd ? "streamed, zstd" : "streamed";
     } else {
-      // another build or version is there: rsync sends the difference (and removes the old one)
-      const shipped = await this.rsync(local.dir, `${probe.target}/.batou`, [], ["--fuzzy", "--delete-delay"], "shipping batou");
+      // another build or version is there (or a damaged copy, whose size and time may
+      // match): rsync sends the difference (and removes the old one)
+      const extraArgs = ["--fuzzy", "--delete-delay", ...(probe.sha256 ? ["--ignore-times"] : [])];
+      const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [], extraArgs }, "shipping batou");
       this.bytes.executable = shipped.bytesSent;
       how = "rsync delta";
     }
     emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${this.bytes.executable} B sent (${how})` });
   }
 
-  private async rsync(localDir: string, remoteDir: string, excludes: string[], extraArgs: string[], step: string): Promise<ShipResult> {
+  private async rsync(localDir: string, remoteDir: string, options: ShipOptions, step: string): Promise<ShipResult> {
     try {
-      return await shipDirectory(this.conn!, localDir, remoteDir, {
-        excludes,
-        extraArgs,
+      return await shipDirectory(this.transport!, localDir, remoteDir, {
+        ...options,
         sudoUser: this.sudoUser,
         timeoutSeconds: this.timeout,
         log: (line) => this.debug(line),
@@ -346,9 +369,9 @@ export class SshHostConnection implements HostConnection {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // EOF: the agent releases its lock and exits; then the connection goes (TERM for leftovers).
+      // EOF: the agent stops, releases its lock and exits; then the transport goes (TERM for leftovers).
       await this.agent?.end(3000);
-      await this.conn?.close();
+      await this.transport?.close();
     })();
     return this.closing;
   }

@@ -151,16 +151,17 @@ describe("agent over pipes", () => {
 
   test("the agent exits when stdin closes, stopping running commands", async () => {
     const dir = project();
-    writeFileSync(join(dir, "components/hello/component.ts"), readFileSync(join(dir, "components/hello/component.ts"), "utf8").replace("sleep 0.3", "sleep 37.5"));
+    const sleep = `37.${process.pid}`; // of its own: other test runs on this machine use the same test
+    writeFileSync(join(dir, "components/hello/component.ts"), readFileSync(join(dir, "components/hello/component.ts"), "utf8").replace("sleep 0.3", `sleep ${sleep}`));
     const { proc, client } = spawnAgent(dir);
     await client.greeting;
     await client.request("setup", { environment: "test", host: "h1" });
     void client.request("deploy", { root: "slow", predicting: false }).catch(() => {});
     await Bun.sleep(400);
-    expect(Bun.spawnSync(["pgrep", "-f", "sleep 37.5"]).exitCode).toBe(0);
+    expect(Bun.spawnSync(["pgrep", "-f", `sleep ${sleep}`]).exitCode).toBe(0);
     client.end();
     expect(await proc.exited).toBe(0);
     await Bun.sleep(100);
-    expect(Bun.spawnSync(["pgrep", "-f", "sleep 37.5"]).exitCode).toBe(1);
+    expect(Bun.spawnSync(["pgrep", "-f", `sleep ${sleep}`]).exitCode).toBe(1);
   });
 });

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { ExitStatus, Transport } from "../../lib/remote/transport.ts";
 import type { Testbed } from "../testbed/testbed.ts";
 
 export const BATOU = join(import.meta.dir, "../../batou.ts");
@@ -86,4 +87,16 @@ export async function waitFor(check: () => boolean, seconds: number, what: strin
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(50);
   }
+}
+
+/** Runs `command` over a transport to its end, feeding `stdin` (then EOF), and collects its output. */
+export async function runCommand(transport: Transport, command: string, stdin?: string | Uint8Array): Promise<ExitStatus & { stdout: string; stderr: string }> {
+  const remote = await transport.spawn(command);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  remote.stdio.on("data", (d: Buffer) => out.push(d));
+  remote.stderr.on("data", (d: Buffer) => err.push(d));
+  remote.stdio.end(stdin === undefined ? undefined : Buffer.from(stdin));
+  const status = await remote.exit;
+  return { ...status, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }

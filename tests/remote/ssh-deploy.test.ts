@@ -244,11 +244,13 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
   test.each([["deploy", ""], ["service", 'service_user = "service"']])("Ctrl-C stops the remote agent and its commands and releases the locks (agent as %s)", async (user, extra) => {
     const target = `t-int-${user}-${process.pid}`;
     const cwd = `/home/${user}/${target}`;
-    const p = project({ "environments/int.toml": env(target, { host1: ["slow"] }, extra) + "[components.slow]\nseconds = 41.5\n" });
+    // a duration of its own: other test beds on this machine run the same test (no PID namespaces)
+    const seconds = `41.${process.pid}${user.length}`;
+    const p = project({ "environments/int.toml": env(target, { host1: ["slow"] }, extra) + `[components.slow]\nseconds = ${seconds}\n` });
     const running = startDeploy(p, "int");
     let exited = false;
     void running.exited.then(() => (exited = true));
-    await waitFor(() => exited || pgrep("sleep 41.5").length > 0, 30, "the remote sleep");
+    await waitFor(() => exited || pgrep(`sleep ${seconds}`).length > 0, 30, "the remote sleep");
     if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
     // the agent is the shipped executable, not bun
     const agents = pgrep(`batou-${VERSION} agent`, cwd);
@@ -262,7 +264,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(result.errors[0]!.message).toContain("interrupted");
     expect(result.errors.length).toBe(1); // what failed because of the interrupt is not reported as a failure
     expect(result.events.at(-1)?.event).toBe("summary");
-    await waitFor(() => pgrep(`batou-${VERSION} agent`, cwd).length === 0 && pgrep("sleep 41.5").length === 0, 5, "the agent to exit");
+    await waitFor(() => pgrep(`batou-${VERSION} agent`, cwd).length === 0 && pgrep(`sleep ${seconds}`).length === 0, 5, "the agent to exit");
     expect(existsSync(home("host1", `${user}/${target}/.batou-lock`))).toBe(false);
     expect(existsSync(join(p.dir, "work/.batou-lock-int"))).toBe(false);
     const work = home("host1", `${user}/${target}/work/slow`);

@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fingerprintSha256 } from "../../lib/remote/ssh/known-hosts.ts";
 import { projectManifest } from "../../lib/remote/ship/project-manifest.ts";
-import { DEFAULT_EXCLUDES, defaultBridgeCommand, shipDirectory } from "../../lib/remote/ship/rsync.ts";
-import { serveRshBridge } from "../../lib/remote/ship/rsh-server.ts";
+import { DEFAULT_EXCLUDES, EXIT_TARGET_UNUSABLE, streamReceiver } from "../../lib/remote/commands.ts";
+import { shipDirectory } from "../../lib/remote/ship/rsync.ts";
+import { bridgeCommand, serveRshBridge } from "../../lib/remote/ship/rsh-server.ts";
 import { SshConnection } from "../../lib/remote/ssh/connection.ts";
-import { streamCommand, streamFile } from "../../lib/remote/ship/stream-file.ts";
+import { streamFile } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 
 const bed = testbedAvailability();
@@ -122,7 +123,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     write(src, "app.conf", "service config\n");
     const dir = `/home/${tb.serviceUser}/app`;
     const result = await shipDirectory(conn, src, dir, { sudoUser: tb.serviceUser });
-    expect(result.remoteCommand).toStartWith(`sudo -n -u ${tb.serviceUser} mkdir -p -- ${dir}/ && exec sudo -n -u ${tb.serviceUser} rsync --server `);
+    expect(result.remoteCommand).toStartWith(`sudo -n -H -u ${tb.serviceUser} mkdir -p -- ${dir}/ && exec sudo -n -H -u ${tb.serviceUser} rsync --server `);
     const outside = hostPath(host, `${dir}/app.conf`);
     expect(readFileSync(outside, "utf8")).toBe("service config\n");
     expect(statSync(outside).uid).toBe(2001);
@@ -131,13 +132,14 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
   test("a failing rsync names the host and both directories", async () => {
     const src = join(work, "svc");
     const error = await shipDirectory(conn, src, "/proc/forbidden").catch((e) => e);
-    expect(error.message).toStartWith(`${host}: rsync of ${src} to /proc/forbidden failed (exit `);
+    expect(error.message).toStartWith(`rsync of ${src} to /proc/forbidden failed (exit `);
+    expect(error.context.host).toBe(host);
   });
 
   test("the bridge runs nothing but rsync --server", async () => {
     const server = await serveRshBridge(conn, { allow: (c) => c.startsWith("rsync --server ") });
     try {
-      const [bin, ...pre] = defaultBridgeCommand();
+      const [bin, ...pre] = bridgeCommand();
       // async: the bridge server runs in this process
       const proc = Bun.spawn([bin, ...pre, server.socketPath, "somehost", "echo", "pwned"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const [stdout, stderr, status] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
@@ -156,7 +158,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     write(src, "a.txt", "a\n");
     const began = performance.now();
     const error = await shipDirectory(conn, src, "deployment/hang", { rsyncPath: "sleep 47 && rsync", timeoutSeconds: 2 }).catch((e) => e);
-    expect(error.message).toBe(`${host}: rsync of ${src} to deployment/hang did not finish within 2 s (timeout)`);
+    expect(error.message).toBe(`rsync of ${src} to deployment/hang did not finish within 2 s (timeout)`);
     expect(performance.now() - began).toBeLessThan(20_000); // the remote sleep would hold it 47 s
     expect(spawnSync("pgrep", ["-f", "__rsh-bridge|rsh-bridge.ts"]).stdout.toString()).not.toContain(String(process.pid));
     expect(spawnSync("pgrep", ["-fa", "rsync .*deployment/hang"]).stdout.toString()).toBe("");
@@ -177,7 +179,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     const began = performance.now();
     const error = await shipping;
     expect(error).toBeInstanceOf(Error);
-    expect(error.message).toStartWith(`${host}: rsync of ${src} to deployment/lost `);
+    expect(error.message).toStartWith(`rsync of ${src} to deployment/lost `);
     expect(performance.now() - began).toBeLessThan(20_000);
     await lost.close();
   });
@@ -190,7 +192,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     mkdirSync(hostPath(host, dir), { recursive: true });
     spawnSync("chown", ["-R", "2000:2000", hostPath(host, `/home/${tb.user}/deployment`)]);
     const sha = "ab".repeat(32);
-    const sent = await streamFile(conn, file, streamCommand(dir, "blob", 3_000_000, sha), { stallSeconds: 10 });
+    const sent = await streamFile(conn, file, streamReceiver(dir, "blob", 3_000_000, sha), { stallSeconds: 10 });
     expect(sent.bytesSent).toBe(3_000_000);
     const outside = hostPath(host, `${dir}/blob`);
     expect(readFileSync(outside).equals(readFileSync(file))).toBe(true);
@@ -202,17 +204,18 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
       const packed = join(work, "blob.bin.zst");
       writeFileSync(packed, Bun.zstdCompressSync(readFileSync(file), { level: 3 }));
       writeFileSync(outside, "old");
-      const small = await streamFile(conn, packed, streamCommand(dir, "blob", 3_000_000, sha, "zstd -dcq"), { stallSeconds: 10 });
+      const small = await streamFile(conn, packed, streamReceiver(dir, "blob", 3_000_000, sha, "zstd -dcq"), { stallSeconds: 10 });
       expect(small.bytesSent).toBeLessThan(100_000);
       expect(readFileSync(outside).equals(readFileSync(file))).toBe(true);
     }
 
-    const missing = await streamFile(conn, file, streamCommand(`${dir}/nowhere`, "blob", 3_000_000, sha), { stallSeconds: 10 }).catch((e) => e);
-    expect(missing.message).toStartWith(`${host}: sending ${file} failed (exit 1)`);
-    expect(missing.message).toContain("nowhere: No such file or directory");
+    const missing = await streamFile(conn, file, streamReceiver(`${dir}/nowhere`, "blob", 3_000_000, sha), { stallSeconds: 10 }).catch((e) => e);
+    expect(missing.message).toStartWith(`sending ${file} failed (exit ${EXIT_TARGET_UNUSABLE})`);
+    expect(missing.context.host).toBe(host);
+    expect(missing.message).toContain("nowhere");
     // a host that never reads: the SSH window fills, nothing moves, the stall timeout ends it
     const stalled = await streamFile(conn, file, "sleep 41", { stallSeconds: 1 }).catch((e) => e);
-    expect(stalled.message).toBe(`${host}: sending ${file} stalled for 1 s (timeout)`);
+    expect(stalled.message).toBe(`sending ${file} stalled for 1 s (timeout)`);
   });
 
   test("default excludes are anchored, except encrypted secrets", () => {

@@ -1,5 +1,5 @@
 /**
- * An SSH exec channel that runs the launch script (launch.ts) or the agent:
+ * A remote process that runs the launch script (commands.ts) or the agent:
  * its first stdout line decides whether the agent is talking (a JSON hello,
  * handed to an {@link AgentClient}) or the host answered with a probe
  * (collected until the channel closes). Keeps the tail of stderr for error
@@ -7,11 +7,10 @@
  *
  * @module
  */
-import type { ClientChannel } from "ssh2";
+import { PROBE_MARKER, type Probe, parseProbe } from "../commands.ts";
+import type { ExitStatus, RemoteProcess } from "../transport.ts";
 import { AgentClient } from "./client.ts";
 import type { Hello } from "./protocol.ts";
-import { PROBE_MARKER, type Probe, parseProbe } from "../launch.ts";
-import { channelExit } from "../ssh/exec.ts";
 
 /** What the channel turned out to be. */
 export type Launched = { kind: "agent"; hello: Hello } | { kind: "probe"; probe: Probe };
@@ -45,10 +44,11 @@ export class AgentChannel {
   private stderrPartial = "";
 
   constructor(
-    readonly channel: ClientChannel,
+    readonly remote: RemoteProcess,
     options: AgentChannelOptions,
   ) {
     const { host } = options;
+    const channel = remote.stdio;
     this.client = new AgentClient(
       host,
       { write: (text) => channel.write(text), end: () => channel.end() },
@@ -85,28 +85,26 @@ export class AgentChannel {
       this.stderrTail = [...this.stderrTail.slice(-19), line];
       options.onStderr(line);
     };
-    channel.stderr.on("data", (chunk: Buffer) => {
+    remote.stderr.on("data", (chunk: Buffer) => {
       const lines = (this.stderrPartial + chunk.toString("utf8")).split("\n");
       this.stderrPartial = lines.pop()!;
       lines.forEach(stderrLine);
     });
-    channel.stderr.once("end", () => {
+    remote.stderr.once("end", () => {
       stderrLine(this.stderrPartial);
       this.stderrPartial = "";
     });
-    // ssh2 may have emitted exit and close already (channelExit kept the status); stdout and
-    // stderr may still hold buffered data (sudo's complaint, a probe): wait for both to end
-    // (briefly, if the link is gone).
+    // The exit may be known before stdout and stderr are read to their end (sudo's
+    // complaint, a probe): wait for both to end (briefly, if the link is gone).
     const ended = (stream: NodeJS.ReadableStream & { readableEnded: boolean }) =>
       new Promise<void>((resolve) => (stream.readableEnded ? resolve() : stream.once("end", () => resolve())));
-    const outputEnded = Promise.all([ended(channel), ended(channel.stderr)]);
-    void channelExit(channel).then(async ({ code: exitCode }) => {
+    const outputEnded = Promise.all([ended(channel), ended(remote.stderr)]);
+    void remote.exit.then(async (status) => {
       await Promise.race([outputEnded, Bun.sleep(1000)]);
       const parsed = mode === "probe" ? parseProbe(buffered) : undefined;
-      if (parsed && exitCode === 0) probeDone(parsed);
-      else if (mode !== "agent") failed(new LaunchFailure(exitCode, this.stderr(5)));
-      const reason = options.isClosing() ? "was stopped" : exitCode !== null ? `exited with status ${exitCode}` : "lost its connection";
-      this.client.closed(reason, this.stderr(5) || undefined);
+      if (parsed && status.code === 0) probeDone(parsed);
+      else if (mode !== "agent") failed(new LaunchFailure(status.code, this.stderr(5)));
+      this.client.closed(options.isClosing() ? "was stopped" : endReason(status), this.stderr(5) || undefined);
     });
   }
 
@@ -116,10 +114,16 @@ export class AgentChannel {
     return tail.slice(-lines).join("\n");
   }
 
-  /** EOF to the agent, then waits up to `ms` for the channel to close. */
+  /** EOF to the agent, then waits up to `ms` for it to exit. */
   async end(ms: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.channel.once("close", () => resolve()));
     this.client.end();
-    await Promise.race([closed, Bun.sleep(ms)]);
+    await Promise.race([this.remote.exit, Bun.sleep(ms)]);
   }
+}
+
+/** How the agent's end reads in "the batou agent on HOST …": its status, its signal, or a lost link. */
+export function endReason(status: ExitStatus): string {
+  if (status.signal !== null) return `was killed by signal ${status.signal.replace(/^(SIG)?/, "SIG")}`;
+  if (status.code !== null) return `exited with status ${status.code}`;
+  return "lost its connection";
 }

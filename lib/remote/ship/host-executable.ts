@@ -5,6 +5,11 @@
  * `$XDG_CACHE_HOME/batou/build/`), or this very executable when batou runs
  * compiled (another architecture: a `batou-linux-ARCH` file beside it).
  *
+ * Each comes with the sha256 it must have: recorded from the bytes batou
+ * built, taken from the signed release manifest, or hashed from the running
+ * executable. A cached file is never trusted for being there: before it is
+ * shipped, its content is checked against that sha256 ({@link verifyExecutable}).
+ *
  * @module
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from "node:fs";
@@ -12,7 +17,8 @@ import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../../engine/atomic-file.ts";
 import { BatouError } from "../../engine/errors.ts";
-import { releaseExecutable, runningRelease } from "../../bootstrap/release-executable.ts";
+import { releaseExecutable, releaseExecutableSha256, runningRelease } from "../../bootstrap/release-executable.ts";
+import type { Probe } from "../commands.ts";
 import { VERSION } from "../../version.ts";
 import { COMPILE_FLAGS } from "../../compile-flags.ts";
 
@@ -87,30 +93,48 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * sha256 of the executable, cached in `<dir>/<name>.sha256` as `SHA SIZE MTIME`
- * (seconds). The file is shipped with the executable: the host then answers
- * "which sha256 do you have" with a `cat` instead of hashing 100 MB each run,
- * and its size and mtime (kept by rsync) tell whether that answer still holds.
+ * The sidecar `<file>.sha256`: `SHA SIZE MTIME` (seconds). It is shipped with
+ * the executable: the host then answers "which sha256 do you have" with a
+ * `cat` instead of hashing 100 MB each run, and its size and mtime (kept by
+ * rsync) tell whether that answer still holds.
  */
-async function cachedSha(dir: string, file: string): Promise<string> {
+function writeSidecar(file: string, sha256: string): void {
   const st = statSync(file);
-  const size = st.size;
-  const mtime = Math.floor(st.mtimeMs / 1000);
-  const sidecar = `${file}.sha256`;
-  try {
-    const [sha, s, m] = readFileSync(sidecar, "utf8").trim().split(" ");
-    if (Number(s) === size && Number(m) === mtime && sha && /^[0-9a-f]{64}$/.test(sha)) return sha;
-  } catch {}
-  const sha = await sha256File(file);
-  writeFileSync(sidecar, `${sha} ${size} ${mtime}\n`);
-  return sha;
+  writeFileSync(`${file}.sha256`, `${sha256} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`);
 }
 
-/** Whether the host's answer (its `.sha256` file and `stat -c '%s %Y'` of the executable) matches `local`. */
-export function remoteIsCurrent(local: ShippableExecutable, sidecar: string, stat: string): boolean {
-  const [sha, size, mtime] = sidecar.trim().split(" ");
-  const [rsize, rmtime] = stat.trim().split(" ");
+/** The sha256 recorded beside `file`, when the record is for this size and mtime. */
+function recordedSha(file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    const [sha, size, mtime] = readFileSync(`${file}.sha256`, "utf8").trim().split(" ");
+    if (Number(size) === st.size && Number(mtime) === Math.floor(st.mtimeMs / 1000) && sha && /^[0-9a-f]{64}$/.test(sha)) return sha;
+  } catch {}
+  return undefined;
+}
+
+/** Whether the host's executable (the probe's sidecar, `stat` and, after a failed start, its real sha256) is `local`. */
+export function remoteIsCurrent(local: ShippableExecutable, probe: Pick<Probe, "sidecar" | "stat" | "sha256">): boolean {
+  const [sha, size, mtime] = probe.sidecar.trim().split(" ");
+  const [rsize, rmtime] = probe.stat.trim().split(" ");
+  if (probe.sha256 !== undefined && probe.sha256 !== local.sha256) return false;
   return sha === local.sha256 && size === rsize && mtime === rmtime && Number(rsize) === local.size;
+}
+
+/**
+ * Checks the content of the file about to be shipped against the sha256 it
+ * must have; a file planted or damaged in the cache is never shipped.
+ */
+export async function verifyExecutable(local: ShippableExecutable): Promise<void> {
+  const actual = await sha256File(local.file);
+  if (actual === local.sha256) return;
+  throw new BatouError("the batou executable to ship does not have the sha256 it must have: refusing to ship it", {
+    file: local.file,
+    origin: local.origin,
+    expected: local.sha256,
+    actual,
+    hint: `remove ${local.dir} (batou then builds or fetches it again) and find out who changed it`,
+  });
 }
 
 async function build(arch: Arch, log: (line: string) => void): Promise<ShippableExecutable> {
@@ -118,6 +142,10 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
   const dir = join(cacheBase(), "build", `${VERSION}-linux-${arch}-${sourceHash()}`);
   const file = join(dir, name);
   let origin = `cached build ${dir}`;
+  if (existsSync(dir) && !recordedSha(file)) {
+    log(`the cached build ${dir} has no valid sha256 record: building it again`);
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (!existsSync(file)) {
     mkdirSync(dirname(dir), { recursive: true });
     const temp = `${dir}.tmp-${process.pid}`;
@@ -136,6 +164,7 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
         hint: arch === process.arch ? undefined : "cross-compiling needs Bun's runtime for that target (downloaded once by bun build)",
       });
     }
+    writeSidecar(join(temp, name), await sha256File(join(temp, name))); // the record of what was built
     try {
       renameSync(temp, dir);
     } catch {
@@ -144,7 +173,8 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
     origin = `built in ${((performance.now() - began) / 1000).toFixed(1)} s into ${dir}`;
     pruneBuilds(dirname(dir), 3);
   }
-  const sha256 = await cachedSha(dir, file);
+  const sha256 = recordedSha(file);
+  if (!sha256) throw new BatouError("the cached batou build has no valid sha256 record", { file, hint: `remove ${dir}` });
   return { dir, file, name, sha256, size: statSync(file).size, origin };
 }
 
@@ -163,14 +193,19 @@ async function compiledSelf(arch: Arch): Promise<ShippableExecutable> {
   return shipFile(source, arch, `${basename(source)} (running executable)`);
 }
 
-/** A directory holding just `source` as `batou-VERSION` (hard link, else a copy), for rsync. */
-async function shipFile(source: string, arch: Arch, origin: string): Promise<ShippableExecutable> {
+/**
+ * A directory holding just `source` as `batou-VERSION` (hard link, else a
+ * copy), for rsync, with the sidecar of `sha256` (the signed manifest's), else
+ * of the source's content hashed when the directory is made.
+ */
+async function shipFile(source: string, arch: Arch, origin: string, sha256?: string): Promise<ShippableExecutable> {
   const st = statSync(source);
   const name = executableName();
-  // A directory with just this file (hard link, else a copy), for rsync.
   const dir = join(cacheBase(), "ship", `${VERSION}-linux-${arch}-${st.size}-${Math.floor(st.mtimeMs)}`);
   const file = join(dir, name);
-  if (!existsSync(file)) {
+  const recorded = recordedSha(file);
+  if (!recorded || (sha256 && recorded !== sha256)) {
+    rmSync(dir, { recursive: true, force: true });
     const temp = `${dir}.tmp-${process.pid}`;
     rmSync(temp, { recursive: true, force: true });
     mkdirSync(temp, { recursive: true });
@@ -179,13 +214,14 @@ async function shipFile(source: string, arch: Arch, origin: string): Promise<Shi
     } catch {
       copyFileSync(source, join(temp, name));
     }
+    writeSidecar(join(temp, name), sha256 ?? (await sha256File(source)));
     try {
       renameSync(temp, dir);
     } catch {
       rmSync(temp, { recursive: true, force: true });
     }
   }
-  return { dir, file, name, sha256: await cachedSha(dir, file), size: st.size, origin };
+  return { dir, file, name, sha256: recordedSha(file) ?? sha256 ?? (await sha256File(file)), size: st.size, origin };
 }
 
 /** Keeps the `keep` newest builds (each ~100 MB; a source change makes a new one). */
@@ -234,7 +270,7 @@ export function shippableExecutable(arch: Arch, log: (line: string) => void = ()
   if (!promise) {
     const release = runningRelease();
     if (isCompiled()) promise = compiledSelf(arch);
-    else if (release) promise = releaseExecutable(release, arch, log).then((file) => shipFile(file, arch, `release ${release.version}`));
+    else if (release) promise = releaseExecutable(release, arch, log).then((file) => shipFile(file, arch, `release ${release.version}`, releaseExecutableSha256(release, arch)));
     else promise = build(arch, log);
     pending.set(arch, promise);
     promise.catch(() => pending.delete(arch));

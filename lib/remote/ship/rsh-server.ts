@@ -1,8 +1,8 @@
 /**
  * The batou side of the rsh bridge: a unix socket in a private (0700)
- * temporary directory. Each bridge connection names a command; it is run as
- * an exec channel on the host's existing SSH connection and the bytes are
- * relayed both ways. Only commands accepted by `allow` run.
+ * temporary directory. Each bridge connection names a command; it is run on
+ * the host's existing connection and the bytes are relayed both ways. Only
+ * commands accepted by `allow` run.
  *
  * @module
  */
@@ -10,22 +10,34 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ClientChannel } from "ssh2";
+import { runningRelease } from "../../bootstrap/release-executable.ts";
+import type { RemoteProcess } from "../transport.ts";
+import { isCompiled } from "./host-executable.ts";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
-import { channelExit } from "../ssh/exec.ts";
 
 /** Anything that can start a remote command on a host (an SshConnection). */
 export interface ChannelOpener {
-  readonly alias: string;
-  spawn(command: string): Promise<ClientChannel>;
+  readonly host: string;
+  spawn(command: string): Promise<RemoteProcess>;
+}
+
+/**
+ * How rsync starts the bridge (the socket path follows). From source: this
+ * Bun binary running rsh-bridge.ts; as a release bundle: `bun batou.js
+ * __rsh-bridge`; in the compiled executable (sources in Bun's `/$bunfs`): the
+ * executable with the hidden `__rsh-bridge` sub-command.
+ */
+export function bridgeCommand(): string[] {
+  if (isCompiled()) return [process.execPath, "__rsh-bridge"];
+  const release = runningRelease();
+  if (release) return [process.execPath, join(release.dir, "batou.js"), "__rsh-bridge"];
+  return [process.execPath, join(import.meta.dir, "rsh-bridge.ts")];
 }
 
 /** Options of {@link serveRshBridge}. */
 export interface RshServerOptions {
   /** Whether the joined command may run (e.g. it must start with `rsync --server`). */
   allow: (command: string) => boolean;
-  /** Rewrites the command before it runs (e.g. prefixes a `mkdir -p`). */
-  wrap?: (command: string) => string;
   log?: (line: string) => void;
 }
 
@@ -37,15 +49,21 @@ export interface RshServer {
   readonly bytesFromRemote: number;
   /** Commands that were run. */
   readonly commands: string[];
-  /** Stops listening, closes open channels and removes the socket directory. */
+  /** Stops listening, stops the commands still running (TERM) and removes the socket directory. */
   close(): Promise<void>;
+}
+
+/** Signals a remote command and drops its channel. */
+function stop(remote: RemoteProcess | null): void {
+  remote?.signal("TERM");
+  remote?.close();
 }
 
 /** Starts a bridge server for one host connection. */
 export async function serveRshBridge(opener: ChannelOpener, options: RshServerOptions): Promise<RshServer> {
   const dir = mkdtempSync(join(tmpdir(), "batou-rsh-")); // mode 0700: only we can connect
   const socketPath = join(dir, "s");
-  const channels = new Set<ClientChannel>();
+  const channels = new Set<RemoteProcess>();
   const sockets = new Set<Socket>();
   const state = { bytesToRemote: 0, bytesFromRemote: 0, commands: [] as string[] };
   const log = options.log ?? (() => {});
@@ -54,7 +72,7 @@ export async function serveRshBridge(opener: ChannelOpener, options: RshServerOp
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", () => {});
-    let channel: ClientChannel | null = null;
+    let channel: RemoteProcess | null = null;
     const early: Buffer[] = [];
     let earlyEof = false;
     const sendExit = (code: number, message?: string) => {
@@ -62,9 +80,9 @@ export async function serveRshBridge(opener: ChannelOpener, options: RshServerOp
     };
     const toChannel = (data: Buffer) => {
       state.bytesToRemote += data.length;
-      if (!channel!.write(data)) {
+      if (!channel!.stdio.write(data)) {
         socket.pause();
-        channel!.once("drain", () => socket.resume());
+        channel!.stdio.once("drain", () => socket.resume());
       }
     };
     const decoder = new FrameDecoder((type, payload) => {
@@ -72,40 +90,40 @@ export async function serveRshBridge(opener: ChannelOpener, options: RshServerOp
         const { args } = JSON.parse(payload.toString("utf8")) as { args: string[] };
         const command = args.join(" "); // exactly what ssh would send
         if (!options.allow(command)) {
-          sendExit(255, `${opener.alias}: refusing to run "${command}" through the rsync bridge`);
+          sendExit(255, `${opener.host}: refusing to run "${command}" through the rsync bridge`);
           return;
         }
-        const remote = options.wrap ? options.wrap(command) : command;
-        state.commands.push(remote);
-        log(`rsh bridge: running ${remote}`);
-        opener.spawn(remote).then((ch) => {
+        state.commands.push(command);
+        log(`rsh bridge: running ${command}`);
+        opener.spawn(command).then((ch) => {
           channel = ch;
           channels.add(ch);
-          ch.on("data", (d: Buffer) => {
+          ch.stdio.on("data", (d: Buffer) => {
             state.bytesFromRemote += d.length;
             if (!socket.write(encodeFrame(Frame.Stdout, d))) {
-              ch.pause();
-              socket.once("drain", () => ch.resume());
+              ch.stdio.pause();
+              socket.once("drain", () => ch.stdio.resume());
             }
           });
           ch.stderr.on("data", (d: Buffer) => socket.write(encodeFrame(Frame.Stderr, d)));
-          channelExit(ch).then(({ code }) => {
+          ch.exit.then(({ code }) => {
             channels.delete(ch);
             sendExit(code ?? 255);
           });
           for (const d of early.splice(0)) toChannel(d);
-          if (earlyEof) ch.end();
-        }, (error: Error) => sendExit(255, error.message));
+          if (earlyEof) ch.stdio.end();
+        }, (error: Error) => sendExit(255, `${opener.host}: ${error.message}`));
       } else if (type === Frame.Stdin) {
         if (channel) toChannel(payload);
         else early.push(Buffer.from(payload));
       } else if (type === Frame.StdinEof) {
-        if (channel) channel.end();
+        if (channel) channel.stdio.end();
         else earlyEof = true;
       }
     });
     socket.on("data", (chunk: Buffer) => decoder.push(chunk));
-    socket.on("close", () => channel?.close());
+    // the bridge is gone (rsync ended or was killed): stop what it ran, sshd would not
+    socket.on("close", () => stop(channel));
   };
 
   const server: Server = createServer(handle);
@@ -124,7 +142,10 @@ export async function serveRshBridge(opener: ChannelOpener, options: RshServerOp
     },
     commands: state.commands,
     async close() {
-      for (const ch of channels) ch.close();
+      // stop what still runs and wait (briefly, the link may be gone) until it has ended
+      const running = [...channels];
+      for (const ch of running) stop(ch);
+      await Promise.race([Promise.all(running.map((ch) => ch.exit)), Bun.sleep(2000)]);
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { commandWordsFromRshArgs } from "./rsh-bridge.ts";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
-import { defaultBridgeCommand, parseRsyncStats, shellQuote } from "./rsync.ts";
+import { bridgeCommand } from "./rsh-server.ts";
+import { parseRsyncStats } from "./rsync.ts";
 
 test("rsync --stats parsing (C locale, thousands separators)", () => {
   const text = `
@@ -13,13 +14,6 @@ Total bytes received: 1,064
 `;
   expect(parseRsyncStats(text)).toEqual({ bytesSent: 211923, bytesReceived: 1064, filesTransferred: 1234 });
   expect(parseRsyncStats("")).toEqual({ bytesSent: 0, bytesReceived: 0, filesTransferred: 0 });
-});
-
-test("shellQuote leaves plain words alone and quotes the rest", () => {
-  expect(shellQuote("/usr/bin/bun")).toBe("/usr/bin/bun");
-  expect(shellQuote("a b")).toBe("'a b'");
-  expect(shellQuote("it's")).toBe(`'it'\\''s'`);
-  expect(shellQuote("*.nacl")).toBe("'*.nacl'");
 });
 
 test("the rsh bridge drops rsync's rsh options and the host", () => {
@@ -36,7 +30,7 @@ test("frames survive arbitrary chunking", () => {
 });
 
 test("from source, the bridge is this runtime running rsh-bridge.ts", () => {
-  const [bin, script] = defaultBridgeCommand();
+  const [bin, script] = bridgeCommand();
   expect(bin).toBe(process.execPath);
   expect(script).toEndWith("lib/remote/ship/rsh-bridge.ts");
 });

@@ -1,8 +1,8 @@
 /**
  * Shipping a local directory to a host with the system `rsync`, through the
- * host's existing SSH connection (no second handshake): rsync's `--rsh` is the
- * rsh bridge (rsh-bridge.ts), which relays to an exec channel opened by
- * rsh-server.ts on the SshConnection.
+ * host's transport (no second handshake): rsync's `--rsh` is the transport's
+ * remote shell ({@link Transport.rsyncShell}); the command line is built by
+ * `rsyncArgv` (commands.ts).
  *
  * Delta transfer with `--delete`; excludes are anchored at the top of the
  * shipped tree (`/work` excludes only the top-level `work`, not `lib/work`:
@@ -12,86 +12,26 @@
  *
  * @module
  */
-import { runningRelease } from "../../bootstrap/release-executable.ts";
 import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { type RsyncSpec, rsyncArgv, rsyncRemotePath, shellQuote } from "../commands.ts";
 import { SshError } from "../ssh/ssh-error.ts";
-import { isCompiled } from "./host-executable.ts";
-import { type ChannelOpener, serveRshBridge } from "./rsh-server.ts";
+import type { Transport } from "../transport.ts";
 
-/**
- * Default excludes. Anchored (leading `/`) except `*.nacl`: encrypted secrets
- * never leave the deploying machine, wherever they are in the tree.
- */
-export const DEFAULT_EXCLUDES = ["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "*.nacl"];
-
-/** Options of {@link shipDirectory}. */
-export interface ShipOptions {
-  excludes?: string[];
-  /** Run the remote rsync as this user: `--rsync-path "sudo -n -u USER rsync"`. */
-  sudoUser?: string;
-  /** The remote rsync command (default `rsync`, or the sudo form with `sudoUser`). */
-  rsyncPath?: string;
-  /** Create the remote directory (`mkdir -p`, as `sudoUser` when set) first. Default true. */
-  createRemoteDir?: boolean;
-  /**
-   * How rsync starts the bridge, e.g. `["/usr/local/bin/batou", "__rsh-bridge"]`
-   * for the compiled executable. Default: {@link defaultBridgeCommand}.
-   */
-  bridgeCommand?: string[];
+/** Options of {@link shipDirectory}: the rsync spec without what the transport provides. */
+export interface ShipOptions extends Omit<RsyncSpec, "localDir" | "remoteDir" | "rsh"> {
   /** Kill rsync and fail after this many seconds. */
   timeoutSeconds?: number;
-  /** Compress (`-z`): worth it on slow links, costs CPU. */
-  compress?: boolean;
-  /**
-   * Compare modification times to the nanosecond (`--modify-window=-1`, rsync
-   * >= 3.1.3 on both sides). Default true: with whole seconds, a file rewritten
-   * with the same size within the second of the last shipment is silently
-   * skipped. `checksum` is the thorough (and slower) alternative.
-   */
-  exactTimes?: boolean;
-  /** Compare file contents (`--checksum`) instead of size and time. */
-  checksum?: boolean;
-  /** Extra rsync arguments (e.g. `--dry-run`). */
-  extraArgs?: string[];
   log?: (line: string) => void;
-  /** The local rsync binary (default `rsync` on PATH). */
-  rsyncBinary?: string;
 }
 
-/** What a shipment transferred, from rsync's `--stats` and the bridge's own counters. */
+/** What a shipment transferred, from rsync's `--stats`. */
 export interface ShipResult {
   bytesSent: number;
   bytesReceived: number;
   filesTransferred: number;
-  /** Bytes relayed through the SSH channel (both directions). */
-  channelBytes: number;
   durationMs: number;
   /** The remote command rsync ran (for debug output). */
   remoteCommand: string;
-}
-
-/** Quotes one word for a POSIX shell (and for rsync's `-e` splitting). */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Quotes a remote path for the remote shell, keeping a leading `~/` expandable. */
-function remotePathWord(path: string): string {
-  return path.startsWith("~/") ? `~/${shellQuote(path.slice(2))}` : shellQuote(path);
-}
-
-/**
- * The bridge command when running from source: this Bun binary running
- * rsh-bridge.ts. In the compiled executable (sources in Bun's `/$bunfs`), the
- * executable with the hidden `__rsh-bridge` sub-command.
- */
-export function defaultBridgeCommand(): string[] {
-  if (isCompiled()) return [process.execPath, "__rsh-bridge"];
-  // Running as a release bundle (the launcher imported the cached batou.js).
-  const release = runningRelease();
-  if (release) return [process.execPath, join(release.dir, "batou.js"), "__rsh-bridge"];
-  return [process.execPath, join(import.meta.dir, "rsh-bridge.ts")];
 }
 
 /** Parses `--stats` output (C locale; thousands separators tolerated). */
@@ -107,37 +47,18 @@ export function parseRsyncStats(text: string): { bytesSent: number; bytesReceive
   };
 }
 
-/** Ships the contents of `localDir` into `remoteDir` on the connection's host. */
-export async function shipDirectory(conn: ChannelOpener, localDir: string, remoteDir: string, options: ShipOptions = {}): Promise<ShipResult> {
-  const host = conn.alias;
+/** Ships the contents of `localDir` into `remoteDir` on the transport's host. */
+export async function shipDirectory(transport: Transport, localDir: string, remoteDir: string, options: ShipOptions = {}): Promise<ShipResult> {
+  const host = transport.host;
   if (!existsSync(localDir) || !statSync(localDir).isDirectory()) {
     throw new SshError(host, "config", `cannot ship ${localDir}: not a directory`);
   }
   const started = performance.now();
   const log = options.log ?? (() => {});
-  const sudo = options.sudoUser ? `sudo -n -u ${shellQuote(options.sudoUser)} ` : "";
-  const rsyncPath = options.rsyncPath ?? `${sudo}rsync`;
-  const dest = remoteDir.endsWith("/") ? remoteDir : `${remoteDir}/`;
-  const wrap = options.createRemoteDir === false ? undefined
-    : (command: string) => `${sudo}mkdir -p -- ${remotePathWord(dest)} && exec ${command}`;
-  const server = await serveRshBridge(conn, {
-    allow: (command) => command.startsWith(`${rsyncPath} --server `),
-    wrap,
-    log,
-  });
+  const remotePath = rsyncRemotePath({ ...options, remoteDir });
+  const shell = await transport.rsyncShell((command) => command.startsWith(`${remotePath} --server `), log);
   try {
-    const rsh = [...(options.bridgeCommand ?? defaultBridgeCommand()), server.socketPath].map(shellQuote).join(" ");
-    const args = [
-      options.rsyncBinary ?? "rsync", "--recursive", "--links", "--perms", "--times", "--delete", "--stats",
-      ...(options.compress ? ["--compress"] : []),
-      ...(options.exactTimes === false ? [] : ["--modify-window=-1"]),
-      ...(options.checksum ? ["--checksum"] : []),
-      ...(options.excludes ?? DEFAULT_EXCLUDES).map((e) => `--exclude=${e}`),
-      `--rsh=${rsh}`, `--rsync-path=${rsyncPath}`,
-      ...(options.extraArgs ?? []),
-      localDir.endsWith("/") ? localDir : `${localDir}/`,
-      `batou-remote:${dest}`,
-    ];
+    const args = rsyncArgv({ ...options, localDir, remoteDir, rsh: shell.argv });
     log(`rsync: ${args.map(shellQuote).join(" ")}`);
     const proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LC_ALL: "C" } });
     let timedOut = false;
@@ -154,15 +75,10 @@ export async function shipDirectory(conn: ChannelOpener, localDir: string, remot
       throw new SshError(host, "channel", `rsync of ${localDir} to ${remoteDir} failed (exit ${code}): ${stderr.trim().split("\n").slice(-5).join(" | ")}`);
     }
     const stats = parseRsyncStats(stdout);
-    const result: ShipResult = {
-      ...stats,
-      channelBytes: server.bytesToRemote + server.bytesFromRemote,
-      durationMs: performance.now() - started,
-      remoteCommand: server.commands[0] ?? "",
-    };
+    const result: ShipResult = { ...stats, durationMs: performance.now() - started, remoteCommand: shell.commands[0] ?? "" };
     log(`rsync: ${result.filesTransferred} file(s), sent ${result.bytesSent} B, received ${result.bytesReceived} B in ${result.durationMs.toFixed(0)} ms`);
     return result;
   } finally {
-    await server.close();
+    await shell.close();
   }
 }

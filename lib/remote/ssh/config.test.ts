@@ -1,3 +1,4 @@
+import type { SshError } from "./ssh-error.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
@@ -76,7 +77,15 @@ Host t
 
   test("an unknown token is an error naming the alias and file", () => {
     const file = config("Host t\n    ProxyCommand nc %Z %p\n");
-    expect(() => resolveSshSettings("t", { configFile: file, home })).toThrow(/^t: unknown token %Z in ProxyCommand .*config-/);
+    const error = (() => {
+      try {
+        resolveSshSettings("t", { configFile: file, home });
+      } catch (e) {
+        return e as SshError;
+      }
+    })();
+    expect(error?.message).toMatch(/^unknown token %Z in ProxyCommand .*config-/);
+    expect(error?.context.host).toBe("t");
   });
 
   test("ProxyJump chains; whichever of ProxyJump/ProxyCommand comes first wins", () => {
@@ -123,7 +132,7 @@ Host k
 
   test("an invalid Port names the host and the file", () => {
     const file = config("Host p\n    Port many\n");
-    expect(() => resolveSshSettings("p", { configFile: file, home })).toThrow(`p: invalid Port "many" in ${file}`);
+    expect(() => resolveSshSettings("p", { configFile: file, home })).toThrow(`invalid Port "many" in ${file}`);
   });
 
   test("top-level Include with a glob relative to ~/.ssh", () => {
@@ -147,5 +156,5 @@ describe("findSshConfigFile", () => {
 });
 
 test("parseProxyJump rejects garbage with the alias in the message", () => {
-  expect(() => parseProxyJump("a@", "h1")).toThrow(/^h1: invalid ProxyJump entry/);
+  expect(() => parseProxyJump("a@", "h1")).toThrow(/^invalid ProxyJump entry/);
 });

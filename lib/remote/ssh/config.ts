@@ -85,7 +85,7 @@ export function loadSshConfig(file: string, home = homedir()): SSHConfig {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new SshError("ssh_config", "config", `cannot read ${file}: ${(error as Error).message}`);
+    throw new SshError("ssh_config", "config", `cannot read ${file}: ${(error as Error).message}`, { context: { file } });
   }
   const cached = parsedCache.get(file);
   if (cached && cached.text === text) return cached.config;

@@ -1,26 +1,30 @@
 /**
  * One SSH connection to one host, opened once and shared by everything a run
- * does on that host (agent channel, rsync, commands), built on `ssh2`.
+ * does on that host (agent channel, rsync, commands), built on `ssh2`: the
+ * first {@link Transport}.
  *
  * `open()` resolves the alias through ssh_config, collects identities (agent,
  * files), reaches the host directly, through `ProxyCommand` or through a
  * `ProxyJump` chain (each hop a nested SshConnection owned by this one),
  * verifies the host key against known_hosts and authenticates, all bounded by
- * one deadline. `close()` ends the connection, its jump hosts and proxy
- * processes; remote commands then see EOF on stdin (see exec.ts).
+ * one deadline. rsync reaches the host through the rsh bridge
+ * (ship/rsh-server.ts) over this same connection. `close()` ends the
+ * connection, its rsh bridges, jump hosts and proxy processes; remote commands
+ * then see EOF on stdin (see exec.ts).
  *
  * @module
  */
 import type { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
+import { bridgeCommand, serveRshBridge } from "../ship/rsh-server.ts";
+import type { RemoteProcess, RsyncShell, Transport } from "../transport.ts";
 import { SshError } from "./ssh-error.ts";
 import { collectAuthCandidates, type PassphrasePrompt } from "./auth-keys.ts";
 import { ProxyCommandStream } from "./proxy-command.ts";
 import { handshake, type Negotiated } from "./handshake.ts";
-import { type ExecOptions, type ExecResult, execCommand, openExecChannel, signalChannel } from "./exec.ts";
+import { openExecChannel, signalChannel } from "./exec.ts";
 import { resolveSshSettings, type SshSettings } from "./config.ts";
 
-export { channelExit, type ExecOptions, type ExecResult } from "./exec.ts";
 export type { Negotiated } from "./handshake.ts";
 
 /** Options of {@link SshConnection.open}. */
@@ -42,7 +46,7 @@ export interface OpenOptions {
 }
 
 /** An open SSH connection to one host. */
-export class SshConnection {
+export class SshConnection implements Transport {
   /** Successful SSH handshakes in this process (jump hosts included): lets tests prove connection reuse. */
   static handshakes = 0;
 
@@ -55,6 +59,7 @@ export class SshConnection {
   private readonly sock: Duplex | null;
   private readonly jump: SshConnection | null;
   private readonly channels = new Set<ClientChannel>();
+  private readonly rsyncShells = new Set<RsyncShell>();
   private closing: Promise<void> | null = null;
   private lostReason: string | null = null;
   private clientClosed = false;
@@ -115,7 +120,7 @@ export class SshConnection {
         jump = await SshConnection.openWithSettings(jumpSettings, { ...options, timeoutSeconds: remaining, log: (l) => log(`jump ${last.host}: ${l}`) })
           .catch((e: unknown) => {
             const inner = e instanceof SshError ? e : null;
-            throw new SshError(host, inner?.kind ?? "connect", `cannot reach jump host: ${(e as Error).message}`, { cause: e });
+            throw new SshError(host, inner?.kind ?? "connect", `cannot reach jump host ${last.host}: ${(e as Error).message}`, { cause: e });
           });
         const viaJump = jump;
         sock = await new Promise<Duplex>((resolve, reject) => {
@@ -140,23 +145,44 @@ export class SshConnection {
     }
   }
 
-  /** Runs `command` (through the login shell) and collects its output. */
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    this.assertOpen(command);
-    return execCommand(this.client, this.alias, command, options);
+  get host(): string {
+    return this.alias;
+  }
+
+  get user(): string {
+    return this.settings.user;
+  }
+
+  get description(): string {
+    return `${this.settings.user}@${this.settings.hostName}, ${this.negotiated.kex}`;
   }
 
   /**
-   * Starts a long-lived command and returns its channel (stdin = the channel's
-   * writable side, stdout = readable, `.stderr`). Use `channelExit(channel)`
-   * for its exit status. The program must exit on stdin EOF.
+   * Starts a command (through the login shell) on its own exec channel. The
+   * program must exit on stdin EOF.
    */
-  async spawn(command: string): Promise<ClientChannel> {
+  async spawn(command: string): Promise<RemoteProcess> {
     this.assertOpen(command);
     return openExecChannel(this.client, this.alias, command, (channel) => {
       this.channels.add(channel);
       channel.once("close", () => this.channels.delete(channel));
     });
+  }
+
+  /** rsync's remote shell: the rsh bridge (a unix socket in a private temporary folder) relaying to exec channels here. */
+  async rsyncShell(allow: (command: string) => boolean, log?: (line: string) => void): Promise<RsyncShell> {
+    this.assertOpen("rsync");
+    const server = await serveRshBridge(this, { allow, log });
+    const shell: RsyncShell = {
+      argv: [...bridgeCommand(), server.socketPath],
+      commands: server.commands,
+      close: async () => {
+        this.rsyncShells.delete(shell);
+        await server.close();
+      },
+    };
+    this.rsyncShells.add(shell);
+    return shell;
   }
 
   /** Opens a TCP tunnel from the host to `host:port` (used for ProxyJump). */
@@ -176,11 +202,13 @@ export class SshConnection {
   }
 
   /**
-   * Closes the connection: signals TERM to spawned channels, ends the SSH
-   * session, then closes jump hosts and proxy processes. Idempotent.
+   * Closes the connection: stops rsh bridges (removing their sockets), signals
+   * TERM to spawned channels, ends the SSH session, then closes jump hosts and
+   * proxy processes. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await Promise.allSettled([...this.rsyncShells].map((shell) => shell.close()));
       for (const ch of this.channels) {
         signalChannel(ch, "TERM");
         try {

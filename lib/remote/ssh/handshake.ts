@@ -115,7 +115,7 @@ export function handshake(settings: SshSettings, options: OpenOptions, input: Ha
         fingerprint = fingerprintSha256(key);
         const decision = decideHostKey(host, check, settings.strictHostKeyChecking);
         log(`host key ${check.keyType} ${check.fingerprint} for '${check.lookupName}': ${check.status}` + (check.entries[0] ? ` (${check.entries[0].file}:${check.entries[0].line})` : ""));
-        if (decision.warning) (options.warn ?? ((l: string) => console.error(l)))(`${host}: ${decision.warning}`);
+        if (decision.warning) (options.warn ?? ((l: string) => console.error(`${host}: ${l}`)))(decision.warning);
         if (decision.record) appendKnownHost(decision.record, check.lookupName, key);
         if (!decision.accept) hostKeyProblem = decision.message ?? "host key refused";
         verify(decision.accept);

@@ -1,9 +1,11 @@
 /**
- * Errors of the SSH transport layer. Every message names the host alias it is
- * about, so a failure in a parallel multi-host run is attributable at a glance.
+ * Errors of the SSH transport layer. Each names the host alias it is about in
+ * its context (`host`), so a failure in a parallel multi-host run is
+ * attributable at a glance; the message says what failed, without the host.
  *
  * @module
  */
+import { BatouError, type ErrorContext } from "../../engine/errors.ts";
 
 /** What went wrong, for callers that react differently (e.g. retry only `connect`). */
 export type SshErrorKind =
@@ -15,17 +17,19 @@ export type SshErrorKind =
   | "channel" // exec/spawn failed on an established connection
   | "closed"; // the connection was closed (by us or the peer)
 
-/** An SSH transport error about one host. `message` always starts with the host alias. */
-export class SshError extends Error {
+/** An SSH transport error about one host (`context.host`: the alias as given to `SshConnection.open`, or the jump host's). */
+export class SshError extends BatouError {
   override name = "SshError";
-  /** The host alias as given to `SshConnection.open` (or the jump host's alias). */
-  readonly host: string;
   readonly kind: SshErrorKind;
 
-  constructor(host: string, kind: SshErrorKind, message: string, options?: { cause?: unknown }) {
-    super(`${host}: ${message}`, options);
-    this.host = host;
+  constructor(host: string, kind: SshErrorKind, message: string, options?: { cause?: unknown; context?: ErrorContext }) {
+    super(message, { host, ...options?.context }, options);
     this.kind = kind;
+  }
+
+  /** The host alias this error is about. */
+  get host(): string {
+    return this.context.host ?? "";
   }
 }
 

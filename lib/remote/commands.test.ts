@@ -1,0 +1,175 @@
+/**
+ * The remote commands as values: exact text for the simple ones, and the
+ * scripts run by a real `sh` in a temporary $HOME (launch, probe, stream receiver).
+ */
+import { afterEach, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  agentCommand,
+  asUser,
+  DEFAULT_EXCLUDES,
+  EXIT_TARGET_UNUSABLE,
+  launchScript,
+  PROBE_MARKER,
+  PROJECT_EXCLUDES,
+  parseProbe,
+  rsyncArgv,
+  sh,
+  shellQuote,
+  streamReceiver,
+} from "./commands.ts";
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+});
+
+function tempHome(): string {
+  const home = mkdtempSync(join(tmpdir(), "batou-commands-"));
+  homes.push(home);
+  return home;
+}
+
+function run(script: string, home: string, stdin?: string): { stdout: string; stderr: string; status: number | null } {
+  const result = spawnSync("sh", ["-c", script], { env: { PATH: process.env.PATH, HOME: home }, encoding: "utf8", input: stdin, cwd: home });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+/** A stand-in executable that says hello when run as `agent`, with its sidecar. */
+function fakeExecutable(home: string, target: string, name: string): { sha256: string; size: number } {
+  const dir = join(home, target, ".batou");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'"}'\n`);
+  chmodSync(file, 0o755);
+  const st = statSync(file);
+  const sha256 = "ab".repeat(32);
+  writeFileSync(`${file}.sha256`, `${sha256} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`);
+  return { sha256, size: st.size };
+}
+
+test("shellQuote leaves plain words alone and quotes the rest", () => {
+  expect(shellQuote("/usr/bin/bun")).toBe("/usr/bin/bun");
+  expect(shellQuote("a b")).toBe("'a b'");
+  expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  expect(shellQuote("*.nacl")).toBe("'*.nacl'");
+  expect(shellQuote("$(touch x)")).toBe("'$(touch x)'");
+});
+
+test("one spelling of sudo: as the service user with its $HOME, never prompting; nothing without one", () => {
+  expect(asUser("service", "rsync")).toBe("sudo -n -H -u service rsync");
+  expect(asUser("we ird", sh("echo a; echo b"))).toBe(`sudo -n -H -u 'we ird' sh -c 'echo a; echo b'`);
+  expect(asUser(undefined, "rsync")).toBe("rsync");
+  expect(sh("it's")).toBe(`sh -c 'it'\\''s'`);
+});
+
+test("the agent command and the excludes", () => {
+  expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe("cd '/home/u/deploy ment' && exec .batou/batou-1.0.0 agent");
+  expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "*.nacl"]);
+  expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
+});
+
+test("the rsync argv: delta with delete, exact times, anchored excludes, the transport's shell, mkdir then rsync as the service user", () => {
+  expect(
+    rsyncArgv({ localDir: "/p", remoteDir: "/home/s/app", rsh: ["/bin/bun", "/x/rsh-bridge.ts", "/tmp/batou-rsh-1/s"], excludes: ["/work", "*.nacl"], sudoUser: "s", extraArgs: ["--fuzzy"] }),
+  ).toEqual([
+    "rsync", "--recursive", "--links", "--perms", "--times", "--delete", "--stats", "--modify-window=-1",
+    "--exclude=/work", "--exclude=*.nacl",
+    "--rsh=/bin/bun /x/rsh-bridge.ts /tmp/batou-rsh-1/s",
+    "--rsync-path=sudo -n -H -u s mkdir -p -- /home/s/app/ && exec sudo -n -H -u s rsync",
+    "--fuzzy", "/p/", "batou-remote:/home/s/app/",
+  ]);
+  const plain = rsyncArgv({ localDir: "/p/", remoteDir: "~/my app/", rsh: ["bridge"], excludes: [], exactTimes: false, checksum: true, compress: true });
+  expect(plain).toEqual([
+    "rsync", "--recursive", "--links", "--perms", "--times", "--delete", "--stats", "--compress", "--checksum",
+    "--rsh=bridge", "--rsync-path=mkdir -p -- ~/'my app/' && exec rsync", "/p/", "batou-remote:~/my app/",
+  ]);
+});
+
+test("the launch script probes in key=value lines; the probe parser reads them", () => {
+  expect(launchScript("app", "batou-1.0.0")).toBe(
+    [
+      "T=app",
+      'case "$T" in /*) ;; "~"/*) T="$HOME/${T#"~/"}" ;; *) T="$HOME/$T" ;; esac',
+      'mkdir -p "$T/.batou" && cd "$T" || exit 97',
+      "echo batou-probe",
+      'echo "machine=$(uname -m)"',
+      'echo "target=$(pwd -P)"',
+      'echo "sidecar=$(cat .batou/batou-1.0.0.sha256 2>/dev/null)"',
+      `echo "stat=$(stat -c '%s %Y' .batou/batou-1.0.0 2>/dev/null)"`,
+      'echo "entries=$(ls -A .batou | wc -l)"',
+      'echo "zstd=$(command -v zstd >/dev/null && echo yes || echo no)"',
+    ].join("\n"),
+  );
+  expect(parseProbe("batou-probe\nmachine=aarch64\ntarget=/srv/a=b\nsidecar=\nstat=\nentries= 3\nzstd=no\nlater=ignored\n")).toEqual({
+    machine: "aarch64", target: "/srv/a=b", sidecar: "", stat: "", empty: false, zstd: false,
+  });
+  expect(parseProbe('{"type":"hello"}\n')).toBeUndefined();
+  expect(parseProbe("batou-probe\nx86_64\n/home/u\n")).toBeUndefined(); // the old positional form is not guessed at
+});
+
+test("an empty host answers with a probe: machine, physical target, nothing shipped, .batou empty", () => {
+  const home = tempHome();
+  const result = run(launchScript("deploy ment", "batou-1.0.0", { sha256: "00".repeat(32), size: 10 }), home);
+  expect(result.status).toBe(0);
+  const probe = parseProbe(result.stdout)!;
+  expect(probe.machine).toBe(spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim());
+  expect(probe.target).toBe(join(home, "deploy ment"));
+  expect(probe).toMatchObject({ sidecar: "", stat: "", empty: true, zstd: Bun.which("zstd", { PATH: process.env.PATH }) !== null });
+  expect(probe.sha256).toBeUndefined();
+});
+
+test("the expected executable is exec'd as the agent in the target directory", () => {
+  const home = tempHome();
+  const expected = fakeExecutable(home, "app", "batou-1.0.0");
+  const result = run(launchScript("~/app", "batou-1.0.0", expected), home);
+  expect(result.status).toBe(0);
+  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app") });
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout).cwd).toBe(join(home, "app"));
+});
+
+test("another executable (other sha256, or modified after its sidecar) gets a probe, not an agent; asked to, the probe hashes it", () => {
+  const home = tempHome();
+  const expected = fakeExecutable(home, "app", "batou-1.0.0");
+  const other = parseProbe(run(launchScript("app", "batou-1.0.0", { ...expected, sha256: "cd".repeat(32) }), home).stdout)!;
+  expect(other.sidecar.split(" ")[0]).toBe(expected.sha256);
+  expect(other.empty).toBe(false);
+  const file = join(home, "app/.batou/batou-1.0.0");
+  writeFileSync(file, "changed", { flag: "a" });
+  expect(run(launchScript("app", "batou-1.0.0", expected), home).stdout).toStartWith(`${PROBE_MARKER}\n`);
+  const hashed = parseProbe(run(launchScript("app", "batou-1.0.0", undefined, { hash: true }), home).stdout)!;
+  expect(hashed.sha256).toBe(new Bun.CryptoHasher("sha256").update(readFileSync(file)).digest("hex"));
+  rmSync(file);
+  expect(parseProbe(run(launchScript("app", "batou-1.0.0", undefined, { hash: true }), home).stdout)!.sha256).toBe("");
+});
+
+test(`a target directory that cannot be created exits ${EXIT_TARGET_UNUSABLE}`, () => {
+  const home = tempHome();
+  writeFileSync(join(home, "file"), "");
+  expect(run(launchScript("file/sub", "batou-1.0.0"), home).status).toBe(EXIT_TARGET_UNUSABLE);
+});
+
+test("the stream receiver puts the file in place with its sidecar; a short or failed stream leaves no part file", () => {
+  const home = tempHome();
+  const data = "x".repeat(1000);
+  const ok = run(streamReceiver(home, "batou-1.0.0", 1000, "ab".repeat(32)), home, data);
+  expect(ok.status).toBe(0);
+  const file = join(home, "batou-1.0.0");
+  expect(readFileSync(file, "utf8")).toBe(data);
+  expect(statSync(file).mode & 0o777).toBe(0o755);
+  expect(readFileSync(`${file}.sha256`, "utf8")).toBe(`${"ab".repeat(32)} 1000 ${Math.floor(statSync(file).mtimeMs / 1000)}\n`);
+  const short = run(streamReceiver(home, "batou-2.0.0", 1000, "cd".repeat(32)), home, "short");
+  expect(short.status).not.toBe(0);
+  const failed = run(streamReceiver(home, "batou-2.0.0", 1000, "cd".repeat(32), "false"), home, data);
+  expect(failed.status).not.toBe(0);
+  expect(readdirSync(home).sort()).toEqual(["batou-1.0.0", "batou-1.0.0.sha256"]);
+  expect(existsSync(join(home, "batou-2.0.0"))).toBe(false);
+  expect(run(streamReceiver(join(home, "nowhere"), "batou-1.0.0", 1, "ab"), home, "x").status).toBe(EXIT_TARGET_UNUSABLE);
+});
+
+test("the stream receiver names its part file after its own shell, so two deploys never share one", () => {
+  expect(streamReceiver("/d", "batou-1.0.0", 5, "ab")).toContain("p=.batou-1.0.0.part.$$");
+});

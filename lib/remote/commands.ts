@@ -1,0 +1,233 @@
+/**
+ * Every shell text and argv batou sends to a host or runs for rsync, as pure
+ * functions of plain values (no I/O): the launch script and its probe answer,
+ * the agent command, the stream receiver for a fresh executable, the hash
+ * check of a shipped executable, the rsync argv, and the one way to run
+ * something as the service user. Tested by string equality and by running
+ * them in a real `sh` (commands.test.ts).
+ *
+ * ```ts
+ * const script = asUser("service", sh(launchScript("deployment", "batou-0.1.0", { sha256, size })));
+ * // → "sudo -n -H -u service sh -c '...'": the agent's hello, or a probe ("batou-probe\nmachine=x86_64\n...")
+ * ```
+ *
+ * @module
+ */
+
+/** Exit status of a remote script when the target directory cannot be created or entered. */
+export const EXIT_TARGET_UNUSABLE = 97;
+
+/** First line of a probe answer (never valid JSON, so never mistaken for the agent's hello). */
+export const PROBE_MARKER = "batou-probe";
+
+/** The lock file in the target directory, held by the agent. */
+export const REMOTE_LOCK_NAME = ".batou-lock";
+
+/** The folder in the target directory that holds the shipped executable. */
+export const EXECUTABLE_DIR = ".batou";
+
+/**
+ * What rsync never ships. Anchored (leading `/`) except `*.nacl`: encrypted
+ * secrets never leave the deploying machine, wherever they are in the tree.
+ */
+export const DEFAULT_EXCLUDES = ["/.git", "/node_modules", "/work", "/dist", `/${REMOTE_LOCK_NAME}`, "*.nacl"];
+
+/**
+ * What the project rsync leaves out: the defaults, the host's executable
+ * folder and the secrets edit lock (`environments/ENV/.secrets.lock`).
+ * Excluded paths are also kept on the host (no `--delete-excluded`).
+ */
+export const PROJECT_EXCLUDES = [...new Set([...DEFAULT_EXCLUDES, `/${EXECUTABLE_DIR}`, ".secrets.lock"])];
+
+/** Quotes one word for a POSIX shell (and for rsync's `--rsh` splitting); plain words stay as they are. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A script as one command for any login shell: `sh -c '<script>'`. */
+export function sh(script: string): string {
+  return `sh -c ${shellQuote(script)}`;
+}
+
+/**
+ * `command` run as `user` through sudo (never prompting, with the user's
+ * $HOME), or as it is when there is no other user. `command` must be a
+ * simple command; wrap scripts with {@link sh} first.
+ */
+export function asUser(user: string | undefined, command: string): string {
+  return user ? `sudo -n -H -u ${shellQuote(user)} ${command}` : command;
+}
+
+/** Resolves `targetDir` (relative to $HOME, or `~/…`, or absolute) into `$T` and enters it. */
+function enterTarget(targetDir: string): string[] {
+  return [
+    `T=${shellQuote(targetDir)}`,
+    'case "$T" in /*) ;; "~"/*) T="$HOME/${T#"~/"}" ;; *) T="$HOME/$T" ;; esac',
+    `mkdir -p "$T/${EXECUTABLE_DIR}" && cd "$T" || exit ${EXIT_TARGET_UNUSABLE}`,
+  ];
+}
+
+/** The sha256 and size the deploying side expects of the shipped executable. */
+export interface ExpectedExecutable {
+  sha256: string;
+  size: number;
+}
+
+/**
+ * The launch script: enter (create) the target directory, then exec
+ * `.batou/EXE agent` when it is `expected` (the sha256 in its sidecar
+ * matches, and the file's size and mtime match the sidecar); otherwise print
+ * a probe (see {@link Probe}) and exit 0. Without `expected` it always probes;
+ * with `hash`, the probe also has the executable's real sha256 (reading it
+ * all: only after it failed to start).
+ */
+export function launchScript(targetDir: string, exe: string, expected?: ExpectedExecutable, options: { hash?: boolean } = {}): string {
+  const file = `${EXECUTABLE_DIR}/${exe}`;
+  const lines = enterTarget(targetDir);
+  if (expected) {
+    lines.push(
+      `set -- $(cat ${file}.sha256 2>/dev/null)`,
+      `if [ "$1" = ${expected.sha256} ] && [ "$2" = ${expected.size} ] && [ "$2 $3" = "$(stat -c '%s %Y' ${file} 2>/dev/null)" ]; then exec ${file} agent; fi`,
+    );
+  }
+  lines.push(
+    `echo ${PROBE_MARKER}`,
+    'echo "machine=$(uname -m)"',
+    'echo "target=$(pwd -P)"',
+    `echo "sidecar=$(cat ${file}.sha256 2>/dev/null)"`,
+    `echo "stat=$(stat -c '%s %Y' ${file} 2>/dev/null)"`,
+    `echo "entries=$(ls -A ${EXECUTABLE_DIR} | wc -l)"`,
+    'echo "zstd=$(command -v zstd >/dev/null && echo yes || echo no)"',
+  );
+  if (options.hash) lines.push(`echo "sha256=$(sha256sum ${file} 2>/dev/null | cut -d' ' -f1)"`);
+  return lines.join("\n");
+}
+
+/** The agent in the (resolved, absolute) target directory, after shipping. */
+export function agentCommand(target: string, exe: string): string {
+  return `cd ${shellQuote(target)} && exec ${EXECUTABLE_DIR}/${exe} agent`;
+}
+
+/** What the host said instead of starting the agent. */
+export interface Probe {
+  /** `uname -m`. */
+  machine: string;
+  /** The absolute, physical target directory. */
+  target: string;
+  /** Contents of `.batou/EXE.sha256` (`SHA SIZE MTIME`), empty when missing. */
+  sidecar: string;
+  /** `stat -c '%s %Y'` of the executable, empty when missing. */
+  stat: string;
+  /** Whether `.batou/` holds nothing at all (no other version to send a delta against). */
+  empty: boolean;
+  /** Whether the host has the `zstd` command (then a fresh executable travels compressed). */
+  zstd: boolean;
+  /** The executable's real sha256 when the probe was asked to hash it (empty when it is missing). */
+  sha256?: string;
+}
+
+/** Parses a probe answer (`key=value` lines after the marker); undefined when `stdout` is not one. */
+export function parseProbe(stdout: string): Probe | undefined {
+  const [marker, ...lines] = stdout.split("\n");
+  if (marker !== PROBE_MARKER) return undefined;
+  const values = new Map<string, string>();
+  for (const line of lines) {
+    const eq = line.indexOf("=");
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  if (!values.has("machine") || !values.has("target")) return undefined;
+  const get = (key: string) => values.get(key)?.trim() ?? "";
+  return {
+    machine: get("machine"),
+    target: values.get("target")!,
+    sidecar: get("sidecar"),
+    stat: get("stat"),
+    empty: get("entries") === "0",
+    zstd: get("zstd") === "yes",
+    ...(values.has("sha256") ? { sha256: get("sha256") } : {}),
+  };
+}
+
+/**
+ * The receiving end of a streamed executable: stdin (through `decompress`,
+ * e.g. `zstd -dcq`) into a part file unique to this shell, size checked, made
+ * executable, renamed to `dir/name`, and `SHA SIZE MTIME` recorded beside it
+ * (the sidecar the next launch compares). The part file is removed on any
+ * failure or signal, so a full disk or a second deploy leaves nothing behind.
+ */
+export function streamReceiver(dir: string, name: string, size: number, sha256: string, decompress = "cat"): string {
+  return [
+    `cd ${shellQuote(dir)} || exit ${EXIT_TARGET_UNUSABLE}`,
+    `p=${shellQuote(`.${name}.part.`)}$$`,
+    `trap 'rm -f "$p"' EXIT`,
+    "trap 'exit 143' TERM HUP INT PIPE",
+    [
+      `${decompress} > "$p"`,
+      `[ "$(stat -c %s "$p")" = ${size} ]`,
+      `chmod 755 "$p"`,
+      `mv -f "$p" ${shellQuote(name)}`,
+      `echo "${sha256} $(stat -c '%s %Y' ${shellQuote(name)})" > "$p"`,
+      `mv -f "$p" ${shellQuote(`${name}.sha256`)}`,
+    ].join(" && "),
+  ].join("\n");
+}
+
+/** Quotes a remote path for the remote shell, keeping a leading `~/` expandable. */
+function remotePathWord(path: string): string {
+  return path.startsWith("~/") ? `~/${shellQuote(path.slice(2))}` : shellQuote(path);
+}
+
+/** What {@link rsyncArgv} turns into an rsync command line. */
+export interface RsyncSpec {
+  localDir: string;
+  remoteDir: string;
+  /** rsync's remote shell (`--rsh`), as argv: the transport's. */
+  rsh: string[];
+  excludes?: string[];
+  /** Run the remote rsync (and the `mkdir`) as this user through sudo. */
+  sudoUser?: string;
+  /** The remote rsync command (default: `rsync`, as `sudoUser` when set, after a `mkdir -p` of the destination). */
+  rsyncPath?: string;
+  /** Compress (`-z`): worth it on slow links, costs CPU. */
+  compress?: boolean;
+  /**
+   * Compare modification times to the nanosecond (`--modify-window=-1`, rsync
+   * >= 3.1.3 on both sides). Default true: with whole seconds, a file rewritten
+   * with the same size within the second of the last shipment is silently skipped.
+   */
+  exactTimes?: boolean;
+  /** Compare file contents (`--checksum`) instead of size and time. */
+  checksum?: boolean;
+  /** Extra rsync arguments (e.g. `--fuzzy`). */
+  extraArgs?: string[];
+  /** The local rsync binary (default `rsync` on PATH). */
+  rsyncBinary?: string;
+}
+
+/** The remote command rsync starts (`--rsync-path`): create the destination, then rsync, as the service user when set. */
+export function rsyncRemotePath(spec: Pick<RsyncSpec, "remoteDir" | "sudoUser" | "rsyncPath">): string {
+  if (spec.rsyncPath) return spec.rsyncPath;
+  const dest = spec.remoteDir.endsWith("/") ? spec.remoteDir : `${spec.remoteDir}/`;
+  return `${asUser(spec.sudoUser, `mkdir -p -- ${remotePathWord(dest)}`)} && exec ${asUser(spec.sudoUser, "rsync")}`;
+}
+
+/**
+ * The rsync command line: delta transfer with `--delete` (excluded paths are
+ * kept on the host), `--stats` for the figures, to `batou-remote:DIR/` (the
+ * host name is the transport's business, not rsync's).
+ */
+export function rsyncArgv(spec: RsyncSpec): string[] {
+  const dest = spec.remoteDir.endsWith("/") ? spec.remoteDir : `${spec.remoteDir}/`;
+  return [
+    spec.rsyncBinary ?? "rsync", "--recursive", "--links", "--perms", "--times", "--delete", "--stats",
+    ...(spec.compress ? ["--compress"] : []),
+    ...(spec.exactTimes === false ? [] : ["--modify-window=-1"]),
+    ...(spec.checksum ? ["--checksum"] : []),
+    ...(spec.excludes ?? DEFAULT_EXCLUDES).map((e) => `--exclude=${e}`),
+    `--rsh=${spec.rsh.map(shellQuote).join(" ")}`,
+    `--rsync-path=${rsyncRemotePath(spec)}`,
+    ...(spec.extraArgs ?? []),
+    spec.localDir.endsWith("/") ? spec.localDir : `${spec.localDir}/`,
+    `batou-remote:${dest}`,
+  ];
+}
