@@ -126,4 +126,24 @@ describe("sealed format v1", () => {
     expect(nacl.secretbox.open(body.subarray(24), body.subarray(0, 24), opened.fileKey)).toBeNull();
     expect(rewrapPlan(openedBoth.sealed, [alice.r, bob.r], true)).toBe("rekey");
   });
+
+  test("sealing to a low-order key is refused (the file would open without any private key)", () => {
+    const zero: Recipient = { type: "batou-x25519", publicKey: new Uint8Array(32), fingerprint: fingerprint(new Uint8Array(32)), comment: "mallory" };
+    expect(() => seal(text("s"), [alice.r, zero])).toThrow(/cannot seal to .* mallory: expected .*low-order point/);
+  });
+
+  test("a recipient block with a low-order ephemeral key (all-zero shared secret) is refused", async () => {
+    // Built from the spec in docs/secrets-format.md: E = 0 makes the box key HSalsa20(0) for every recipient.
+    const sealed = seal(text("real"), [alice.r]);
+    const lines = sealed.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("Recipient: "));
+    const E = new Uint8Array(32);
+    const nonce = nacl.hash(new Uint8Array([...text("batou-secrets-v1 recipient nonce"), ...E, ...alice.r.publicKey])).subarray(0, 24);
+    const forged = new Uint8Array([...E, ...nacl.box(nacl.randomBytes(32), nonce, E, nacl.box.keyPair().secretKey)]);
+    const b64 = Buffer.from(forged).toString("base64");
+    lines.splice(at + 1, 2, b64.slice(0, 64), b64.slice(64));
+    const error = await openSealed(lines.join("\n"), [alice.id], "f").catch((e) => e);
+    expect(error).toBeInstanceOf(TamperedError);
+    expect(error.message).toMatch(/^f:2: tampered or corrupt: .* low-order ephemeral key/);
+  });
 });

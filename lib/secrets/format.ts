@@ -15,7 +15,9 @@
  */
 import nacl from "tweetnacl";
 import { concat, fromBase64, sha512, toBase64, utf8, wrap } from "./encoding.ts";
-import { NotARecipientError, TamperedError } from "./secrets-error.ts";
+import { sharedSecretIsZero, x25519KeyProblem } from "./curve-points.ts";
+import { describeRecipient } from "./recipients.ts";
+import { NotARecipientError, SecretsError, TamperedError } from "./secrets-error.ts";
 import type { Identity, Recipient } from "./types.ts";
 
 /** First line of every v1 sealed file. */
@@ -146,6 +148,8 @@ function assemble(
   const seen = new Set<string>();
   const lines = [BEGIN];
   for (const r of recipients) {
+    const problem = x25519KeyProblem(r.publicKey);
+    if (problem) throw new SecretsError(`cannot seal to ${describeRecipient(r)}: expected ${problem}`);
     if (seen.has(r.fingerprint)) continue;
     seen.add(r.fingerprint);
     const comment = r.comment.replace(/[\r\n]+/g, " ").trim();
@@ -201,9 +205,18 @@ function describeRecipients(sealed: SealedFile): string {
   return sealed.stanzas.map((s) => `  ${s.fingerprint} ${s.comment}`.trimEnd()).join("\n");
 }
 
-async function tryStanza(stanza: Stanza, identity: Identity, interactive: boolean): Promise<Uint8Array | null> {
-  const secretKey = await identity.secretKey(interactive);
+/**
+ * Opens one stanza with one secret key. A low-order ephemeral key gives an all-zero
+ * shared secret that anyone can compute, so such a stanza is refused (as age does).
+ */
+function openStanza(stanza: Stanza, identity: Identity, secretKey: Uint8Array, file: string): Uint8Array | null {
   const ephemeral = stanza.payload.subarray(0, nacl.box.publicKeyLength);
+  if (sharedSecretIsZero(secretKey, ephemeral)) {
+    throw new TamperedError(
+      `${file}:${stanza.line}: tampered or corrupt: the recipient block for ${stanza.fingerprint} uses a low-order ` +
+        `ephemeral key (an all-zero shared secret that anyone could compute)`,
+    );
+  }
   const nonce = stanzaNonce(ephemeral, identity.publicKey);
   return nacl.box.open(stanza.payload.subarray(nacl.box.publicKeyLength), nonce, ephemeral, secretKey);
 }
@@ -212,7 +225,7 @@ async function tryStanza(stanza: Stanza, identity: Identity, interactive: boolea
 async function unwrapFileKey(sealed: SealedFile, identities: Identity[], file: string): Promise<Uint8Array> {
   for (const stanza of sealed.stanzas) {
     for (const identity of identities.filter((id) => id.fingerprint === stanza.fingerprint)) {
-      const key = await tryStanza(stanza, identity, true);
+      const key = openStanza(stanza, identity, await identity.secretKey(true), file);
       if (key) return key;
       throw new TamperedError(
         `${file}:${stanza.line}: tampered or corrupt: the recipient block for ${stanza.fingerprint} ` +
@@ -223,7 +236,8 @@ async function unwrapFileKey(sealed: SealedFile, identities: Identity[], file: s
   // No fingerprint matched: maybe a fingerprint itself was altered. Try quietly.
   for (const stanza of sealed.stanzas) {
     for (const identity of identities) {
-      const key = await tryStanza(stanza, identity, false).catch(() => null);
+      const secretKey = await identity.secretKey(false).catch(() => null);
+      const key = secretKey && openStanza(stanza, identity, secretKey, file);
       if (key) return key;
     }
   }

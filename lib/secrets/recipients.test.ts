@@ -42,4 +42,31 @@ describe("recipients", () => {
     expect(r.comment).toBe("");
     expect(toBase64(r.publicKey)).toBe(toBase64(pair.publicKey));
   });
+
+  describe("low-order and non-canonical keys are refused (anyone could open what is sealed to them)", () => {
+    const b64 = (bytes: number[] | Uint8Array) => Buffer.from(Uint8Array.from(bytes)).toString("base64");
+    const fill = (first: number, rest: number, last: number) => [first, ...new Array(30).fill(rest), last];
+    const sshLine = (point: number[]) => {
+      const type = Buffer.from("ssh-ed25519");
+      const blob = Buffer.concat([Buffer.from([0, 0, 0, type.length]), type, Buffer.from([0, 0, 0, 32]), Buffer.from(point)]);
+      return `ssh-ed25519 ${blob.toString("base64")} mallory`;
+    };
+    const order8 = "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800";
+    const cases: [string, string, RegExp][] = [
+      ["all zeros", `batou-x25519 ${b64(new Array(32).fill(0))} bob`, /low-order point/],
+      ["u = 1", `batou-x25519 ${b64(fill(1, 0, 0))} bob`, /low-order point/],
+      ["a point of order 8", `batou-x25519 ${b64(Buffer.from(order8, "hex"))} bob`, /low-order point/],
+      ["u = p (not reduced)", `batou-x25519 ${b64(fill(0xed, 0xff, 0x7f))} bob`, /not reduced/],
+      ["the top bit set", `batou-x25519 ${b64([...nacl.box.keyPair().publicKey.subarray(0, 31), 0x80])} bob`, /not reduced/],
+      ["the ed25519 identity point", sshLine(fill(1, 0, 0)), /low-order point/],
+      ["the ed25519 point of order 2", sshLine(fill(0xec, 0xff, 0x7f)), /low-order point/],
+      ["an ed25519 y that is not reduced", sshLine(fill(0xee, 0xff, 0x7f)), /not reduced/],
+    ];
+    for (const [what, line, message] of cases) {
+      test(what, () => {
+        expect(() => parsePublicKey(line, "the key to add")).toThrow(new RegExp(`^the key to add: invalid .*${message.source}`));
+        expect(() => parseRecipients(`${SSH}\n${line}\n`, "environments/prod/recipients")).toThrow(/^environments\/prod\/recipients:2: /);
+      });
+    }
+  });
 });

@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as ed2curve from "ed2curve";
+import { ed25519EncodingProblem, x25519KeyProblem } from "./curve-points.ts";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { readSshString } from "../openssh-key.ts";
@@ -38,7 +39,11 @@ export function sshEd25519BlobToX25519(blob: Uint8Array): Uint8Array | string {
   if (typeName !== "ssh-ed25519") return `an ssh-ed25519 key blob, found ${typeName}`;
   const key = readSshString(blob, type[1]);
   if (!key || key[0].length !== 32 || key[1] !== blob.length) return "a 32-byte ed25519 key";
-  return ed2curve.convertPublicKey(key[0]) ?? "a valid ed25519 point";
+  const encoding = ed25519EncodingProblem(key[0]);
+  if (encoding) return encoding;
+  const x25519 = ed2curve.convertPublicKey(key[0]);
+  if (!x25519) return "a valid ed25519 point";
+  return x25519KeyProblem(x25519) ?? x25519;
 }
 
 /**
@@ -61,6 +66,8 @@ export function parsePublicKey(text: string, where: string): Recipient {
     if (!bytes || bytes.length !== 32) {
       throw new SecretsError(`${where}: invalid ${NATIVE_PUBLIC_TYPE} key: expected 32 bytes of base64`);
     }
+    const problem = x25519KeyProblem(bytes);
+    if (problem) throw new SecretsError(`${where}: invalid ${NATIVE_PUBLIC_TYPE} key: expected ${problem}`);
     return { type, publicKey: bytes, fingerprint: fingerprint(bytes), comment };
   }
   const hint = type.startsWith("ssh-") || type.startsWith("ecdsa-") ? " (only ed25519 SSH keys can be recipients)" : "";

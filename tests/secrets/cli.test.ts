@@ -223,6 +223,17 @@ describe("batou secrets add / remove / reencrypt", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("the key to add: invalid ssh-ed25519 key");
   });
+
+  test("a low-order key (all zeros) cannot be added: files sealed to it would open without a private key", () => {
+    setup();
+    const before = read(join(prod, "recipients"));
+    const sealedBefore = read(secretsOf("prod"));
+    const r = run(["add", `batou-x25519 ${"A".repeat(43)}= mallory`, "--environments", "prod"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the key to add: invalid batou-x25519 key: expected a key of full order (this is a low-order point");
+    expect(read(join(prod, "recipients"))).toBe(before);
+    expect(read(secretsOf("prod"))).toBe(sealedBefore);
+  });
 });
 
 describe("batou secrets keygen / decrypttostdout / summary / usage", () => {
