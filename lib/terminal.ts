@@ -58,3 +58,16 @@ export async function confirm(question: string, defaultYes = true): Promise<bool
   const text = answer.trim().toLowerCase();
   return text === "" ? defaultYes : text.startsWith("y");
 }
+
+/**
+ * `text` safe to print on a terminal: control characters (C0 except tab, DEL, C1) and
+ * the Unicode bidirectional overrides are shown as `\xNN` / `\u{NNNN}` escapes, so text
+ * from a file (a recipient's comment, a name) cannot move the cursor, retitle the
+ * window or reorder what the user reads.
+ */
+export function escapeForTerminal(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const code = ch.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}

@@ -36,4 +36,21 @@ describe("secrets cleartext", () => {
       expect(() => parseSecretsToml(text, "file.nacl")).toThrow(new RegExp(`^file.nacl: .*${message.source}`));
     });
   }
+
+  test("__proto__, constructor and toString are plain names (null-prototype maps): nothing is lost or inherited", () => {
+    const doc = parseSecretsToml(
+      '[components.__proto__]\nx = "proto-value"\n[components.constructor]\ny = "ctor-value"\n' +
+        '[components.app]\ntoString = "str-value"\n[hosts.__proto__.data]\nz = "host-value"\n',
+      "f",
+    );
+    expect(Object.keys(doc.components)).toEqual(["__proto__", "constructor", "app"]);
+    expect(Object.keys(doc.hosts)).toEqual(["__proto__"]);
+    expect(doc.components.__proto__).toEqual({ x: "proto-value" });
+    expect("toString" in doc.components).toBe(false);
+    expect("constructor" in doc.hosts).toBe(false);
+    const values = new Set<string>();
+    collectStrings(doc, values);
+    expect([...values].sort()).toEqual(["ctor-value", "host-value", "proto-value", "str-value"]);
+  });
 });
+

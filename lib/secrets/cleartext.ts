@@ -66,7 +66,8 @@ export function parseSecretsToml(text: string, file: string): SecretsDocument {
     throw error;
   }
   const allowed = "only [components.NAME] and [hosts.NAME.data] tables are allowed";
-  const result: SecretsDocument = { components: {}, hosts: {} };
+  // Null-prototype maps: "__proto__" or "constructor" are names like any other here.
+  const result: SecretsDocument = { components: Object.create(null), hosts: Object.create(null) };
   for (const [key, value] of Object.entries(doc)) {
     if (key === "components") {
       if (!isTable(value)) throw new SecretsError(`${file}: "components" must be a table; ${allowed}`);
@@ -86,7 +87,7 @@ export function parseSecretsToml(text: string, file: string): SecretsDocument {
           }
           if (!isTable(data)) throw new SecretsError(`${file}: "hosts.${host}.data" must be a table`);
         }
-        result.hosts[host] = { data: (section.data as Record<string, unknown>) ?? {} };
+        result.hosts[host] = { data: (section.data as Record<string, unknown>) ?? Object.create(null) };
       }
     } else {
       throw new SecretsError(`${file}: unexpected key "${key}"; ${allowed}`);

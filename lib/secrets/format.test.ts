@@ -99,6 +99,14 @@ describe("sealed format v1", () => {
     expect(() => parseSealed("-----BEGIN BATOU SECRETS v2-----\n", "x.nacl")).toThrow(/x.nacl: sealed with format v2/);
   });
 
+  test("extra trailing newlines (an editor or a merge added one) still open", async () => {
+    const sealed = seal(text("tail"), [alice.r]);
+    for (const tail of ["\n", "\n\n", "\r\n"]) {
+      expect(str((await openSealed(sealed + tail, [alice.id], "f")).plaintext)).toBe("tail");
+    }
+    expect(() => parseSealed(`${sealed}junk\n`, "f")).toThrow(/nothing after the END line/);
+  });
+
   test("CRLF line endings (a Windows checkout) still open", async () => {
     const sealed = seal(text("crlf"), [alice.r]).replaceAll("\n", "\r\n");
     expect(str((await openSealed(sealed, [alice.id], "f")).plaintext)).toBe("crlf");

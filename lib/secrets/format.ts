@@ -83,7 +83,7 @@ function readBase64(lines: string[], start: number, file: string, what: string):
  */
 export function parseSealed(text: string, file: string): SealedFile {
   const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === "") lines.pop();
+  while (lines.length > 1 && lines.at(-1) === "") lines.pop(); // blank lines after END are harmless
   if (lines[0] !== BEGIN) {
     const version = /^-----BEGIN BATOU SECRETS (\S+)-----$/.exec(lines[0] ?? "")?.[1];
     if (version) {
@@ -202,7 +202,7 @@ export function rewrap(opened: OpenedFile, recipients: Recipient[], force = fals
 }
 
 function describeRecipients(sealed: SealedFile): string {
-  return sealed.stanzas.map((s) => `  ${s.fingerprint} ${s.comment}`.trimEnd()).join("\n");
+  return sealed.stanzas.map((s) => `  ${describeRecipient(s)}`).join("\n");
 }
 
 /**

@@ -15,6 +15,7 @@ import { ed25519EncodingProblem, x25519KeyProblem } from "./curve-points.ts";
 import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { readSshString } from "../openssh-key.ts";
+import { escapeForTerminal } from "../terminal.ts";
 import type { Recipient } from "./types.ts";
 
 /** Key type word of batou's own (X25519) public keys. */
@@ -79,9 +80,9 @@ export function formatNativePublicKey(publicKey: Uint8Array, comment: string): s
   return `${NATIVE_PUBLIC_TYPE} ${toBase64(publicKey)}${comment ? ` ${comment}` : ""}`;
 }
 
-/** `FINGERPRINT comment`, how messages and `summary` name a recipient. */
+/** `FINGERPRINT comment`, how messages and `summary` name a recipient (the comment escaped for terminals). */
 export function describeRecipient(r: Pick<Recipient, "fingerprint" | "comment">): string {
-  return `${r.fingerprint}${r.comment ? ` ${r.comment}` : ""}`;
+  return `${r.fingerprint}${r.comment ? ` ${escapeForTerminal(r.comment)}` : ""}`;
 }
 
 /**

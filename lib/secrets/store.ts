@@ -68,7 +68,8 @@ export function writeSealed(path: string, text: string): void {
  * secrets TOML.
  */
 export async function loadSecrets(projectRoot: string, env: string, identities?: IdentitySource): Promise<Secrets> {
-  const result: Secrets = { components: {}, hosts: {}, files: {}, values: [], warnings: [] };
+  // Null-prototype maps: a secret file may be called "__proto__" or "constructor".
+  const result: Secrets = { components: Object.create(null), hosts: Object.create(null), files: Object.create(null), values: [], warnings: [] };
   const dir = environmentDir(projectRoot, env);
   if (!dir) return result;
   const sealedFiles = sealedPaths(projectRoot, dir);

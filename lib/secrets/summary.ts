@@ -1,6 +1,7 @@
 /** `batou secrets summary`: environments, their recipients and sealed files (no decryption needed). */
 import { readFileSync } from "node:fs";
 import pc from "picocolors";
+import { escapeForTerminal } from "../terminal.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrapPlan } from "./format.ts";
 import { environmentNames } from "../engine/environment-file.ts";
@@ -29,7 +30,7 @@ export function summarize(projectRoot: string): { lines: string[]; ok: boolean }
     let recipients: ReturnType<typeof readRecipients> = [];
     try {
       recipients = readRecipients(recipientsPath(dir), `environments/${env}/recipients`);
-      for (const r of recipients) lines.push(`    - ${r.fingerprint}  ${r.comment || "(no comment)"}  ${pc.dim(r.type)}`);
+      for (const r of recipients) lines.push(`    - ${r.fingerprint}  ${escapeForTerminal(r.comment) || "(no comment)"}  ${pc.dim(r.type)}`);
       if (recipients.length === 0) lines.push("    (none)");
     } catch (error) {
       problem((error as Error).message);

@@ -291,6 +291,23 @@ describe("batou secrets keygen / decrypttostdout / summary / usage", () => {
     expect(bad.stdout).toContain("environments/staging/recipients:1:");
   });
 
+  test("terminal escapes in recipient comments are shown escaped (summary, add, a non-recipient's error)", () => {
+    const evil = `${carol.pub.split(" ").slice(0, 2).join(" ")} carol\u001b]0;pwned\u0007\u001b[2J\u202e`;
+    writeFileSync(join(prod, "recipients"), `${alice.pub}\n${evil}\n`);
+    expect(run(["edit", "prod", "x"], { EDITOR: setTo("X\n") }).code).toBe(0);
+    const outsider = { BATOU_IDENTITY: bob.path, BATOU_IDENTITY_PASSPHRASE: "bob pass" };
+    for (const r of [run(["summary"]), run(["decrypttostdout", join(prod, "secret-x.nacl")], outsider)]) {
+      const all = r.stdout + r.stderr;
+      expect(all).toContain("carol\\x1b]0;pwned\\x07\\x1b[2J\\u{202e}");
+      expect(all).not.toMatch(/[\u001b\u0007\u202e]/);
+    }
+    writeFileSync(join(staging, "recipients"), `${alice.pub}\n`);
+    const added = run(["add", evil, "--environments", "staging"]);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain("added");
+    expect(added.stdout).not.toMatch(/[\u001b\u0007\u202e]/);
+  });
+
   test("usage errors exit 2", async () => {
     for (const args of [[], ["bogus"], ["edit"], ["edit", "a", "b", "c"], ["reencrypt", "--nope"], ["summary", "x"]]) {
       expect(run(args).code).toBe(2);

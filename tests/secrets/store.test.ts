@@ -100,4 +100,15 @@ describe("loadSecrets", () => {
     expect(error).toBeInstanceOf(SecretsError);
     expect(error.message).toMatch(/^environments\/staging\/recipients:2: invalid ssh-ed25519 key/);
   });
+
+  test("a secret file named __proto__ is a file like any other (null-prototype map)", async () => {
+    const other = join(tmp.path, "proto-project");
+    makeProject(other, [alice.pub]);
+    const a = parseRecipients(alice.pub, "r");
+    writeFileSync(join(other, "environments", "prod", "secret-__proto__.nacl"), seal(new TextEncoder().encode("proto file"), a));
+    const secrets = await loadSecrets(other, "prod", [loadIdentity(alice.path, {})]);
+    expect(Object.keys(secrets.files)).toEqual(["__proto__"]);
+    expect(secrets.files.__proto__).toBe("proto file");
+  });
 });
+

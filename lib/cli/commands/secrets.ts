@@ -14,6 +14,7 @@ import { defaultNativeKeyPath, loadIdentities, writeNativeKey } from "../../secr
 import { addRecipient, keyArgument, reencrypt, removeRecipient } from "../../secrets/manage.ts";
 import { summarize } from "../../secrets/summary.ts";
 import { findProjectRoot } from "../../project.ts";
+import { escapeForTerminal } from "../../terminal.ts";
 import { type Command, UsageError } from "../command.ts";
 
 const USAGE = `usage: batou secrets <subcommand> [options]
@@ -130,7 +131,8 @@ export const secretsCommand: Command = {
     } catch (error) {
       if (error instanceof BatouError || (error instanceof Error && "code" in error && "syscall" in error)) {
         const details = error instanceof BatouError ? error.details().map(([label, value]) => `\n  ${label}: ${value}`) : [];
-        console.error(`batou secrets: ${error.message}${details.join("")}`);
+        const text = `batou secrets: ${error.message}${details.join("")}`;
+        console.error(text.split("\n").map(escapeForTerminal).join("\n"));
         return 1;
       }
       throw error;
