@@ -32,7 +32,7 @@ export class Reporter {
   private readonly c: ReturnType<typeof pc.createColors>;
   private readonly out: (line: string) => void;
   private readonly err: (line: string) => void;
-  /** Unmasked stdout, for `this.log()` messages only. */
+  /** Unmasked stdout: `this.log()` messages, and JSON lines (masked by `maskDeep` before serializing). */
   private readonly rawOut: (line: string) => void;
   /** Secret values to mask, longest first. */
   private secrets: string[] = [];
@@ -65,10 +65,14 @@ export class Reporter {
     return text;
   }
 
-  /** `value` with every string in it masked (for `--json`, before escaping). */
+  /**
+   * `value` with every string in it masked and every number equal to a secret replaced
+   * (for `--json`: masked before serializing, so the JSON line stays valid).
+   */
   private maskDeep<T>(value: T): T {
     if (this.secrets.length === 0) return value;
     if (typeof value === "string") return this.mask(value) as T;
+    if (typeof value === "number" && this.secrets.includes(String(value))) return SECRET_MASK as T;
     if (Array.isArray(value)) return value.map((item) => this.maskDeep(item)) as T;
     if (typeof value === "object" && value !== null) {
       return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.mask(key), this.maskDeep(item)])) as T;
@@ -81,7 +85,7 @@ export class Reporter {
     if (this.json) {
       // A component's own log message is printed as given: the user asked for it.
       if (event.event === "log") this.rawOut(JSON.stringify(event));
-      else this.out(JSON.stringify(this.maskDeep(event)));
+      else this.rawOut(JSON.stringify(this.maskDeep(event)));
       return;
     }
     const { c } = this;
@@ -132,7 +136,7 @@ export class Reporter {
   /** A line only shown with `--debug`. */
   debug(message: string): void {
     if (!this.debugMode) return;
-    if (this.json) this.out(JSON.stringify({ event: "debug", message: this.mask(message) }));
+    if (this.json) this.rawOut(JSON.stringify({ event: "debug", message: this.mask(message) }));
     else this.err(this.c.dim(`debug: ${message}`));
   }
 
@@ -146,13 +150,13 @@ export class Reporter {
     const list = error instanceof ConfigurationErrors ? error.errors : [error];
     for (const item of list) {
       if (item instanceof BatouError) {
-        if (this.json) this.out(JSON.stringify(this.maskDeep({ event: "error", ...item.toJSON() })));
+        if (this.json) this.rawOut(JSON.stringify(this.maskDeep({ event: "error", ...item.toJSON() })));
         else this.printError(item.message, item.details());
         if (this.debugMode && item.stack) this.err(this.c.dim(item.stack));
       } else {
         const e = item as Error;
         const message = `unexpected error: ${e?.message ?? String(item)}`;
-        if (this.json) this.out(JSON.stringify({ event: "error", error: e?.name ?? "Error", message: this.mask(message), context: {} }));
+        if (this.json) this.rawOut(JSON.stringify({ event: "error", error: e?.name ?? "Error", message: this.mask(message), context: {} }));
         else this.printError(message, [["hint", "run with --debug for the stack trace; this may be a batou bug"]]);
         if (this.debugMode && e?.stack) this.err(this.c.dim(e.stack));
       }

@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { collectStrings, parseSecretsToml, SecretsSyntaxError } from "./cleartext.ts";
+import { collectSecretValues, parseSecretsToml, SecretsSyntaxError } from "./cleartext.ts";
 
 describe("secrets cleartext", () => {
+  test("numbers, booleans and array items are secret values too", () => {
+    const doc = parseSecretsToml('[components.app]\npin = 123456\nratio = 1.5\non = true\ncodes = [4711, "x-y-z"]\n', "f");
+    const values = new Set<string>();
+    collectSecretValues(doc, values);
+    expect([...values].sort()).toEqual(["1.5", "123456", "4711", "true", "x-y-z"]);
+  });
+
   test("components and host data", () => {
     const doc = parseSecretsToml(
       '[components.app]\npassword = "pw"\nport = 5\n\n[hosts.web1.data]\nroot = "r"\nlist = ["a", "b\\nc"]\n',
@@ -9,8 +16,8 @@ describe("secrets cleartext", () => {
     );
     expect(doc).toEqual({ components: { app: { password: "pw", port: 5 } }, hosts: { web1: { data: { root: "r", list: ["a", "b\nc"] } } } });
     const values = new Set<string>();
-    collectStrings(doc, values);
-    expect([...values].sort()).toEqual(["a", "b", "b\nc", "c", "pw", "r"]);
+    collectSecretValues(doc, values);
+    expect([...values].sort()).toEqual(["5", "a", "b", "b\nc", "c", "pw", "r"]);
   });
 
   test("syntax errors carry the line", () => {
@@ -49,7 +56,7 @@ describe("secrets cleartext", () => {
     expect("toString" in doc.components).toBe(false);
     expect("constructor" in doc.hosts).toBe(false);
     const values = new Set<string>();
-    collectStrings(doc, values);
+    collectSecretValues(doc, values);
     expect([...values].sort()).toEqual(["ctor-value", "host-value", "proto-value", "str-value"]);
   });
 });

@@ -11,6 +11,7 @@
  * ```
  */
 import { parse, TomlError } from "smol-toml";
+import { MIN_SECRET_LENGTH } from "../engine/diff.ts";
 import { SecretsError } from "./secrets-error.ts";
 
 /** Parsed and checked secrets cleartext. */
@@ -96,14 +97,46 @@ export function parseSecretsToml(text: string, file: string): SecretsDocument {
   return result;
 }
 
-/** Every string inside `value` (nested arrays and tables), for leak suppression. */
-export function collectStrings(value: unknown, into: Set<string>): void {
+/**
+ * Every secret value inside `value` as the text it shows up as in output: strings (and
+ * each line of a multi-line string), numbers and booleans (`123456`, `true`), through
+ * nested arrays and tables. These are masked in output and hide the diffs they are in.
+ */
+export function collectSecretValues(value: unknown, into: Set<string>): void {
   if (typeof value === "string") {
     if (value.trim()) into.add(value);
     if (value.includes("\n")) for (const line of value.split(/\r?\n/)) if (line.trim()) into.add(line);
+  } else if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+    into.add(String(value));
   } else if (Array.isArray(value)) {
-    for (const item of value) collectStrings(item, into);
+    for (const item of value) collectSecretValues(item, into);
   } else if (isTable(value)) {
-    for (const item of Object.values(value)) collectStrings(item, into);
+    for (const item of Object.values(value)) collectSecretValues(item, into);
   }
+}
+
+/**
+ * Secret values that output masking cannot protect well, as warnings naming where they
+ * are (never the value): values shorter than {@link MIN_SECRET_LENGTH} characters are not
+ * masked at all, and `true`/`false` are masked wherever those words appear in output.
+ */
+export function weakSecretValues(doc: SecretsDocument): string[] {
+  const warnings: string[] = [];
+  const visit = (value: unknown, path: string) => {
+    if (typeof value === "boolean") {
+      warnings.push(`${path} is a boolean: batou masks every "${value}" in its output and hides every diff containing it`);
+    } else if (typeof value === "string" || typeof value === "number" || typeof value === "bigint") {
+      const length = String(value).trim().length;
+      if (length > 0 && length < MIN_SECRET_LENGTH) {
+        warnings.push(`${path} is only ${length} character(s) long: values shorter than ${MIN_SECRET_LENGTH} are not masked in output`);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => visit(item, `${path}[${index}]`));
+    } else if (isTable(value)) {
+      for (const [key, item] of Object.entries(value)) visit(item, `${path}.${key}`);
+    }
+  };
+  for (const [name, overrides] of Object.entries(doc.components)) visit(overrides, `components.${name}`);
+  for (const [name, host] of Object.entries(doc.hosts)) visit(host.data, `hosts.${name}.data`);
+  return warnings;
 }

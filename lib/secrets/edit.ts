@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newSecretsTemplate, parseSecretsToml } from "./cleartext.ts";
+import { newSecretsTemplate, parseSecretsToml, weakSecretValues } from "./cleartext.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { seal } from "./format.ts";
 import { lockSecrets } from "./edit-lock.ts";
@@ -114,7 +114,8 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
       }
       if (target.name === null) {
         try {
-          parseSecretsToml(edited, `${target.display} (your edit)`);
+          const doc = parseSecretsToml(edited, `${target.display} (your edit)`);
+          for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
         } catch (error) {
           if (!(error instanceof SecretsError)) throw error;
           if (!interactive) throw new SecretsError(`${error.message}\nNothing was saved; ${target.display} is unchanged.`);

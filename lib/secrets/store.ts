@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../engine/atomic-file.ts";
-import { collectStrings, parseSecretsToml } from "./cleartext.ts";
+import { collectSecretValues, parseSecretsToml } from "./cleartext.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { type OpenedFile, openSealed, parseSealed, rewrapPlan } from "./format.ts";
 import { loadIdentities } from "./identities.ts";
@@ -91,8 +91,8 @@ export async function loadSecrets(projectRoot: string, env: string, identities?:
       const doc = parseSecretsToml(cleartext, `${sealed.display} (decrypted)`);
       result.components = doc.components;
       result.hosts = doc.hosts;
-      collectStrings(doc.components, values);
-      collectStrings(doc.hosts, values);
+      collectSecretValues(doc.components, values);
+      collectSecretValues(doc.hosts, values);
     } else {
       result.files[sealed.name] = cleartext;
       for (const line of cleartext.split(/\r?\n/)) if (line.trim()) values.add(line);

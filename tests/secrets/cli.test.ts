@@ -61,6 +61,17 @@ describe("batou secrets edit", () => {
     expect(existsSync(join(prod, ".secrets.lock"))).toBe(false);
   });
 
+  test("warns about secret values output masking cannot protect (short values, booleans), never showing them", () => {
+    const r = run(["edit", "prod"], { EDITOR: setTo('[components.app]\npin = 42\nlong = "long enough"\non = true\ncodes = ["abc", 12345]\n') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Warning: components.app.pin is only 2 character(s) long: values shorter than 4 are not masked in output.");
+    expect(r.stdout).toContain('Warning: components.app.on is a boolean: batou masks every "true" in its output');
+    expect(r.stdout).toContain("Warning: components.app.codes[0] is only 3 character(s) long");
+    expect(r.stdout).not.toContain("long enough");
+    expect(r.stdout).not.toContain("codes[1]");
+    expect(r.stdout).not.toContain("abc");
+  });
+
   test("the cleartext lives in a private temp dir that is removed afterwards", () => {
     const spy = join(tmp.path, "spy.txt");
     const editor = editorScript(

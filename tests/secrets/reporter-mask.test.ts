@@ -1,6 +1,6 @@
 /** The reporter masks secret values in everything it phrases, but not in `this.log()` messages. */
 import { describe, expect, test } from "bun:test";
-import { CommandError, DeploymentError } from "../../lib/engine/errors.ts";
+import { CommandError, ConfigurationError, DeploymentError } from "../../lib/engine/errors.ts";
 import { Reporter, SECRET_MASK } from "../../lib/engine/reporter.ts";
 
 function capture(json: boolean, debug = false) {
@@ -39,6 +39,20 @@ describe("Reporter.hideSecrets", () => {
     const { reporter, text } = capture(false);
     reporter.emit({ event: "warning", message: "abc and hunter22" });
     expect(text()).toBe(`err WARN: abc and ${SECRET_MASK}`);
+  });
+
+  test("--json stays valid when a secret is a number; a JSON number equal to a secret is masked", () => {
+    const lines: string[] = [];
+    const reporter = new Reporter({ json: true, debug: false, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    reporter.hideSecrets(["1604", "48213579"]);
+    reporter.emit({ event: "root", host: "h", root: "app", status: "done", changed: 2, seconds: 0.00160473 });
+    reporter.error(new ConfigurationError("override of the wrong type", { component: "App", pin: 48213579 }));
+    reporter.emit({ event: "warning", message: "pin 48213579 and 1604" });
+    const events = lines.map((line) => JSON.parse(line));
+    expect(events[0].seconds).toBe(0.00160473);
+    expect(events[1].context.pin).toBe(SECRET_MASK);
+    expect(events[2].message).toBe(`pin ${SECRET_MASK} and ${SECRET_MASK}`);
+    expect(lines.join("\n")).not.toContain("48213579");
   });
 
   test("without secrets nothing is masked", () => {

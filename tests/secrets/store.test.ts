@@ -44,7 +44,7 @@ describe("loadSecrets", () => {
       expect(secrets).toMatchObject(expected);
       expect(secrets.warnings).toEqual([]);
       expect(secrets.values.sort()).toEqual(
-        ["-----BEGIN CERT-----", "-----END CERT-----", "MIIBfake", "hunter2", "r00t"].sort(),
+        ["-----BEGIN CERT-----", "-----END CERT-----", "MIIBfake", "hunter2", "5432", "r00t"].sort(),
       );
     }
   });
