@@ -1,0 +1,6 @@
+vcl 4.0;
+
+import std;
+
+include "/etc/varnish/vcl_includes/backends.vcl";
+include "/etc/varnish/vcl_includes/main.vcl";

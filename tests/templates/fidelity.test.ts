@@ -1,0 +1,60 @@
+/**
+ * Template fidelity: real batou templates (corpus/) and one-construct probes
+ * (probes.ts) render byte-identically with ours (through `File`) and with
+ * Python Jinja2 configured as batou configures it. Where both fail, both
+ * must fail. Deliberate differences are listed in differences.ts with their
+ * reason; the test fails when one of them starts to agree (remove it then).
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Case, corpusCases, PYTHON, type Rendered, renderWithJinja2, renderWithOurs, withDefaults } from "./fidelity.ts";
+import { crlfProbes, probeContext, probes } from "./probes.ts";
+import { differences } from "./differences.ts";
+
+const hasJinja2 = Bun.spawnSync([PYTHON, "-c", "import jinja2"]).exitCode === 0;
+if (!hasJinja2 && process.env.CI) throw new Error("python3-jinja2 is missing: the template fidelity suite needs it (.ci/run installs it)");
+
+const probeDir = mkdtempSync(join(tmpdir(), "batou-probes-"));
+afterAll(() => rmSync(probeDir, { recursive: true, force: true }));
+
+function probeCases(): Case[] {
+  return [...probes, ...crlfProbes].map((probe) => {
+    const path = join(probeDir, probe.id);
+    writeFileSync(path, probe.template);
+    return { id: `probe/${probe.id}`, path, context: probe.context ?? probeContext };
+  });
+}
+
+/** Renders every case both ways; ours first, since it tells the generated header. */
+function renderAll(cases: Case[]): { id: string; ours: Rendered; theirs: Rendered }[] {
+  const prepared = cases.map((c) => ({ ...c, context: withDefaults(c.context) }));
+  const ours = new Map<string, Rendered>();
+  for (const c of prepared) {
+    const { rendered, header } = renderWithOurs(c);
+    ours.set(c.id, rendered);
+    c.context.batou_generated_header = header;
+  }
+  const theirs = renderWithJinja2(prepared);
+  return prepared.map((c) => ({ id: c.id, ours: ours.get(c.id)!, theirs: theirs.get(c.id)! }));
+}
+
+const agree = (a: Rendered, b: Rendered) => ("output" in a && "output" in b ? a.output === b.output : "error" in a && "error" in b);
+
+describe.skipIf(!hasJinja2)("templates render as batou's Jinja2 renders them", () => {
+  const results = hasJinja2 ? renderAll([...corpusCases(), ...probeCases()]) : [];
+
+  test("the corpus and the probes are all there", () => {
+    expect(results.filter((r) => !r.id.startsWith("probe/")).length).toBeGreaterThanOrEqual(90);
+    expect(results.filter((r) => r.id.startsWith("probe/")).length).toBeGreaterThanOrEqual(100);
+  });
+
+  for (const result of results) {
+    const reason = differences[result.id];
+    test(reason ? `${result.id} (deliberately differs: ${reason})` : result.id, () => {
+      if (reason) expect(agree(result.ours, result.theirs)).toBe(false);
+      else expect(result.ours).toEqual(result.theirs.constructor === Object && "error" in result.theirs && "error" in result.ours ? result.ours : result.theirs);
+    });
+  }
+});
