@@ -1,8 +1,9 @@
 /**
- * Jinja2-style templates through nunjucks, made strict: an undefined name or
- * attribute is an error naming it (like Jinja2's StrictUndefined), `null`
- * renders as `None` (as Jinja2 renders Python's None), trailing newlines are
- * kept, and `@@ for x in y` line statements work as in batou.
+ * Templates as batou renders them: Jinja2 configured like batou's
+ * (StrictUndefined, `@@` line statements, trailing newline kept), on
+ * nunjucks' lexer, parser and compiler patched to Jinja2's syntax and
+ * Python's semantics (template/syntax.ts, template/compile.ts), with
+ * Jinja2's filters and tests (template/filters.ts).
  *
  * @example
  * ```ts
@@ -11,59 +12,34 @@
  */
 import nunjucks from "nunjucks";
 import { ConfigurationError } from "./errors.ts";
+import { patchCompiler } from "./template/compile.ts";
+import { makeFilters, tests } from "./template/filters.ts";
+import { splitKeywords } from "./template/methods.ts";
+import { Namespace } from "./template/runtime.ts";
+import { syntaxPatched } from "./template/syntax.ts";
 
-type Runtime = {
-  contextOrFrameLookup(context: unknown, frame: unknown, name: string): unknown;
-  memberLookup(obj: unknown, key: unknown): unknown;
-  ensureDefined(value: unknown, line: number, col: number): unknown;
-  suppressValue(value: unknown, autoescape: boolean): unknown;
-};
+syntaxPatched();
+patchCompiler();
 
-const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
-
-/** The name of the last lookup that found nothing, for the error message. */
-let lastMissing: string | undefined;
-
-// Patched once, globally: nunjucks offers no hooks for strict lookups.
-if (!(runtime as { __batouStrict?: boolean }).__batouStrict) {
-  (runtime as { __batouStrict?: boolean }).__batouStrict = true;
-  const lookup = runtime.contextOrFrameLookup;
-  runtime.contextOrFrameLookup = (context, frame, name) => {
-    const value = lookup(context, frame, name);
-    if (value === undefined) lastMissing = `'${name}'`;
-    return value;
-  };
-  const member = runtime.memberLookup;
-  runtime.memberLookup = (obj, key) => {
-    if (obj === undefined || obj === null) {
-      throw new nunjucks.lib.TemplateError(`cannot read attribute '${String(key)}' of ${lastMissing ?? "an undefined value"}`, 0, 0);
-    }
-    const value = member(obj, key);
-    if (value === undefined) lastMissing = `'${String(key)}'`;
-    return value;
-  };
-  runtime.ensureDefined = (value, line, col) => {
-    if (value === undefined) {
-      throw new nunjucks.lib.TemplateError(`${lastMissing ?? "a name"} is undefined`, line + 1, col + 1);
-    }
-    return value;
-  };
-  const suppress = runtime.suppressValue;
-  runtime.suppressValue = (value, autoescape) => suppress(value === null ? "None" : value, autoescape);
-}
-
-const engine = new nunjucks.Environment(null, {
-  autoescape: false,
-  throwOnUndefined: true,
-  trimBlocks: false,
-  lstripBlocks: false,
+const engine = new nunjucks.Environment(null, { autoescape: false, trimBlocks: false, lstripBlocks: false });
+const filters = makeFilters((name) => {
+  const filter = (engine as unknown as { filters: Record<string, (...args: unknown[]) => unknown> }).filters[name];
+  if (!filter) throw new Error(`no filter named '${name}'`);
+  return filter;
 });
+for (const [name, filter] of Object.entries(filters)) engine.addFilter(name, filter);
+for (const [name, test] of Object.entries(tests)) (engine as unknown as { addTest(name: string, test: unknown): void }).addTest(name, test);
+engine.addGlobal("namespace", (...args: unknown[]) => new Namespace(splitKeywords(args)[1]));
+engine.addGlobal("dict", (...args: unknown[]) => ({ ...(args.length > 1 || !args[0] || (args[0] as { __keywords?: boolean }).__keywords ? {} : (args[0] as object)), ...splitKeywords(args)[1] }));
 
 /** Rewrites batou's `@@ statement` lines into `{% statement %}` tags. */
 function lineStatements(source: string): string {
   if (!source.includes("@@")) return source;
-  return source.replace(/^[ \t]*@@[ \t]*(.+?)[ \t]*(?:\r?\n|$)/gm, "{% $1 %}");
+  return source.replace(/^[ \t]*@@[ \t]*(.+?)[ \t]*(?:\n|$)/gm, "{% $1 %}");
 }
+
+/** Jinja2 reads every newline sequence as "\n" (and batou reads template files in text mode). */
+const normaliseNewlines = (source: string) => (source.includes("\r") ? source.replace(/\r\n?/g, "\n") : source);
 
 /**
  * Compiled templates by source text. Compiling is what costs (the same
@@ -76,22 +52,18 @@ const CACHE_LIMIT = 2000;
 function compiled(source: string): nunjucks.Template {
   let template = cache.get(source);
   if (!template) {
-    template = new nunjucks.Template(lineStatements(source), engine, undefined, true);
+    template = new nunjucks.Template(lineStatements(normaliseNewlines(source)), engine, undefined, true);
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(source, template);
   }
   return template;
 }
 
-/** Sizes beyond which we warn: big templates are slow and usually a mistake. */
-export const LARGE_TEMPLATE_BYTES = 100 * 1024;
-
 /**
  * Renders `source` with `context`. `identifier` names the template (a file or
  * a component path) in error messages.
  */
 export function renderTemplate(source: string, context: Record<string, unknown>, identifier: string): string {
-  lastMissing = undefined;
   try {
     return compiled(source).render(context);
   } catch (error) {
@@ -99,7 +71,9 @@ export function renderTemplate(source: string, context: Record<string, unknown>,
       .replace(/^\(unknown path\)\s*/, "")
       .replace(/\[Line (\d+), Column \d+\]/, "line $1")
       .replace(/\n\s+/g, ": ")
-      .replace(/Template render error: /, "");
+      .replace(/Template render error: /, "")
+      .replace(/(?:Error: )?UndefinedError: /, "")
+      .replace(/: Error: /, ": ");
     throw new ConfigurationError(`template error: ${message}`, { template: identifier });
   }
 }

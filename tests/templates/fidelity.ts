@@ -6,9 +6,12 @@
  *
  * A case is a template file and a JSON context: `component` holds the
  * rendering component's attributes, `host` and `environment` what batou's
- * Host and Environment offer, other keys are extra template names. A JSON
+ * Host and Environment offer, `args` the File's template arguments. A JSON
  * object with `__class__` is an object with attributes whose `__str__` is
- * what printing it gives (batou's Address and the like).
+ * what printing it gives (batou's Address and the like) and whose
+ * `__methods__` map method names to what calling them returns.
+ * `component.root` is not an attribute but the real root: the Python side
+ * gets its `workdir`.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -91,14 +94,16 @@ function revive(value: unknown): unknown {
  * from the context, and the File's content is the result. Also returns the
  * batou_generated_header ours offers, for the Python side.
  */
-export function renderWithOurs(c: Case): { rendered: Rendered; header: string } {
+export function renderWithOurs(c: Case): { rendered: Rendered; header: string; root: { workdir: string } } {
   const attributes = revive(c.context.component ?? {}) as Record<string, unknown>;
   const extra = Object.fromEntries(Object.entries(c.context).filter(([key]) => !["component", "host", "environment"].includes(key)).map(([k, v]) => [k, revive(v)]));
   let header = "";
+  let root = { workdir: "" };
   let file: File | undefined;
   class Template extends Component {
     override configure() {
-      for (const [key, value] of Object.entries(attributes)) Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true });
+      root = { workdir: this.root.workdir };
+      for (const [key, value] of Object.entries(attributes)) if (key !== "root") Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true });
       header = String(this.templateContext().batou_generated_header);
       file = this.add(new File("/nonexistent/rendered", { source: c.path, templateArgs: (extra.args ?? {}) as Record<string, unknown> }));
     }
@@ -113,9 +118,9 @@ export function renderWithOurs(c: Case): { rendered: Rendered; header: string } 
   try {
     m.configure();
     const content = file?.subComponents.find((child) => "data" in child) as { data: string } | undefined;
-    return { rendered: { output: content?.data ?? "" }, header };
+    return { rendered: { output: content?.data ?? "" }, header, root };
   } catch (error) {
-    return { rendered: { error: String((error as Error).message) }, header };
+    return { rendered: { error: String((error as Error).message) }, header, root };
   } finally {
     cleanupModels();
   }
