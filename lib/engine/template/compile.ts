@@ -178,7 +178,7 @@ export function patchCompiler(): void {
     else this._emit(`runtime.py.lookup(context, frame, ${JSON.stringify(node.value)})`);
   };
   proto.compileFunCall = function (this: Compiler, node: AnyNode, frame: any) {
-    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.py.call(`);
+    this._emit(`(lineno = ${node.lineno + 1}, colno = ${node.colno + 1}, runtime.py.call(`);
     this._compileExpression(node.name, frame);
     this._emit(`, ${JSON.stringify(this._getNodeName(node.name))}, context, `);
     this._compileAggregate(node.args, frame, "[", "]");
@@ -208,7 +208,7 @@ export function patchCompiler(): void {
   const compileIf = proto.compileIf;
   proto.compileIf = function (this: Compiler, node: AnyNode, frame: any, async?: boolean) {
     node.cond = truth(node.cond);
-    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+    this._emitLine(`lineno = ${node.lineno + 1}; colno = ${node.colno + 1};`);
     compileIf.call(this, node, frame, async);
   };
 
@@ -221,7 +221,7 @@ export function patchCompiler(): void {
           this._emitLine(";");
         }
       } else {
-        this._emit(`lineno = ${child.lineno}; colno = ${child.colno}; ${this.buffer} += runtime.py.output(`);
+        this._emit(`lineno = ${child.lineno + 1}; colno = ${child.colno + 1}; ${this.buffer} += runtime.py.output(`);
         this._compileExpression(child, frame);
         this._emitLine(");");
       }
@@ -248,7 +248,7 @@ export function patchCompiler(): void {
     const items = this._tmpid();
     const i = this._tmpid();
     const loop = this._tmpid();
-    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+    this._emitLine(`lineno = ${node.lineno + 1}; colno = ${node.colno + 1};`);
     this._emitLine("frame = frame.push();");
     this._emit(`var ${items} = runtime.py.iterate(`);
     this._compileExpression(node.arr, frame);
@@ -305,7 +305,7 @@ export function patchCompiler(): void {
       this._emitLine(");");
       return;
     }
-    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+    this._emitLine(`lineno = ${node.lineno + 1}; colno = ${node.colno + 1};`);
     const ids = targets.map((target) => {
       const existing = frame.variables && Object.hasOwn(frame.variables, target.value) ? frame.variables[target.value] : undefined;
       if (existing) return existing as string;

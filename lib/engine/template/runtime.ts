@@ -21,13 +21,14 @@ export function defined<T>(value: T): T {
   return value;
 }
 
+/** How Jinja2 names a value's type in an error: 'dict object', 'Template object'. */
 function describe(value: unknown): string {
-  if (typeof value === "string") return "str object";
-  if (Array.isArray(value)) return value instanceof PyTuple ? "tuple object" : "list object";
-  if (isDict(value)) return "dict object";
+  if (typeof value === "string") return "'str object'";
+  if (Array.isArray(value)) return value instanceof PyTuple ? "'tuple object'" : "'list object'";
+  if (isDict(value)) return "'dict object'";
   if (value === null) return "None";
   const name = (value as object)?.constructor?.name;
-  return `${name && name !== "Object" ? name : "object"} object`;
+  return `'${name && name !== "Object" ? name : "object"} object'`;
 }
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
