@@ -37,7 +37,7 @@ server {
 
 const FILES = 1000;
 class Site extends Component {
-  override configure() {
+  configure() {
     for (let i = 0; i < FILES; i++) {
       const servers = [1, 2, 3].map((n) => ({ host: `app${n}`, port: 8000 + n }));
       this.add(new File(join(dir, "out", `site${i}.conf`), { source: template, templateArgs: { name: `site${i}`, port: 8080 + i, tls: i % 2 === 0, servers, hosts: servers.map((s) => s.host), locations: { "/": `site${i}`, "/api": `api${i}` } } }));
