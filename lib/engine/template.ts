@@ -16,9 +16,9 @@ import { patchCompiler } from "./template/compile.ts";
 import { makeFilters, tests } from "./template/filters.ts";
 import { splitKeywords } from "./template/methods.ts";
 import { Namespace } from "./template/runtime.ts";
-import { syntaxPatched } from "./template/syntax.ts";
+import { patchSyntax } from "./template/syntax.ts";
 
-syntaxPatched();
+patchSyntax();
 patchCompiler();
 
 const engine = new nunjucks.Environment(null, { autoescape: false, trimBlocks: false, lstripBlocks: false });

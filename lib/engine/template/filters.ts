@@ -320,9 +320,8 @@ export function makeFilters(lookupFilter: (name: string) => Filter): Record<stri
       const [args, keywords] = splitKeywords(raw);
       const items = toList(defined(v));
       if (keywords.attribute !== undefined) {
-        const get = attrGetter(keywords.attribute);
         return items.map((item) => {
-          const value = get === undefined ? item : attrValue(item, keywords.attribute);
+          const value = attrValue(item, keywords.attribute);
           return value instanceof Undefined && keywords.default !== undefined ? keywords.default : defined(value);
         });
       }

@@ -195,7 +195,7 @@ function patchParser(): void {
 let patched = false;
 
 /** Applies the patches once per process. */
-export function syntaxPatched(): void {
+export function patchSyntax(): void {
   if (patched) return;
   patched = true;
   patchLexer();
