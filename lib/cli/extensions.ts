@@ -5,7 +5,7 @@
  */
 import type { DeploymentOptions } from "../engine/deployment.ts";
 import type { SecretsData } from "../engine/environment.ts";
-import { connectRemote } from "../remote/connect.ts";
+import { sshConnections } from "../remote/connect.ts";
 import { loadSecrets } from "../secrets/store.ts";
 
 /** Decrypts the environment's secrets into the shape the environment loader merges. */
@@ -24,7 +24,7 @@ async function secretsForDeployment(projectRoot: string, environment: string): P
   };
 }
 
-export const deployExtensions: Pick<DeploymentOptions, "loadSecrets" | "connectRemote"> = {
+export const deployExtensions: Pick<DeploymentOptions, "loadSecrets" | "remote"> = {
   loadSecrets: secretsForDeployment,
-  connectRemote,
+  remote: sshConnections,
 };

@@ -3,11 +3,16 @@
  * implementation deploys in this process; the SSH one ships batou and the
  * project to the host and talks to the agent there. Both report through the
  * same events, so the scheduler never knows which it has.
+ *
+ * A run builds its connections once, after configure, from one read-only
+ * {@link DeploymentRun}: a {@link ConnectionFactory} turns that value into
+ * `(host) => HostConnection`.
  */
+import type { Environment, SecretsData } from "./environment.ts";
 import type { EventSink } from "./events.ts";
 import type { Host } from "./host.ts";
 
-export interface DeployRootRequest {
+export interface DeployRequest {
   root: string;
   predicting: boolean;
 }
@@ -17,7 +22,44 @@ export interface HostConnection {
   /** Connects, ships and configures, as far as the implementation needs. */
   open(emit: EventSink): Promise<void>;
   /** Deploys one root component of this host; resolves to the number of changed components. */
-  deployRoot(request: DeployRootRequest, emit: EventSink): Promise<number>;
+  deploy(request: DeployRequest, emit: EventSink): Promise<number>;
   /** Releases everything (locks, channels, processes); safe to call twice. */
   close(): Promise<void>;
 }
+
+/** Who runs a deployment, as the locks on the hosts record it. */
+export interface Deployer {
+  user: string;
+  machine: string;
+  pid: number;
+  /** ISO time the run started. */
+  time: string;
+  /** This batou's version. */
+  version: string;
+  environment: string;
+}
+
+/** What every connection of one run shares: complete once configure is done, never changed. */
+export interface DeploymentRun {
+  readonly projectRoot: string;
+  /** The configured environment. */
+  readonly environment: Environment;
+  /** Decrypted secrets: sent to the agents, in memory only. */
+  readonly secrets?: SecretsData;
+  /** Ids of the roots a host's agent must configure (its own and their providers). */
+  readonly scope: (host: string) => string[];
+  readonly owner: Deployer;
+  /** `-p`: the platform of hosts that set none. */
+  readonly platform?: string;
+  /** Where debug lines go (printed only under `--debug`). */
+  readonly debug: (line: string) => void;
+  /** `--debug`: agents send stack traces. */
+  readonly debugMode: boolean;
+  /** SSH connect attempts per host before it counts as unreachable. */
+  readonly connectAttempts: number;
+  /** Seconds of the first back-off wait between attempts (doubles per attempt, with jitter). */
+  readonly backoffSeconds: number;
+}
+
+/** Builds the connections of one run: called once, after configure. */
+export type ConnectionFactory = (run: DeploymentRun) => (host: Host) => HostConnection;

@@ -107,8 +107,8 @@ async function deployComponent(component: Component, run: RootRun): Promise<numb
   return changedCount;
 }
 
-/** Deploys a configured root component; returns the number of changed components. */
-export async function deployRoot(root: RootComponent, session: DeploySession): Promise<number> {
+/** Deploys the component tree of a configured root; returns the number of changed components. */
+export async function deployTree(root: RootComponent, session: DeploySession): Promise<number> {
   const component = root.component;
   if (!component) throw new DeploymentError(`root component ${root.id} is not configured`);
   if (!existsSync(root.workdir)) {

@@ -1,21 +1,23 @@
 /**
- * One `batou deploy ENV` run: load (environment, components, secrets),
- * configure until stable, connect to the hosts, deploy the roots in order,
- * and summarize. Each phase is timed; any failure stops the run with an error
- * that names what failed and, after deploy started, which hosts changed.
+ * One `batou deploy ENV` run, in named phases: load (environment, components,
+ * secrets), configure until stable, connect to the hosts, deploy the roots in
+ * order, summarize. Each phase is timed; any failure stops the run with an
+ * error that names what failed and, after deploy started, which hosts changed.
  */
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { configure, configureScope } from "./configure.ts";
-import type { HostConnection } from "./connection.ts";
+import { VERSION } from "../version.ts";
+import { configure, type ConfigureResult, configureScope } from "./configure.ts";
+import type { ConnectionFactory, DeploymentRun, HostConnection } from "./connection.ts";
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
 import { locateEnvironment } from "./environment-file.ts";
 import { BatouError, ConfigurationError } from "./errors.ts";
-import type { DeployEvent } from "./events.ts";
-import type { Host } from "./host.ts";
-import { LocalConnection } from "./local-connection.ts";
-import { type Acquired, acquireLock, ownLockInfo } from "./lock-file.ts";
+import type { DeployEvent, EventSink } from "./events.ts";
+import { localConnections } from "./local-connection.ts";
+import { type Acquired, acquireLock, currentUser, ownLockInfo } from "./lock-file.ts";
 import type { Reporter } from "./reporter.ts";
-import { deployRoots } from "./scheduler.ts";
+import { scheduleRoots } from "./scheduler.ts";
+import { Tally } from "./tally.ts";
 import { checkBranch } from "./vcs.ts";
 
 export interface DeploymentOptions {
@@ -32,164 +34,221 @@ export interface DeploymentOptions {
   reporter: Reporter;
   /** Decrypts the environment's secrets (the secrets module); none without it. */
   loadSecrets?: (projectRoot: string, environment: string) => Promise<SecretsData | undefined>;
-  /** Opens a connection to a remote host (the remote module); local only without it. */
-  connectRemote?: (host: Host, environment: Environment, options: DeploymentOptions, run: RemoteRunInfo) => HostConnection;
+  /** Builds the connections to remote hosts (the remote module); local only without it. */
+  remote?: ConnectionFactory;
+  /** SSH connect attempts per host (default 3). */
+  connectAttempts?: number;
+  /** Seconds of the first back-off wait between connect attempts (default 1). */
+  backoffSeconds?: number;
   /** The CLI: Ctrl-C (SIGINT/SIGTERM) closes the connections, releases the locks and exits 130. */
   handleSignals?: boolean;
 }
 
-/** What a remote connection needs from this run beyond the environment. */
-export interface RemoteRunInfo {
-  /** Decrypted secrets: sent to the agents, in memory only. */
-  secrets?: SecretsData;
-  /** Ids of the roots a host's agent must configure (its own and their providers). */
-  scope?: (host: string) => string[];
-}
-
 type Phase = "load" | "configure" | "connect" | "deploy";
 
+/** Exit status of a run stopped by a signal. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 export async function runDeployment(options: DeploymentOptions): Promise<number> {
-  const { reporter } = options;
-  const started = performance.now();
-  const phases: Record<string, number> = {};
-  const mode = options.consistencyOnly ? "Consistency check" : options.predict ? "Deployment prediction" : "Deployment";
-  let phase = "load" as Phase;
-  let changed = 0;
-  let components = 0;
-  let hosts = 0;
-  let changedHosts: string[] = [];
-  const connections = new Map<string, HostConnection>();
-  const run: RemoteRunInfo = {};
-  const touchedHosts = new Set<string>();
-  let lock: Acquired | undefined;
-  let interrupted = false;
-  const emit = (event: DeployEvent) => {
-    if (event.event === "component") components++;
-    if (event.event === "component" && event.changed) touchedHosts.add(event.host);
-    reporter.emit(event);
+  const report = new RunReport(options.reporter, modeOf(options));
+  const held = new Held();
+  const guard = options.handleSignals ? guardInterrupts((signal) => interrupt(signal, report, held)) : undefined;
+  try {
+    const loaded = await report.phase("load", () => load(options, held, report.emit));
+    report.hosts = loaded.environment.hosts.size;
+    const configured = await report.phase("configure", () => configureModel(loaded.environment, report));
+    if (options.consistencyOnly) return report.finish(true, 0);
+    const run = runValue(options, loaded);
+    const connections = await report.phase("connect", () => connect(options, run, held, report.emit));
+    const result = await report.phase("deploy", () => deploy(options, loaded.environment, configured, connections, report));
+    if (result.error !== undefined) throw result.error;
+    return report.finish(true, 0);
+  } catch (error) {
+    // After an interrupt, what failed since is its consequence: the guard reported it.
+    if (guard?.interrupted) return report.finish(false, SIGNAL_EXIT[guard.interrupted] ?? 130);
+    return report.fail(error);
+  } finally {
+    await held.release();
+    guard?.dispose();
+  }
+}
+
+const modeOf = (options: DeploymentOptions) =>
+  options.consistencyOnly ? "Consistency check" : options.predict ? "Deployment prediction" : "Deployment";
+
+/** What this run holds and must give back however it ends: the environment lock and the connections. */
+class Held {
+  lock?: Acquired;
+  readonly connections = new Map<string, HostConnection>();
+  private released?: Promise<void>;
+
+  /** Closes every connection, then releases the lock; once, whoever asks. */
+  release(): Promise<void> {
+    this.released ??= Promise.allSettled([...this.connections.values()].map((connection) => connection.close())).then(() => this.lock?.release());
+    return this.released;
+  }
+}
+
+/** The run's output side: events counted into one tally, phase times, the summary (once). */
+class RunReport {
+  readonly tally = new Tally();
+  readonly phases: Record<string, number> = {};
+  hosts = 0;
+  current: Phase = "load";
+  private readonly started = performance.now();
+  private summarized = false;
+
+  constructor(
+    readonly reporter: Reporter,
+    readonly mode: string,
+  ) {}
+
+  readonly emit: EventSink = (event) => {
+    this.tally.count(event);
+    this.reporter.emit(event);
   };
-  const timed = async <T>(name: Phase, work: () => Promise<T> | T): Promise<T> => {
-    phase = name;
+
+  async phase<T>(name: Phase, work: () => Promise<T> | T): Promise<T> {
+    this.current = name;
     const begin = performance.now();
     try {
       return await work();
     } finally {
-      phases[name] = (performance.now() - begin) / 1000;
+      this.phases[name] = (performance.now() - begin) / 1000;
     }
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    const code = signal === "SIGINT" ? 130 : 143;
-    if (interrupted) process.exit(code); // a second Ctrl-C: leave now
-    interrupted = true;
-    reporter.error(
-      new BatouError(`interrupted (${signal}): stopping the remote agents and releasing the locks`, {
-        "changed hosts": [...touchedHosts].join(", ") || "none",
-      }),
-    );
-    setTimeout(() => process.exit(code), 8000).unref();
-    void Promise.allSettled([...connections.values()].map((connection) => connection.close())).finally(() => {
-      lock?.release();
-      summary(false);
-      process.exit(code);
-    });
-  };
-  if (options.handleSignals) {
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
   }
-  let summarized = false;
-  /** The summary, once (an interrupt and the unwinding run may both get here). */
-  const summary = (ok: boolean) => {
-    if (summarized) return;
-    summarized = true;
-    emit({ event: "summary", ok, changed, hosts, components, mode, seconds: (performance.now() - started) / 1000, phases });
-  };
 
-  try {
-    const environment = await timed("load", async () => {
-      // A missing environment is reported by the file it should be in, before secrets are read.
-      locateEnvironment(options.projectRoot, options.environment);
-      if (!options.consistencyOnly) {
-        // One deployment per environment at a time on this machine (-c changes nothing: no lock).
-        lock = acquireLock(
-          join(options.projectRoot, "work", `.batou-lock-${options.environment}`),
-          ownLockInfo(options.environment),
-          `environment "${options.environment}"`,
-        );
-        if (lock.tookOver) emit({ event: "warning", message: `took over the stale lock of pid ${lock.tookOver.pid} (${lock.tookOver.time}), which is gone` });
-      }
-      const secrets = await options.loadSecrets?.(options.projectRoot, options.environment);
-      run.secrets = secrets;
-      if (secrets) reporter.hideSecrets(secrets.values);
-      for (const warning of secrets?.warnings ?? []) emit({ event: "warning", message: warning });
-      const loaded = await loadEnvironment({
-        projectRoot: options.projectRoot,
-        name: options.environment,
-        platform: options.platform,
-        timeout: options.timeout,
-        secrets,
-      });
-      if (!options.dirty && loaded.settings.branch) await checkBranch(options.projectRoot, loaded.settings.branch);
-      return loaded;
-    });
-    if (options.dirty && !reporter.json) reporter.emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
-    hosts = environment.hosts.size;
-    const configured = await timed("configure", () => configure(environment));
-    run.scope = (host) => configureScope(environment, host);
-    reporter.debug(`configured ${environment.roots.length} root(s) in ${configured.rounds} round(s)`);
-    for (const warning of configured.warnings) emit({ event: "warning", message: warning });
-    for (const { root, message } of configured.logs) emit({ event: "log", host: root.host.name, component: root.name, message });
-    if (options.consistencyOnly) {
-      summary(true);
-      return 0;
+  /** The changed hosts, for messages. */
+  changedHosts(): string {
+    return this.tally.changedHosts.join(", ") || "none";
+  }
+
+  /** Emits the summary (an interrupt and the unwinding run may both get here: the first wins); returns `code`. */
+  finish(ok: boolean, code: number): number {
+    if (!this.summarized) {
+      this.summarized = true;
+      const { changed, components } = this.tally;
+      const seconds = (performance.now() - this.started) / 1000;
+      this.reporter.emit({ event: "summary", ok, changed, hosts: this.hosts, components, mode: this.mode, seconds, phases: this.phases });
     }
-    const local = options.local || environment.settings.connectMethod === "local";
-    await timed("connect", async () => {
-      const active = [...environment.hosts.values()].filter((host) => !host.ignore);
-      for (const host of active) connections.set(host.name, openConnection(host, environment, options, local, run));
-      await Promise.all(active.map((host) => connections.get(host.name)!.open(emit)));
-    });
-    const jobs = options.jobs ?? environment.settings.jobs;
-    reporter.debug(`deploying with ${jobs} job(s)`);
-    const result = await timed("deploy", () =>
-      deployRoots(configured.order, configured.dependencies, connections, { jobs, predicting: options.predict, emit }),
-    );
-    changed = result.changed;
-    changedHosts = result.changedHosts;
-    if (result.error !== undefined) throw result.error;
-    summary(true);
-    return 0;
-  } catch (error) {
-    if (interrupted) {
-      // The signal handler reported it; what failed since is its consequence.
-      summary(false);
-      return 130;
+    return code;
+  }
+
+  /** Reports a failure of the run, and after deploy started what changed; returns the exit status. */
+  fail(error: unknown): number {
+    this.reporter.error(error);
+    if (this.current === "deploy") {
+      this.reporter.error(new BatouError(`the ${this.mode.toLowerCase()} stopped`, { "changed hosts": this.changedHosts() }));
     }
-    reporter.error(error);
-    if (phase === "deploy") {
-      reporter.error(
-        new BatouError(`the ${mode.toLowerCase()} stopped`, {
-          "changed hosts": changedHosts.length ? changedHosts.join(", ") : "none",
-        }),
-      );
-    }
-    reporter.info(`${mode} FAILED (during ${phase})`);
-    summary(false);
-    return 1;
-  } finally {
-    await Promise.allSettled([...connections.values()].map((connection) => connection.close()));
-    lock?.release();
-    if (options.handleSignals) {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    }
+    this.reporter.info(`${this.mode} FAILED (during ${this.current})`);
+    return this.finish(false, 1);
   }
 }
 
-function openConnection(host: Host, environment: Environment, options: DeploymentOptions, local: boolean, run: RemoteRunInfo): HostConnection {
-  if (local) return new LocalConnection(host, environment);
-  if (!options.connectRemote) {
-    throw new ConfigurationError("this batou cannot connect over SSH", { host: host.name, hint: 'use connect_method = "local" or -L' });
+interface Loaded {
+  environment: Environment;
+  secrets?: SecretsData;
+}
+
+/** Phase 1: the environment lock, the secrets, the environment and its components; the branch check. */
+async function load(options: DeploymentOptions, held: Held, emit: EventSink): Promise<Loaded> {
+  const { projectRoot, environment: name, reporter } = options;
+  // A missing environment is reported by the file it should be in, before secrets are read.
+  locateEnvironment(projectRoot, name);
+  if (!options.consistencyOnly) {
+    // One deployment per environment at a time on this machine (-c changes nothing: no lock).
+    held.lock = acquireLock(join(projectRoot, "work", `.batou-lock-${name}`), ownLockInfo(name), `environment "${name}"`);
+    const { tookOver } = held.lock;
+    if (tookOver) emit({ event: "warning", message: `took over the stale lock of pid ${tookOver.pid} (${tookOver.time}), which is gone` });
   }
-  return options.connectRemote(host, environment, options, run);
+  const secrets = await options.loadSecrets?.(projectRoot, name);
+  if (secrets) reporter.hideSecrets(secrets.values);
+  for (const warning of secrets?.warnings ?? []) emit({ event: "warning", message: warning });
+  const environment = await loadEnvironment({ projectRoot, name, platform: options.platform, timeout: options.timeout, secrets });
+  if (!options.dirty && environment.settings.branch) await checkBranch(projectRoot, environment.settings.branch);
+  if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
+  return { environment, secrets };
+}
+
+/** Phase 2: configure until stable; its warnings and the components' configure logs. */
+function configureModel(environment: Environment, report: RunReport): ConfigureResult {
+  const configured = configure(environment);
+  report.reporter.debug(`configured ${environment.roots.length} root(s) in ${configured.rounds} round(s)`);
+  for (const warning of configured.warnings) report.emit({ event: "warning", message: warning });
+  for (const { root, message } of configured.logs) report.emit({ event: "log", host: root.host.name, component: root.name, message });
+  return configured;
+}
+
+/** The read-only value every connection of this run shares. */
+function runValue(options: DeploymentOptions, { environment, secrets }: Loaded): DeploymentRun {
+  const { reporter } = options;
+  return Object.freeze({
+    projectRoot: options.projectRoot,
+    environment,
+    secrets,
+    scope: (host: string) => configureScope(environment, host),
+    owner: { user: currentUser(), machine: hostname(), pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: environment.name },
+    platform: options.platform,
+    debug: reporter.debug,
+    debugMode: reporter.debugMode,
+    connectAttempts: options.connectAttempts ?? 3,
+    backoffSeconds: options.backoffSeconds ?? 1,
+  });
+}
+
+/** Phase 3: open a connection to every host that is not ignored, all at once. */
+async function connect(options: DeploymentOptions, run: DeploymentRun, held: Held, emit: EventSink): Promise<ReadonlyMap<string, HostConnection>> {
+  const { environment } = run;
+  const local = options.local || environment.settings.connectMethod === "local";
+  if (!local && !options.remote) {
+    throw new ConfigurationError("this batou cannot connect over SSH", { hint: 'use connect_method = "local" or -L' });
+  }
+  const connectionTo = (local ? localConnections : options.remote!)(run);
+  const active = [...environment.hosts.values()].filter((host) => !host.ignore);
+  for (const host of active) held.connections.set(host.name, connectionTo(host));
+  await Promise.all([...held.connections.values()].map((connection) => connection.open(emit)));
+  return held.connections;
+}
+
+/** Phase 4: the roots in resource order, `jobs` at once. */
+function deploy(
+  options: DeploymentOptions,
+  environment: Environment,
+  configured: ConfigureResult,
+  connections: ReadonlyMap<string, HostConnection>,
+  report: RunReport,
+) {
+  const jobs = options.jobs ?? environment.settings.jobs;
+  report.reporter.debug(`deploying with ${jobs} job(s)`);
+  return scheduleRoots(configured.order, configured.dependencies, connections, { jobs, predicting: options.predict, emit: report.emit });
+}
+
+/** Ctrl-C: say so and what changed, stop the agents, release the locks, summarize, exit. */
+async function interrupt(signal: NodeJS.Signals, report: RunReport, held: Held): Promise<never> {
+  report.reporter.error(
+    new BatouError(`interrupted (${signal}): stopping the remote agents and releasing the locks`, { "changed hosts": report.changedHosts() }),
+  );
+  await held.release();
+  process.exit(report.finish(false, SIGNAL_EXIT[signal] ?? 130));
+}
+
+/** Watches for SIGINT/SIGTERM while a run is under way; a second signal, or 8 s of cleanup, exits at once. */
+function guardInterrupts(onInterrupt: (signal: NodeJS.Signals) => Promise<unknown>) {
+  const guard = {
+    interrupted: undefined as NodeJS.Signals | undefined,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+  function onSignal(signal: NodeJS.Signals) {
+    const code = SIGNAL_EXIT[signal] ?? 130;
+    if (guard.interrupted) process.exit(code); // a second Ctrl-C: leave now
+    guard.interrupted = signal;
+    setTimeout(() => process.exit(code), 8000).unref();
+    void onInterrupt(signal);
+  }
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return guard;
 }

@@ -16,8 +16,8 @@ export type DeployEvent =
   | { event: "root"; host: string; root: string; status: "start" | "skip-host" | "skip-component" | "done"; changed?: number; seconds?: number }
   /** A host connection changed state (connect, ship, configure). */
   | { event: "host"; host: string; status: string; seconds?: number; detail?: string }
-  /** An error, already phrased for the user. */
-  | { event: "error"; message: string; error: string; context: Record<string, unknown> }
+  /** A line for `--debug` (the reporter drops it otherwise). */
+  | { event: "debug"; message: string }
   /** Always last. */
   | { event: "summary"; ok: boolean; changed: number; hosts: number; components: number; seconds: number; mode: string; phases: Record<string, number> };
 

@@ -2,8 +2,8 @@
  * `connect_method = "local"`: deploys on this machine, in this process, from
  * the environment configured here (no second configure, no shipping).
  */
-import type { DeployRootRequest, HostConnection } from "./connection.ts";
-import { deployRoot } from "./deploy-component.ts";
+import type { ConnectionFactory, DeployRequest, HostConnection } from "./connection.ts";
+import { deployTree } from "./deploy-component.ts";
 import type { Environment } from "./environment.ts";
 import type { EventSink } from "./events.ts";
 import type { Host } from "./host.ts";
@@ -19,11 +19,14 @@ export class LocalConnection implements HostConnection {
     emit({ event: "host", host: this.host.name, status: "connected", detail: "local" });
   }
 
-  async deployRoot(request: DeployRootRequest, emit: EventSink): Promise<number> {
+  async deploy(request: DeployRequest, emit: EventSink): Promise<number> {
     const root = this.environment.roots.find((r) => r.host === this.host && r.name === request.root);
     if (!root) throw new DeploymentError(`no root component "${request.root}"`, { host: this.host.name });
-    return deployRoot(root, { predicting: request.predicting, emit, secretValues: this.environment.secretValues });
+    return deployTree(root, { predicting: request.predicting, emit, secretValues: this.environment.secretValues });
   }
 
   async close(): Promise<void> {}
 }
+
+/** Every host deployed here, in this process. */
+export const localConnections: ConnectionFactory = (run) => (host) => new LocalConnection(host, run.environment);

@@ -82,6 +82,7 @@ export class Reporter {
 
   /** Reports one event. Bound, so it can be passed around as an `EventSink`. */
   readonly emit = (event: DeployEvent): void => {
+    if (event.event === "debug" && !this.debugMode) return;
     if (this.json) {
       // A component's own log message is printed as given: the user asked for it.
       if (event.event === "log") this.rawOut(JSON.stringify(event));
@@ -116,8 +117,8 @@ export class Reporter {
       case "host":
         if (this.debugMode || event.status === "failed") this.out(c.dim(`${event.host}: ${event.status}${event.detail ? ` (${event.detail})` : ""}`));
         break;
-      case "error":
-        this.printError(event.message, Object.entries(event.context).map(([k, v]) => [k, String(v)]));
+      case "debug":
+        this.err(c.dim(`debug: ${event.message}`));
         break;
       case "summary":
         this.printSummary(event);
@@ -133,12 +134,8 @@ export class Reporter {
     this.out(`${this.c.bold(host)}: ${this.c.yellow(component)}`);
   }
 
-  /** A line only shown with `--debug`. */
-  debug(message: string): void {
-    if (!this.debugMode) return;
-    if (this.json) this.rawOut(JSON.stringify({ event: "debug", message: this.mask(message) }));
-    else this.err(this.c.dim(`debug: ${message}`));
-  }
+  /** A line only shown with `--debug`. Bound, so it can be passed around. */
+  readonly debug = (message: string): void => this.emit({ event: "debug", message });
 
   /** Plain progress text (not in --json). */
   info(message: string): void {

@@ -15,22 +15,20 @@ export interface ScheduleOptions {
 }
 
 export interface ScheduleResult {
-  changed: number;
-  /** Hosts where something changed (or would, under -P). */
-  changedHosts: string[];
   /** The first failure, if any: the run stopped after it. */
   error?: unknown;
   failedRoot?: RootComponent;
 }
 
-export async function deployRoots(
+/** Deploys `order` through `connections` (host name → connection); resolves when nothing runs any more. */
+export async function scheduleRoots(
   order: RootComponent[],
   dependencies: Map<RootComponent, Set<RootComponent>>,
-  connections: Map<string, HostConnection>,
+  connections: ReadonlyMap<string, HostConnection>,
   options: ScheduleOptions,
 ): Promise<ScheduleResult> {
   const remaining = new Map(order.map((root) => [root, new Set(dependencies.get(root) ?? [])]));
-  const result: ScheduleResult = { changed: 0, changedHosts: [] };
+  const result: ScheduleResult = {};
   const running = new Set<Promise<void>>();
   const started = new Set<RootComponent>();
 
@@ -39,15 +37,13 @@ export async function deployRoots(
     for (const deps of remaining.values()) deps.delete(root);
   };
 
-  const run = async (root: RootComponent) => {
+  const deployOne = async (root: RootComponent) => {
     const began = performance.now();
     options.emit({ event: "root", host: root.host.name, root: root.name, status: "start" });
     try {
       const connection = connections.get(root.host.name);
       if (!connection) throw new Error(`no connection to host ${root.host.name}`);
-      const changed = await connection.deployRoot({ root: root.name, predicting: options.predicting }, options.emit);
-      result.changed += changed;
-      if (changed > 0 && !result.changedHosts.includes(root.host.name)) result.changedHosts.push(root.host.name);
+      const changed = await connection.deploy({ root: root.name, predicting: options.predicting }, options.emit);
       options.emit({ event: "root", host: root.host.name, root: root.name, status: "done", changed, seconds: (performance.now() - began) / 1000 });
     } catch (error) {
       result.error ??= error;
@@ -69,7 +65,7 @@ export async function deployRoots(
       }
       if (running.size >= Math.max(1, options.jobs)) break;
       started.add(root);
-      const task: Promise<void> = run(root).finally(() => running.delete(task));
+      const task: Promise<void> = deployOne(root).finally(() => running.delete(task));
       running.add(task);
       launched = true;
     }

@@ -27,13 +27,11 @@
  *
  * @module
  */
-import type { DeployRootRequest, HostConnection } from "../engine/connection.ts";
-import type { Environment, SecretsData } from "../engine/environment.ts";
+import type { DeploymentRun, DeployRequest, HostConnection } from "../engine/connection.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
-import type { LockOwner } from "./agent/protocol.ts";
 import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver } from "./commands.ts";
 import { openTransport } from "./open-transport.ts";
 import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable, verifyExecutable } from "./ship/host-executable.ts";
@@ -44,27 +42,12 @@ import { connectWithRetry, type Semaphore } from "./ssh/retry.ts";
 import { isRetryable, SshError } from "./ssh/ssh-error.ts";
 import type { Transport } from "./transport.ts";
 
-/** What all hosts of one run share: built once per run, after configure, and never changed. */
-export interface RemoteRun {
-  readonly projectRoot: string;
-  readonly environment: Environment;
-  /** Decrypted secrets: sent to the agents, in memory only. */
-  readonly secrets?: SecretsData;
-  /** Ids of the roots a host's agent must configure (its own and their providers). */
-  readonly scope?: (host: string) => string[];
+/** What all hosts of one run share: the run value, and what the remote side computes once for it. */
+export interface RemoteRun extends DeploymentRun {
   /** The local project's fingerprint (computed once per run). */
   readonly projectFingerprint: () => ProjectManifest;
-  /** Who deploys, for the locks. */
-  readonly owner: LockOwner;
-  readonly platform?: string;
-  /** The --debug sink, and whether --debug is on (the agents then send stack traces). */
-  readonly debug: (line: string) => void;
-  readonly debugMode: boolean;
   /** At most this many SSH handshakes at once (jump hosts and sshd MaxStartups). */
   readonly connectSlots: Semaphore;
-  readonly connectAttempts: number;
-  /** Seconds of the first back-off wait (doubles per attempt, with jitter). */
-  readonly backoffSeconds: number;
 }
 
 /** A transport failure as a user-facing error about the host (a new error; the original is its cause). */
@@ -361,7 +344,7 @@ export class SshHostConnection implements HostConnection {
     }
   }
 
-  async deployRoot(request: DeployRootRequest, emit: EventSink): Promise<number> {
+  async deploy(request: DeployRequest, emit: EventSink): Promise<number> {
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
     const result = await this.agent.client.request("deploy", request, { emit });
     return result.changed;

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Component } from "../../lib/engine/component.ts";
 import { configure, type ConfigureResult } from "../../lib/engine/configure.ts";
-import { deployRoot } from "../../lib/engine/deploy-component.ts";
+import { deployTree } from "../../lib/engine/deploy-component.ts";
 import type { EnvironmentFile } from "../../lib/engine/environment-file.ts";
 import { defaultSettings, type EnvironmentSettings, type VfsSettings } from "../../lib/engine/environment-schema.ts";
 import { buildEnvironment, type Environment } from "../../lib/engine/environment.ts";
@@ -25,6 +25,8 @@ export interface HostSpec {
   components: string[];
   platform?: string;
   data?: Record<string, unknown>;
+  /** `ignore = true`: configured, never deployed. */
+  ignore?: boolean;
 }
 
 export interface ModelSpec {
@@ -81,7 +83,7 @@ export function model(spec: ModelSpec): Model {
           return { name: bare!, ignore: entry.startsWith("!"), features };
         }),
         platform: hostSpec.platform,
-        ignore: false,
+        ignore: hostSpec.ignore ?? false,
         data: hostSpec.data ?? {},
       };
     }),
@@ -114,7 +116,7 @@ export function model(spec: ModelSpec): Model {
       const result = configured ?? m.configure();
       const events: DeployEvent[] = [];
       const session = { predicting: options.predicting ?? false, emit: (e: DeployEvent) => events.push(e), secretValues: [] };
-      for (const root of result.order) if (!root.ignore) await deployRoot(root, session);
+      for (const root of result.order) if (!root.ignore) await deployTree(root, session);
       return events;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -77,6 +77,8 @@ export const deployCommand: Command = {
       timeout: positiveNumber(values.timeout, "--timeout", false),
       platform: values.platform,
       reporter,
+      connectAttempts: Number(process.env.BATOU_CONNECT_ATTEMPTS) || undefined,
+      backoffSeconds: process.env.BATOU_CONNECT_BACKOFF ? Number(process.env.BATOU_CONNECT_BACKOFF) : undefined,
       handleSignals: true,
       ...deployExtensions,
     });

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { configure } from "../../engine/configure.ts";
-import { deployRoot } from "../../engine/deploy-component.ts";
+import { deployTree } from "../../engine/deploy-component.ts";
 import { type Environment, loadEnvironment } from "../../engine/environment.ts";
 import { BatouError } from "../../engine/errors.ts";
 import { type Acquired, acquireLock, currentUser, ownLockInfo } from "../../engine/lock-file.ts";
@@ -199,7 +199,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     if (!environment || !hostName) throw new BatouError("deploy before setup", { host: hostName });
     const root = environment.roots.find((r) => r.host.name === hostName && r.name === params.root);
     if (!root) throw new BatouError(`no root component "${params.root}" on this host`, { host: hostName, component: params.root });
-    const changed = await deployRoot(root, {
+    const changed = await deployTree(root, {
       predicting: params.predicting,
       emit: (event) => send({ type: "event", id, event }),
       secretValues: environment.secretValues,
