@@ -1,5 +1,5 @@
 /** `batou deploy` through the CLI, from source and compiled: deploy, predict, check, jobs, events, exit codes. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCompiled, hasStackTrace, type JsonEvent, REPO, RUNNERS, runBatou, type TempProject, tempProject } from "../helpers/project.ts";
@@ -41,10 +41,55 @@ export class Failing extends Component {
   }
 }
 `,
+  "components/partial/component.ts": `import { Component, File, UpdateNeeded } from "batou";
+
+class Breaks extends Component {
+  async verify() {
+    throw new UpdateNeeded();
+  }
+  async update() {
+    throw new Error("disk full after the first file");
+  }
+}
+
+export class Partial extends Component {
+  configure() {
+    this.add(new File("written.txt", { content: "written\\n" }));
+    this.add(new Breaks());
+  }
+}
+`,
+  "components/meet/component.ts": `import { Component } from "batou";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Waits (10 s at most) until the other root has started too: only roots deployed in parallel get past. */
+async function meet(component: Component, me: string, other: string) {
+  const base = join(component.workdir, "..");
+  mkdirSync(base, { recursive: true });
+  writeFileSync(join(base, me + ".started"), "");
+  for (let i = 0; i < 200 && !existsSync(join(base, other + ".started")); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(join(base, other + ".started"))) throw new Error(other + " never ran beside " + me);
+}
+
+export class Left extends Component {
+  async verify() {
+    await meet(this, "left", "right");
+  }
+}
+
+export class Right extends Component {
+  async verify() {
+    await meet(this, "right", "left");
+  }
+}
+`,
   "environments/dev.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/jobs.toml": `[environment]\nconnect_method = "local"\njobs = 2\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/broken.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "watcher", "failing"]\n`,
   "environments/cmdfail.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["failing"]\n\n[components.failing]\nhow = "cmd"\n`,
+  "environments/partial.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["partial"]\n`,
+  "environments/parallel.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["left", "right"]\n`,
   "environments/mixed.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "!failing"]\n\n[hosts.faraway]\ncomponents = ["watcher"]\nignore = true\n`,
 };
 
@@ -54,17 +99,10 @@ const ofType = (events: JsonEvent[], type: string) => events.filter((e) => e.eve
 const names = (events: JsonEvent[]) => ofType(events, "component").map((e) => e.component as string);
 
 describe.each(RUNNERS)("deploy ($name)", (runner) => {
-  const projects: TempProject[] = [];
-  afterAll(() => projects.forEach((p) => p.cleanup()));
-  const fresh = () => {
-    const project = tempProject(FILES);
-    projects.push(project);
-    return project;
-  };
   const run = (project: TempProject, ...args: string[]) => runBatou(runner, args, project.dir);
 
   test("deploys files, reports changes with diffs; a second run changes nothing", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const first = run(project, "deploy", "dev");
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
@@ -87,7 +125,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("--json events: a component event for every verified component, summary last", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = run(project, "deploy", "dev", "--json");
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split("\n").every((line) => line.startsWith("{"))).toBe(true);
@@ -100,7 +138,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("-P predicts changes and diffs without making them", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const predicted = run(project, "deploy", "dev", "-P", "--json");
     expect(predicted.code).toBe(0);
     expect(project.deployedNothing()).toBe(true);
@@ -119,7 +157,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("-c checks the model and deploys nothing", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = run(project, "deploy", "dev", "-c", "--json");
     expect(result.code).toBe(0);
     expect(ofType(result.events, "component")).toHaveLength(0);
@@ -132,7 +170,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
 
   test("-j 2 deploys every root, providers before their requirers", () => {
     for (const args of [["dev", "-j", "2"], ["jobs"]]) {
-      const project = fresh();
+      using project = tempProject(FILES);
       const result = run(project, "deploy", ...args, "--json");
       expect(result.code).toBe(0);
       const roots = ofType(result.events, "root").map((e) => `${e.root}:${e.status}`);
@@ -141,8 +179,30 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     }
   });
 
+  test("-j 2 deploys independent roots at the same time (each waits until the other has started)", () => {
+    using project = tempProject(FILES);
+    const parallel = run(project, "deploy", "parallel", "-j", "2", "--json");
+    expect(parallel.output).not.toContain("never ran beside");
+    expect(parallel.code).toBe(0);
+    expect(project.exists("work/left.started") && project.exists("work/right.started")).toBe(true);
+  });
+
+  test("after a partial failure the failure message and the summary count what was written", () => {
+    using project = tempProject(FILES);
+    const text = run(project, "deploy", "partial");
+    expect(text.code).toBe(1);
+    expect(project.read("work/partial/written.txt")).toBe("written\n");
+    expect(text.stderr).toContain("update() failed: disk full after the first file");
+    expect(text.stderr).toMatch(/changed hosts: localhost$/m);
+    project.remove("work/partial");
+    const json = run(project, "deploy", "partial", "--json");
+    const updated = ofType(json.events, "component").filter((e) => e.updated);
+    expect(updated.map((e) => e.component)).toEqual(["Partial > File('written.txt') > Content('written.txt')"]);
+    expect(json.summary).toMatchObject({ ok: false, changed: 1 });
+  });
+
   test("an ignored host and a !component are configured but not deployed", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = run(project, "deploy", "mixed", "--json");
     expect(result.code).toBe(0);
     const skips = ofType(result.events, "root").filter((e) => String(e.status).startsWith("skip"));
@@ -154,7 +214,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("an update() that throws stops the run naming host, component and line", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = run(project, "deploy", "broken");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("update() failed: disk full");
@@ -172,7 +232,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("a failing command names the command, exit code, output and the line that ran it", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = run(project, "deploy", "cmdfail");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("command failed with exit code 4: echo partial work");
@@ -184,7 +244,7 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("usage errors exit 2; --help and --version exit 0", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     for (const args of [[], ["deploy"], ["deploy", "dev", "extra"], ["deploy", "dev", "--jobs", "0"], ["deploy", "dev", "-j", "two"], ["deploy", "dev", "--bogus"], ["nosuchcommand"]]) {
       const result = run(project, ...args);
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
@@ -199,15 +259,14 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
   });
 
   test("runs from a sub-directory of the project", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const result = runBatou(runner, ["deploy", "dev"], join(project.dir, "components", "app"));
     expect(result.code).toBe(0);
     expect(project.exists("work/app/data/greeting.txt")).toBe(true);
   });
 
   test("the example project of this repository deploys, and a second run changes nothing", () => {
-    const project = tempProject();
-    projects.push(project);
+    using project = tempProject();
     cpSync(join(REPO, "components"), join(project.dir, "components"), { recursive: true });
     cpSync(join(REPO, "environments"), join(project.dir, "environments"), { recursive: true });
     const first = run(project, "deploy", "local", "--json");

@@ -3,8 +3,8 @@
  * message naming the file/line, host, component or attribute, no stack trace
  * (unless --debug), and nothing deployed.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ensureCompiled, hasStackTrace, localEnvironment, RUNNERS, runBatou, type TempProject, tempProject } from "../helpers/project.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { ensureCompiled, hasStackTrace, localEnvironment, RUNNERS, runBatou, tempProject } from "../helpers/project.ts";
 
 beforeAll(() => ensureCompiled(), 300_000);
 
@@ -151,12 +151,8 @@ const CASES: Case[] = [
 ];
 
 describe.each(RUNNERS)("bad input ($name)", (runner) => {
-  const projects: TempProject[] = [];
-  afterAll(() => projects.forEach((p) => p.cleanup()));
-
   test.each(CASES)("$name", (c) => {
-    const project = tempProject(c.files);
-    projects.push(project);
+    using project = tempProject(c.files);
     const result = runBatou(runner, ["deploy", c.env ?? "dev"], project.dir);
     for (const pattern of c.expect) {
       if (typeof pattern === "string") expect(result.output).toContain(pattern);
@@ -176,8 +172,7 @@ describe.each(RUNNERS)("bad input ($name)", (runner) => {
 
   test("--debug shows the stack trace of a failing configure()", () => {
     const thrower = CASES.find((c) => c.name === "a component that throws in configure()")!;
-    const project = tempProject(thrower.files);
-    projects.push(project);
+    using project = tempProject(thrower.files);
     const result = runBatou(runner, ["deploy", "dev", "--debug"], project.dir);
     expect(result.code).toBe(1);
     expect(hasStackTrace(result.output)).toBe(true);
@@ -185,8 +180,7 @@ describe.each(RUNNERS)("bad input ($name)", (runner) => {
   });
 
   test("a project without environments/ is an error, not a crash", () => {
-    const project = tempProject();
-    projects.push(project);
+    using project = tempProject();
     project.remove("environments");
     const result = runBatou(runner, ["deploy", "dev"], project.dir);
     expect(result.code).toBe(1);

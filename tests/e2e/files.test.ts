@@ -1,5 +1,5 @@
 /** The file family through the CLI, from source and compiled: File, Directory, Symlink, Mode; atomic writes. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ensureCompiled, type JsonEvent, localEnvironment, RUNNERS, runBatou, type TempProject, tempProject } from "../helpers/project.ts";
@@ -40,19 +40,12 @@ function tempFiles(dir: string): string[] {
 }
 
 describe.each(RUNNERS)("the file family ($name)", (runner) => {
-  const projects: TempProject[] = [];
-  afterAll(() => projects.forEach((p) => p.cleanup()));
-  const fresh = () => {
-    const project = tempProject(FILES);
-    projects.push(project);
-    return project;
-  };
   const deploy = (project: TempProject, ...args: string[]) => runBatou(runner, ["deploy", "dev", ...args], project.dir);
   const changedPaths = (events: JsonEvent[]) =>
     events.filter((e) => e.event === "component" && e.updated).map((e) => String(e.component).replace(/^Files > /, ""));
 
   test("creates everything as specified, then is idempotent", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const work = join(project.dir, "work/files");
     const first = deploy(project);
     expect(first.stderr).toBe("");
@@ -84,7 +77,7 @@ describe.each(RUNNERS)("the file family ($name)", (runner) => {
   });
 
   test("sensitive files never show a diff, others do", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const text = deploy(project, "-P");
     expect(text.code).toBe(0);
     expect(text.stdout).toContain("+plain content");
@@ -101,7 +94,7 @@ describe.each(RUNNERS)("the file family ($name)", (runner) => {
   });
 
   test("drift is repaired: content, modes and a retargeted symlink, nothing else", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const work = join(project.dir, "work/files");
     expect(deploy(project).code).toBe(0);
     project.write("work/files/plain.txt", "edited by hand\n");
@@ -139,7 +132,7 @@ describe.each(RUNNERS)("the file family ($name)", (runner) => {
   });
 
   test("a rewritten file keeps its inode's replacement atomic: readers see old or new, never a mix", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     const work = join(project.dir, "work/files");
     expect(deploy(project).code).toBe(0);
     const before = statSync(join(work, "plain.txt")).ino;
@@ -151,7 +144,7 @@ describe.each(RUNNERS)("the file family ($name)", (runner) => {
   });
 
   test("bad modes and a missing parent are errors naming the component", () => {
-    const project = fresh();
+    using project = tempProject(FILES);
     project.write(
       "components/files/component.ts",
       `import { Component, File } from "batou";\nexport class Files extends Component {\n  secret = "";\n  configure() {\n    this.add(new File("x", { content: "", mode: "rwxrwxrwz" }));\n  }\n}\n`,

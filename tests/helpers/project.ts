@@ -5,7 +5,7 @@
  * project and `NO_COLOR=1`.
  *
  * ```ts
- * const project = tempProject({ "environments/dev.toml": "…", "components/app/component.ts": "…" });
+ * using project = tempProject({ "environments/dev.toml": "…", "components/app/component.ts": "…" });
  * const result = runBatou(RUNNERS[0], ["deploy", "dev", "--json"], project.dir);
  * expect(result.summary?.ok).toBe(true);
  * ```
@@ -66,7 +66,8 @@ export function ensureCompiled(): Promise<void> {
   return built;
 }
 
-export interface TempProject {
+/** A temp project; `using project = tempProject(…)` removes it when the test's scope ends, also on failure. */
+export interface TempProject extends Disposable {
   dir: string;
   /** Writes `content` to `path` (relative to the project), creating folders. */
   write(path: string, content: string): void;
@@ -93,6 +94,7 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
     deployedNothing: () => !existsSync(join(dir, "work")) || readdirSync(join(dir, "work")).every((name) => name.startsWith(".batou-lock")),
     remove: (path) => rmSync(join(dir, path), { recursive: true, force: true }),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    [Symbol.dispose]: () => project.cleanup(),
   };
   for (const [path, content] of Object.entries(files)) project.write(path, content);
   return project;

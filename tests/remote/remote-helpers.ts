@@ -1,9 +1,11 @@
 /** Helpers for end-to-end deploys over SSH to the test bed: temp projects and a CLI runner. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ExitStatus, Transport } from "../../lib/remote/transport.ts";
+import { tempProject } from "../helpers/project.ts";
 import type { Testbed } from "../testbed/testbed.ts";
+
+export { waitFor } from "../helpers/wait.ts";
 
 export const BATOU = join(import.meta.dir, "../../batou.ts");
 
@@ -15,14 +17,8 @@ export interface Project {
 
 /** A temp project whose `ssh_config` is the test bed's, with `prefix` (extra Host blocks) first. */
 export function makeProject(tb: Testbed, files: Record<string, string>, sshPrefix = ""): Project {
-  const dir = mkdtempSync(join(tmpdir(), "batou-remote-"));
-  const write = (path: string, text: string) => {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  };
-  write("ssh_config", `${sshPrefix}\n${readFileSync(tb.sshConfig, "utf8")}`);
-  for (const [path, text] of Object.entries(files)) write(path, text);
-  return { dir, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const project = tempProject({ ssh_config: `${sshPrefix}\n${readFileSync(tb.sshConfig, "utf8")}`, ...files });
+  return { dir: project.dir, write: project.write, remove: project.cleanup };
 }
 
 export interface RunResult {
@@ -79,14 +75,6 @@ export function pgrep(pattern: string, cwd?: string): number[] {
       return false;
     }
   });
-}
-
-export async function waitFor(check: () => boolean, seconds: number, what: string): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 /** Runs `command` over a transport to its end, feeding `stdin` (then EOF), and collects its output. */

@@ -15,6 +15,7 @@ import { bridgeCommand, serveRshBridge } from "../../lib/remote/ship/rsh-server.
 import { SshConnection } from "../../lib/remote/ssh/connection.ts";
 import { streamFile } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const bed = testbedAvailability();
 
@@ -174,7 +175,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     const src = join(work, "lost");
     write(src, "a.txt", "a\n");
     const shipping = shipDirectory(lost, src, "deployment/lost", { rsyncPath: "sleep 53 && rsync", timeoutSeconds: 100 }).catch((e) => e);
-    await Bun.sleep(1500);
+    await waitFor(() => spawnSync("pgrep", ["-f", "sleep 53"]).status === 0, 10, "rsync to start on the host");
     expect(spawnSync("pkill", ["-KILL", "-f", `nc ${marker}`]).status).toBe(0);
     const began = performance.now();
     const error = await shipping;
