@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { component, deploy, makeProject, cleanupProjects, scratchDir } from "./helpers.ts";
 
@@ -124,5 +124,53 @@ describe("GitClone", () => {
     Bun.spawnSync(["mkdir", "-p", join(p.work("src"), "co")]);
     writeFileSync(join(p.work("src"), "co/file"), "x");
     expect((await deploy(p)).errors[0]?.message).toContain("is not a git working copy");
+  });
+
+  test("a revision, tag or branch the remote does not have: -P and the deploy say so, nothing is cloned", async () => {
+    for (const [options, message] of [
+      [`{ target: "co", revision: "v9" }`, `revision v9 not found in ${upstream}`],
+      [`{ target: "co", tag: "v9" }`, `tag v9 not found in ${upstream}`],
+      [`{ target: "co", tag: "main" }`, `tag main not found in ${upstream}`],
+      [`{ target: "co", branch: "nope" }`, `branch nope not found in ${upstream}`],
+    ]) {
+      const p = project(options!);
+      for (const run of [await deploy(p, { predict: true }), await deploy(p)]) {
+        expect(run.code).toBe(1);
+        expect(run.errors[0]?.message).toBe(message!);
+        expect(run.errors[0]?.context.component).toStartWith("Src > GitClone(");
+        expect(run.stdout + run.stderr).not.toContain("    at ");
+      }
+      expect(existsSync(join(p.work("src"), "co"))).toBe(false);
+    }
+  });
+
+  test("a working copy asked for a revision the remote does not have: -P says so and changes nothing", async () => {
+    const p = project(`{ target: "co", revision: "v1" }`);
+    expect((await deploy(p)).code).toBe(0);
+    writeFileSync(
+      join(p.dir, "components/src/component.ts"),
+      component(`export class Src extends Component { configure() { this.add(new GitClone(${JSON.stringify(upstream)}, { target: "co", revision: "v9" })); } }`, "Component, GitClone"),
+    );
+    const predicted = await deploy(p, { predict: true });
+    expect(predicted.errors[0]?.message).toBe(`revision v9 not found in ${upstream}`);
+    expect(git(join(p.work("src"), "co"), "rev-parse", "HEAD")).toBe(first);
+  });
+
+  test("a commit id the remote does not have: -P would clone, the deploy fails before anything is in place", async () => {
+    const p = project(`{ target: "co", revision: "0123456789abcdef0123456789abcdef01234567" }`);
+    expect((await deploy(p, { predict: true })).code).toBe(0);
+    const run = await deploy(p);
+    expect(run.errors[0]?.message).toBe(`revision 0123456789abcdef0123456789abcdef01234567 not found in ${upstream}`);
+    expect(readdirSync(p.work("src"))).toEqual([]);
+  });
+
+  test("a tag is checked out detached; a revision or tag that could be an option is refused", async () => {
+    const p = project(`{ target: "co", tag: "v1" }`);
+    expect((await deploy(p)).code).toBe(0);
+    expect(git(join(p.work("src"), "co"), "rev-parse", "HEAD")).toBe(first);
+    expect((await deploy(p)).summary.changed).toBe(0);
+    const bad = await deploy(project(`{ target: "co", revision: "--upload-pack=touch /tmp/x" }`));
+    expect(bad.errors[0]?.message).toBe('invalid revision "--upload-pack=touch /tmp/x"');
+    expect((await deploy(project(`{ target: "co", tag: "v1", branch: "main" }`))).errors[0]?.message).toContain("takes one of branch, tag or revision, not branch and tag");
   });
 });
