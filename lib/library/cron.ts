@@ -2,9 +2,10 @@
  * `CronJob` and `CronTab`: the service user's crontab holds exactly the cron
  * jobs of this host. Every `CronJob` (in any root component on the host)
  * offers itself as the resource `"cronjob"`; one `CronTab` per host collects
- * them, sorts them stably, writes `crontab` in its workdir (with a diff on
- * change) and installs it with the `crontab` command when the installed one
- * differs. A host with a `CronTab` and no jobs is an error ("no cron jobs").
+ * them, sorts them stably, and installs them with the `crontab` command when
+ * the installed crontab differs, showing that one diff; a copy is kept in
+ * `crontab` in its workdir. A host with a `CronTab` and no jobs is an error
+ * ("no cron jobs").
  *
  * @example
  * ```ts
@@ -14,9 +15,9 @@
  * this.add(new CronTab({ mailto: "ops@example.com" }));
  * ```
  */
+import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
-import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
-import { File } from "./file.ts";
+import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 
 export interface CronJobOptions {
   /** The five cron fields (`"*\/5 * * * *"`) or a macro such as `"@reboot"`. */
@@ -108,8 +109,7 @@ export class CronTab extends Component {
     for (const key of Object.keys(this.env).sort()) text += `${key}=${this.env[key]}\n`;
     text += "\n" + lines.join("\n") + "\n";
     this.content = text;
-    this.add(new File("crontab", { content: text, template: false }));
-    this.add(new InstallCrontab({ content: text, user: this.crontabUser() }));
+    this.add(new InstallCrontab({ content: text, user: this.crontabUser(), copy: "crontab" }));
   }
 
   /** The user whose crontab is managed; undefined: the user batou runs as. */
@@ -128,17 +128,29 @@ function significant(text: string): string {
     .trim();
 }
 
-/** Installs a crontab with the `crontab` command when the installed one differs; part of `CronTab`. */
+/**
+ * Installs a crontab with the `crontab` command when the installed one
+ * differs (showing that diff); part of `CronTab`. With `copy`, the text is
+ * also kept in that file (relative to the workdir) for people to read.
+ */
 export class InstallCrontab extends Component {
   content = "";
   user: string | undefined = undefined;
+  copy: string | undefined = undefined;
 
-  constructor(options: { content: string; user?: string }) {
+  /** What verify found out of date. */
+  private _install = false;
+
+  constructor(options: { content: string; user?: string; copy?: string }) {
     super(options);
   }
 
   private get userArgs(): string[] {
     return this.user ? ["-u", this.user] : [];
+  }
+
+  private get userName(): string {
+    return this.user ?? userInfo().username;
   }
 
   private async crontab(args: string[], input?: string) {
@@ -149,7 +161,7 @@ export class InstallCrontab extends Component {
       throw new DeploymentError(error.exitCode === 127 ? "the crontab command is not installed (Debian package cron)" : "installing the crontab failed", {
         ...error.context,
         component: this.breadcrumbs,
-        user: this.user ?? userInfo().username,
+        user: this.userName,
       });
     }
   }
@@ -158,14 +170,19 @@ export class InstallCrontab extends Component {
     const result = await this.crontab(["-l"]);
     const installed = result.code === 0 ? result.stdout : "";
     if (result.code !== 0 && !/no crontab for/i.test(result.stderr)) {
-      throw new DeploymentError(`crontab -l failed: ${result.stderr.trim()}`, { component: this.breadcrumbs, user: this.user ?? userInfo().username });
+      throw new DeploymentError(`crontab -l failed: ${result.stderr.trim()}`, { component: this.breadcrumbs, user: this.userName });
     }
-    if (significant(installed) === significant(this.content)) return;
-    this.showDiff(`crontab of ${this.user ?? userInfo().username}`, installed, this.content);
-    throw new UpdateNeeded("the installed crontab differs");
+    this._install = significant(installed) !== significant(this.content);
+    // the one diff of a crontab change: against what is installed, not against the copy
+    if (this._install) this.showDiff(`crontab of ${this.userName}`, installed, this.content);
+    const copy = this.copy === undefined ? undefined : this.map(this.copy);
+    const copyCurrent = copy === undefined || (existsSync(copy) && readFileSync(copy, "utf8") === this.content);
+    if (!copyCurrent && !this._install) this.log(`write the copy of the crontab to ${copy}`);
+    if (this._install || !copyCurrent) throw new UpdateNeeded("the installed crontab differs");
   }
 
   override async update(): Promise<void> {
-    await this.crontab(["-"], this.content);
+    if (this.copy !== undefined) writeFileAtomic(this.map(this.copy), this.content);
+    if (this._install) await this.crontab(["-"], this.content);
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
 
@@ -56,6 +56,8 @@ describe.skipIf(!isRoot || !hasCrontab)("CronJob and CronTab (real crontab, test
     const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     expect(predicted.diffs.find((d) => d.path === `crontab of ${USER}`)?.diff).toContain("+0 3 * * * bin/a-task");
+    // the change is shown once: against the installed crontab (not again for the copy in the workdir)
+    expect(predicted.diffs.map((d) => d.path)).toEqual([`crontab of ${USER}`]);
     expect(installed()).toBe("");
 
     const first = await deploy(p);
@@ -64,11 +66,17 @@ describe.skipIf(!isRoot || !hasCrontab)("CronJob and CronTab (real crontab, test
     expect(readFileSync(join(p.work("crontab"), "crontab"), "utf8")).toBe(expected);
     expect((await deploy(p)).summary.changed).toBe(0);
 
-    // edited by hand: batou puts it back
+    // edited by hand: batou puts it back, showing what it replaces
     Bun.spawnSync(["crontab", "-u", USER, "-"], { stdin: new TextEncoder().encode("* * * * * rogue\n") });
     const restored = await deploy(p);
-    expect(restored.summary.changed).toBe(1);
+    expect(restored.diffs.map((d) => d.diff)).toEqual([expect.stringContaining("-* * * * * rogue")]);
     expect(installed()).toBe(expected);
+    // the copy lost: written again, the crontab is left alone
+    rmSync(join(p.work("crontab"), "crontab"));
+    const copied = await deploy(p);
+    expect(copied.diffs).toEqual([]);
+    expect(copied.logs).toEqual([`write the copy of the crontab to ${join(p.work("crontab"), "crontab")}`]);
+    expect(readFileSync(join(p.work("crontab"), "crontab"), "utf8")).toBe(expected);
 
     // a job removed from the model disappears from the crontab
     const q = makeProject(files(`this.add(new CronJob("bin/a-task", { timing: "0 3 * * *" }));`), ["crontab", "app", "backup"]);
