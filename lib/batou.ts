@@ -21,3 +21,4 @@ export { GitClone, type GitCloneOptions } from "./library/git.ts";
 export { CronJob, CronTab, InstallCrontab, type CronJobOptions, type CronTabOptions } from "./library/cron.ts";
 export { Service, type ServiceOptions, type ServiceManager } from "./library/service.ts";
 export { Command, type CommandStepOptions } from "./library/command.ts";
+export { Supervisor, Program, type SupervisorOptions, type ProgramOptions } from "./library/supervisor.ts";

@@ -60,6 +60,8 @@ async function triggerBeforeUpdate(trigger: Component, run: RootRun): Promise<vo
       if (session.predicting) {
         session.emit({ event: "log", host: candidate.host.name, component: candidate.breadcrumbs, message: `would trigger before-update (from ${trigger.breadcrumbs})` });
       } else {
+        // the handler's this.log() is reported now, also before its component deployed
+        internals(candidate).session = session;
         await handler(trigger);
       }
     }

@@ -1,11 +1,21 @@
 /**
- * `Service`: a long-running program kept running. Where systemd runs
- * (`/run/systemd/system` exists) it becomes a systemd unit — a system unit
- * when batou runs as root, else a user unit (`systemctl --user`); elsewhere a
- * supervisord program (a config file in supervisor's include folder, applied
- * with `supervisorctl reread` / `update`). The service is (re)started when it
- * is not running, when its unit/program file changed, or when a component
- * added before it in the same parent changed (a new config file or release).
+ * `Service`: a long-running program kept running, by the service manager the
+ * host offers to the user batou runs as (`manager: "auto"`, the default):
+ *
+ * 1. systemd where it runs (`/run/systemd/system`): a system unit as root, a
+ *    user unit (`systemctl --user`) where the user's own systemd manager runs;
+ * 2. else supervisord: the host's `Supervisor` component when there is one
+ *    (the service user's own supervisord), else the system's supervisord,
+ *    whose include folder (`supervisorConfDir`) must be writable.
+ *
+ * `manager: "systemd"` or `"supervisor"` forces the kind. Before the unit or
+ * program file is written (and under `-P`) the choice is checked: a folder
+ * the user cannot write, or a systemd user manager that does not run, is an
+ * error naming the user and what to do. The service is (re)started when it is
+ * not running, when its unit/program file changed, or when a component added
+ * before it in the same parent changed (a new config file or release). A
+ * service that does not start is an error with its status and the tail of
+ * its log (supervisor's log of the program, or the journal).
  *
  * @example
  * ```ts
@@ -13,11 +23,13 @@
  * this.add(new Service("myapp", { command: "bin/app --config app.conf", env: { NODE_ENV: "production" } }));
  * ```
  */
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
-import { isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { File } from "./file.ts";
+import { SUPERVISOR_RESOURCE, type Supervisor } from "./supervisor.ts";
+import { lastLines, LOG_TAIL_LINES, Supervisorctl } from "./supervisorctl.ts";
 
 export type ServiceManager = "auto" | "systemd" | "supervisor";
 
@@ -31,7 +43,7 @@ export interface ServiceOptions {
   /** Run as this user (system units and supervisor running as root only). */
   user?: string;
   description?: string;
-  /** `"auto"` (default): systemd where it runs, else supervisor. */
+  /** `"auto"` (default): systemd where this user can use it, else supervisord (see the class). */
   manager?: ServiceManager;
   /** Seconds the program must stay up to count as started (supervisor `startsecs`). */
   startSeconds?: number;
@@ -41,15 +53,63 @@ export interface ServiceOptions {
   unitDir?: string;
   /** Extra `key=value` lines for the supervisor `[program:NAME]` section. */
   supervisorOptions?: Record<string, string>;
-  /** Supervisor's include folder for program files. */
+  /** The system supervisord's include folder for program files (default `/etc/supervisor/conf.d`). */
   supervisorConfDir?: string;
-  /** The supervisorctl command, e.g. `"supervisorctl -c /srv/supervisord.conf"`. */
+  /** The system supervisord's supervisorctl command, e.g. `"supervisorctl -c /srv/supervisord.conf"`. */
   supervisorctl?: string;
   /** Program output (supervisor; default: supervisor's own log folder). */
   logFile?: string;
 }
 
 const SYSTEMD_RUNNING = "/run/systemd/system";
+const SYSTEM_SUPERVISOR_DIR = "/etc/supervisor/conf.d";
+
+/** Which manager runs a service, and whose. */
+export type ServiceBackend =
+  | { kind: "systemd"; scope: "system" | "user" }
+  /** `host`: the host's `Supervisor` component; `system`: the system's (or the given) supervisord. */
+  | { kind: "supervisor"; scope: "host" | "system" };
+
+/** What the choice of a service manager depends on (looked up on the host). */
+export interface ManagerFacts {
+  manager: ServiceManager;
+  /** systemd is the init system (`/run/systemd/system` exists). */
+  systemd: boolean;
+  root: boolean;
+  /** The user's own systemd manager runs (`$XDG_RUNTIME_DIR/systemd/private` exists). */
+  userManager: boolean;
+  /** A `Supervisor` component is on this host. */
+  hostSupervisor: boolean;
+  /** `supervisorConfDir` or `supervisorctl` is given: that supervisord is meant. */
+  givenSupervisor: boolean;
+}
+
+/** The manager a service gets (see `Service`); a pure function of the facts. */
+export function chooseBackend(facts: ManagerFacts): ServiceBackend {
+  const systemd = { kind: "systemd", scope: facts.root ? "system" : "user" } as const;
+  const supervisor = { kind: "supervisor", scope: facts.hostSupervisor && !facts.givenSupervisor ? "host" : "system" } as const;
+  if (facts.manager === "systemd") return systemd;
+  if (facts.manager === "supervisor") return supervisor;
+  return facts.systemd && (facts.root || facts.userManager) ? systemd : supervisor;
+}
+
+/** The user's runtime directory, where a systemd user manager has its socket. */
+function runtimeDir(): string {
+  return process.env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.() ?? 0}`;
+}
+
+/** Whether the current user may create files in `dir` (or, where it does not exist yet, in its nearest existing parent). */
+export function writable(dir: string): { ok: true } | { ok: false; reason: string } {
+  let path = dir;
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  try {
+    accessSync(path, constants.W_OK);
+    return { ok: true };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    return { ok: false, reason: `${code === "EACCES" ? "permission denied" : (error as Error).message} (${code}${path !== dir ? ` on ${path}` : ""})` };
+  }
+}
 
 /** Quotes a value for systemd's `Environment=`. */
 function systemdQuote(text: string): string {
@@ -69,34 +129,41 @@ export class Service extends Component {
   systemdOptions: Record<string, string> = {};
   unitDir: string | undefined = undefined;
   supervisorOptions: Record<string, string> = {};
-  supervisorConfDir = "/etc/supervisor/conf.d";
-  supervisorctl = "supervisorctl";
+  supervisorConfDir: string | undefined = undefined;
+  supervisorctl: string | undefined = undefined;
   logFile: string | undefined = undefined;
 
-  /** Why verify asked for an update. */
-  private _reason: "config" | "sibling" | "stopped" = "stopped";
+  private _backend: ServiceBackend = { kind: "supervisor", scope: "system" };
+  /** The host's `Supervisor`, when the service runs there. */
+  private _supervisor?: Supervisor;
 
   constructor(name: string, options: ServiceOptions) {
     super(name, options);
   }
 
+  /** The manager chosen in configure, and whose it is. */
+  get backend(): ServiceBackend {
+    return this._backend;
+  }
+
   /** The manager in use after configure: `"systemd"` or `"supervisor"`. */
   get resolvedManager(): "systemd" | "supervisor" {
-    if (this.manager === "systemd" || this.manager === "supervisor") return this.manager;
-    return existsSync(SYSTEMD_RUNNING) ? "systemd" : "supervisor";
+    return this._backend.kind;
   }
 
   private get systemUnit(): boolean {
-    return process.getuid?.() === 0;
+    return this.backend.kind === "systemd" && this.backend.scope === "system";
+  }
+
+  /** The folder of the unit or program file. */
+  get configDir(): string {
+    if (this.backend.kind === "systemd") return this.map(this.unitDir ?? (this.systemUnit ? "/etc/systemd/system" : join(homedir(), ".config/systemd/user")));
+    return this._supervisor ? this._supervisor.programDir : this.map(this.supervisorConfDir ?? SYSTEM_SUPERVISOR_DIR);
   }
 
   /** The unit or program file. */
   get configPath(): string {
-    if (this.resolvedManager === "systemd") {
-      const dir = this.unitDir ?? (this.systemUnit ? "/etc/systemd/system" : join(homedir(), ".config/systemd/user"));
-      return join(this.map(dir), `${this.name}.service`);
-    }
-    return join(this.map(this.supervisorConfDir), `${this.name}.conf`);
+    return join(this.configDir, `${this.name}.${this.backend.kind === "systemd" ? "service" : "conf"}`);
   }
 
   /** The command with a relative program path made absolute. */
@@ -114,8 +181,47 @@ export class Service extends Component {
     if (!["auto", "systemd", "supervisor"].includes(this.manager)) {
       throw new ConfigurationError(`unknown service manager "${this.manager}"`, { component: this.breadcrumbs, expected: "auto, systemd, supervisor" });
     }
-    const content = this.resolvedManager === "systemd" ? this.unitFile() : this.programFile();
+    // Always asked for (when supervisord may be meant), so the host's Supervisor deploys first.
+    const hostSupervisor = this.manager === "systemd" ? undefined : this.require<Supervisor>(SUPERVISOR_RESOURCE, { host: this.host, strict: false })[0];
+    const uid = process.getuid?.() ?? 0;
+    this._backend = chooseBackend({
+      manager: this.manager,
+      systemd: existsSync(SYSTEMD_RUNNING),
+      root: uid === 0,
+      userManager: existsSync(join(runtimeDir(), "systemd/private")),
+      hostSupervisor: hostSupervisor !== undefined,
+      givenSupervisor: this.supervisorConfDir !== undefined || this.supervisorctl !== undefined,
+    });
+    this._supervisor = this.backend.kind === "supervisor" && this.backend.scope === "host" ? hostSupervisor : undefined;
+    this.add(new ManagerCheck());
+    const content = this.backend.kind === "systemd" ? this.unitFile() : this.programFile();
     this.add(new File(this.configPath, { content, template: false, leadingDirs: true }));
+  }
+
+  /**
+   * Throws unless this user can use the chosen manager: write the unit or
+   * program folder, and reach a systemd user manager. Runs (also under -P)
+   * before the file is written, by the `ManagerCheck` part.
+   */
+  assertManagerUsable(): void {
+    const user = userInfo().username;
+    const context = { component: this.breadcrumbs, service: this.name };
+    if (this.backend.kind === "systemd" && this.backend.scope === "user" && !existsSync(join(runtimeDir(), "systemd/private"))) {
+      throw new DeploymentError(`no systemd user manager runs for user ${user}`, {
+        ...context,
+        hint: `as root, run "loginctl enable-linger ${user}" once; or add a Supervisor component to this host`,
+      });
+    }
+    const access = writable(this.configDir);
+    if (!access.ok) {
+      throw new DeploymentError(`cannot write ${this.configDir} as user ${user}: ${access.reason}`, {
+        ...context,
+        hint:
+          this.backend.kind === "supervisor" && this.backend.scope === "system"
+            ? "add a Supervisor component to this host (the service user's own supervisord), or deploy as a user who may write there"
+            : "deploy as a user who may write there, or choose another folder",
+      });
+    }
   }
 
   private header(comment: string): string {
@@ -175,7 +281,7 @@ export class Service extends Component {
 
   private async run(argv: string[], what: string, ignoreReturnCode = false) {
     try {
-      return await this.cmd(argv, { ignoreReturnCode });
+      return await this.cmd(argv, { ignoreReturnCode, env: this.systemUnit || this.backend.kind !== "systemd" ? undefined : { XDG_RUNTIME_DIR: runtimeDir() } });
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
       throw new DeploymentError(error.exitCode === 127 ? `${argv[0]} is not installed` : `${what} failed`, {
@@ -191,75 +297,75 @@ export class Service extends Component {
     return ["systemctl", ...(this.systemUnit ? [] : ["--user"]), ...args];
   }
 
-  private ctl(...args: string[]): string[] {
-    return [...this.supervisorctl.trim().split(/\s+/), ...args];
+  /** supervisorctl of the supervisord that runs this service. */
+  private get ctl(): Supervisorctl {
+    return new Supervisorctl(this, this._supervisor ? this._supervisor.ctlArgv : (this.supervisorctl ?? "supervisorctl").trim().split(/\s+/));
   }
 
   /** Whether the service runs now (and, for systemd, starts at boot). */
   async running(): Promise<boolean> {
-    if (this.resolvedManager === "systemd") {
+    if (this.backend.kind === "systemd") {
       const active = await this.run(this.systemctl("is-active", this.name), "systemctl is-active", true);
       const enabled = await this.run(this.systemctl("is-enabled", this.name), "systemctl is-enabled", true);
       return active.stdout.trim() === "active" && enabled.stdout.trim() === "enabled";
     }
-    const status = await this.run(this.ctl("status", this.name), "supervisorctl status", true);
-    return /\bRUNNING\b/.test(status.stdout);
-  }
-
-  /** True when the manager gave up on the program. */
-  private async failed(): Promise<boolean> {
-    if (this.resolvedManager === "systemd") {
-      return (await this.run(this.systemctl("is-failed", this.name), "systemctl is-failed", true)).stdout.trim() === "failed";
-    }
-    return /\bFATAL\b/.test((await this.run(this.ctl("status", this.name), "supervisorctl status", true)).stdout);
+    return (await this.ctl.settledState(this.name, this.startSeconds + 5)) === "RUNNING";
   }
 
   override async verify(): Promise<void> {
-    const config = this.subComponents.find((child) => child.changed);
-    if (config) {
-      this.log(`restart ${this.name}: its ${this.resolvedManager === "systemd" ? "unit" : "program"} file changed`);
-      this._reason = "config";
+    if (!(await this.running())) {
+      this.log(`start ${this.name}: not running`);
+      throw new UpdateNeeded(`${this.name} is not running`);
+    }
+    if (this.subComponents.some((child) => child.changed)) {
+      this.log(`restart ${this.name}: its ${this.backend.kind === "systemd" ? "unit" : "program"} file changed`);
       throw new UpdateNeeded("config changed");
     }
     const siblings = this.parent?.subComponents ?? [];
     const changed = siblings.slice(0, Math.max(0, siblings.indexOf(this))).find((sibling) => sibling.changed);
     if (changed) {
       this.log(`restart ${this.name}: ${changed.breadcrumbs} changed`);
-      this._reason = "sibling";
       throw new UpdateNeeded(`${changed.breadcrumbs} changed`);
-    }
-    if (!(await this.running())) {
-      this._reason = "stopped";
-      this.log(`start ${this.name}: not running`);
-      throw new UpdateNeeded(`${this.name} is not running`);
     }
   }
 
   override async update(): Promise<void> {
-    if (this.resolvedManager === "systemd") {
-      await this.run(this.systemctl("daemon-reload"), "systemctl daemon-reload");
-      await this.run(this.systemctl("enable", this.name), "systemctl enable");
-      await this.run(this.systemctl("restart", this.name), "systemctl restart");
-    } else {
-      await this.run(this.ctl("reread"), "supervisorctl reread");
-      // `update` (re)starts a program whose configuration is new or changed
-      await this.run(this.ctl("update", this.name), "supervisorctl update");
-      if (this._reason !== "config" || !(await this.running())) await this.run(this.ctl("restart", this.name), "supervisorctl restart", true);
+    if (this.backend.kind === "supervisor") {
+      await this.ctl.start(this.name, { kind: "service", seconds: this.startSeconds + 10, context: { config: this.configPath } });
+      return;
     }
+    await this.run(this.systemctl("daemon-reload"), "systemctl daemon-reload");
+    await this.run(this.systemctl("enable", this.name), "systemctl enable");
+    await this.run(this.systemctl("restart", this.name), "systemctl restart");
     const deadline = Date.now() + (this.startSeconds + 10) * 1000;
     while (!(await this.running())) {
-      if (Date.now() > deadline || (await this.failed())) {
-        const status =
-          this.resolvedManager === "systemd"
-            ? await this.run(this.systemctl("status", "--no-pager", this.name), "systemctl status", true)
-            : await this.run(this.ctl("status", this.name), "supervisorctl status", true);
+      const failed = (await this.run(this.systemctl("is-failed", this.name), "systemctl is-failed", true)).stdout.trim() === "failed";
+      if (failed || Date.now() > deadline) {
+        const status = await this.run(this.systemctl("status", "--no-pager", this.name), "systemctl status", true);
         throw new DeploymentError(`service ${this.name} did not start`, {
           component: this.breadcrumbs,
-          status: status.stdout.trim().split("\n").slice(0, 5).join("\n"),
+          status: lastLines(status.stdout, 5),
+          log: (await this.journalTail()) || undefined,
           config: this.configPath,
         });
       }
       await Bun.sleep(250);
     }
+  }
+
+  /** The end of the service's journal. */
+  private async journalTail(): Promise<string> {
+    const argv = ["journalctl", ...(this.systemUnit ? [] : ["--user"]), "-u", this.name, "-n", String(LOG_TAIL_LINES), "--no-pager", "-o", "cat"];
+    return lastLines((await this.run(argv, "journalctl", true)).stdout);
+  }
+}
+
+/**
+ * Part of `Service`: checks, before the unit or program file is written and
+ * under `-P` too, that the chosen manager can be used by this user.
+ */
+class ManagerCheck extends Component {
+  override async verify(): Promise<void> {
+    (this.parent as Service).assertManagerUsable();
   }
 }

@@ -64,11 +64,18 @@ export function emptyHostProject(fx: Fixtures, options: { url: string; cronUser?
     "components/unpack/component.ts": file("Extract", "Unpack", `    this.add(new Extract(${JSON.stringify(fx.archive)}, { target: "unpacked" }));`),
     "components/jobs/component.ts": file("CronJob", "Jobs", `    this.add(new CronJob("bin/cleanup", { timing: "@daily" }));`),
     "components/cron/component.ts": file("CronTab", "Cron", `    this.add(new CronTab(${user}));`),
+    "components/supervisorroot/component.ts": file("Supervisor", "Supervisorroot", "    this.add(new Supervisor());"),
+    "components/daemons/component.ts": file(
+      "Program, Service",
+      "Daemons",
+      `    this.add(new Program("sleeper", { command: "/bin/sleep", args: "3600", options: { startsecs: 1 } }));
+    this.add(new Service("batou-predict-svc", { command: "/bin/sleep 3601", startSeconds: 1 }));`,
+    ),
   };
 }
 
 /** The root names of `emptyHostProject`, in order. */
-export const EMPTY_HOST_ROOTS = ["steps", "checkouts", "fetch", "unpack", "jobs", "cron"];
+export const EMPTY_HOST_ROOTS = ["steps", "checkouts", "fetch", "unpack", "jobs", "cron", "supervisorroot", "daemons"];
 
 /** What -P must report for `emptyHostProject` on an empty host (`work(root)`: the root's work directory there). */
 export function expectPrediction(run: { changed: string[]; logs: string[]; diffs: Record<string, any>[] }, work: (root: string) => string): void {
@@ -79,11 +86,18 @@ export function expectPrediction(run: { changed: string[]; logs: string[]; diffs
   expect(changed("Checkouts").length).toBe(2);
   expect(changed("Fetch").map((path) => path.split(" > ")[1]!.split("(")[0])).toEqual(["Download", "Extract"]);
   expect(changed("Unpack")).toEqual(["Unpack > Extract('pkg.tar.gz')"]);
-  expect(changed("Cron")).toContain("Cron > CronTab > InstallCrontab");
+  expect(changed("Cron")).toEqual(["Cron > CronTab > InstallCrontab", "Cron > CronTab"]);
   // the check ran in an empty stand-in for the work directory: no marker there, so the step would run
   expect(run.logs.some((line) => line.startsWith('run: mkdir -p data && touch data/.initialized (check "test -f data/.initialized" exited with 1'))).toBe(true);
   expect(run.logs.filter((line) => line.startsWith("clone ")).length).toBe(2);
   expect(run.logs.some((line) => line.startsWith("would extract ") && line.includes("once it exists"))).toBe(true);
   expect(run.logs.some((line) => line.startsWith("extract 1 file(s) into ") && line.includes("pkg/bin/tool"))).toBe(true);
-  expect(run.diffs.filter((diff) => String(diff.path).startsWith("crontab of ")).length).toBe(1);
+  // one diff for the crontab: against the installed one
+  expect(run.diffs.filter((diff) => String(diff.component).startsWith("Cron > ")).map((diff) => String(diff.path))).toEqual([expect.stringMatching(/^crontab of /)]);
+  expect(changed("Supervisorroot")).toEqual(["Supervisorroot > Supervisor"]);
+  expect(run.logs).toContain(`start supervisord (${work("supervisorroot")}/etc/supervisord.conf)`);
+  expect(changed("Daemons")).toEqual(["Daemons > Program('sleeper')", "Daemons > Service('batou-predict-svc')"]);
+  expect(run.logs).toContain("start sleeper (not known to supervisord yet)");
+  expect(run.logs).toContain("start batou-predict-svc: not running");
+  expect(run.diffs.map((diff) => diff.path)).toContain(`${work("supervisorroot")}/etc/supervisor.d/batou-predict-svc.conf`);
 }

@@ -18,8 +18,8 @@ afterAll(cleanupProjects);
 setDefaultTimeout(120_000);
 
 const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
-const ready = process.getuid?.() === 0 && ["git", "tar", "crontab"].every(have);
-const CRON_USER = "batou-crontest";
+const ready = process.getuid?.() === 0 && ["git", "tar", "crontab", "supervisord"].every(have);
+const CRON_USER = "batou-predicttest";
 
 describe.skipIf(!ready)("-P on an empty host (locally)", () => {
   const scratch = mkdtempSync(join(tmpdir(), "batou-predict-"));
@@ -31,7 +31,9 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
     if (Bun.spawnSync(["id", CRON_USER]).exitCode !== 0) Bun.spawnSync(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", CRON_USER]);
     Bun.spawnSync(["crontab", "-u", CRON_USER, "-r"]);
   });
+  let supervisord = "";
   afterAll(() => {
+    if (supervisord) Bun.spawnSync(["supervisorctl", "-c", supervisord, "shutdown"]);
     server.stop(true);
     Bun.spawnSync(["crontab", "-u", CRON_USER, "-r"]);
     rmSync(scratch, { recursive: true, force: true });
@@ -40,6 +42,7 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
   test("predicts every component without creating anything; the deploy then does it, once", async () => {
     const files = emptyHostProject(fx, { url: `http://127.0.0.1:${server.port}/pkg.tar.gz`, cronUser: CRON_USER });
     const p = makeProject(files, EMPTY_HOST_ROOTS);
+    supervisord = join(p.work("supervisorroot"), "etc/supervisord.conf");
     const predicted = await deploy(p, { predict: true });
     expect(predicted.errors).toEqual([]);
     expect(predicted.code).toBe(0);
@@ -55,6 +58,7 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
     expect(existsSync(join(p.work("fetch"), "pkg/bin/tool"))).toBe(true);
     expect(existsSync(join(p.work("unpack"), "unpacked/pkg/bin/tool"))).toBe(true);
     expect(Bun.spawnSync(["crontab", "-u", CRON_USER, "-l"]).stdout.toString()).toContain("@daily bin/cleanup");
+    expect(readFileSync(join(p.work("supervisorroot"), "etc/supervisor.d/sleeper.conf"), "utf8")).toContain("command = /bin/sleep 3600");
     const second = await deploy(p);
     expect(second.errors).toEqual([]);
     expect(second.changed).toEqual([]);
@@ -72,6 +76,8 @@ describe.skipIf(!bed.ok)("-P on an empty host (over SSH, as the service user)", 
     // the shared folder is visible, read-only, at the same path inside every host
     scratch = mkdtempSync(join(tb.dir, "shared", "predict-"));
     fx = fixtures(scratch);
+    // git serves a repository only to its owner (safe.directory): the service user's, as on a real host
+    Bun.spawnSync(["chown", "-R", "2001", fx.upstream]);
   }, 60_000);
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chooseBackend } from "../../lib/library/service.ts";
 import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
 
 afterAll(cleanupProjects);
@@ -113,20 +114,27 @@ describe.skipIf(!hasSupervisor)("Service under a real supervisord", () => {
     expect((await deploy(p)).summary.changed).toBe(0);
   });
 
-  test("a program that does not start is a clear error", async () => {
+  test("a program that does not start is a clear error with the tail of its log", async () => {
     const extra = `manager: "supervisor", supervisorConfDir: ${JSON.stringify(join(sup.dir, "conf.d"))}, supervisorctl: ${JSON.stringify(sup.ctl)}`;
     const p = makeProject(
       {
         "components/bad/component.ts": component(
-          `export class Bad extends Component { configure() { this.add(new Service("batou-test-bad", { command: "/bin/false", startSeconds: 1, ${extra} })); } }`,
-          "Component, Service",
+          `export class Bad extends Component { configure() {
+  this.add(new File("bin/bad", { content: "#!/bin/sh\\necho starting\\necho cannot open config.ini >&2\\nexit 3\\n", mode: 0o755, leadingDirs: true }));
+  this.add(new Service("batou-test-bad", { command: "bin/bad", startSeconds: 1, supervisorOptions: { startretries: "0" }, ${extra} }));
+} }`,
+          "Component, File, Service",
         ),
       },
       ["bad"],
     );
     const result = await deploy(p);
     expect(result.code).not.toBe(0);
-    expect(result.errors[0]?.message).toBe("service batou-test-bad did not start");
+    const error = result.errors[0]!;
+    expect(error.message).toBe("service batou-test-bad did not start");
+    expect(error.context.status).toContain("FATAL");
+    // not only "FATAL Exited too quickly": what the program said
+    expect(error.context.log).toBe("starting\ncannot open config.ini");
     expect(result.stdout + result.stderr).not.toContain("    at ");
   }, 30_000);
 });
@@ -171,5 +179,22 @@ describe("Service as a systemd unit", () => {
       expect(result.errors[0]?.context.component).toBe("App > Service('batou-test-app')");
     }
     rmSync(unitDir, { recursive: true, force: true });
+  });
+});
+
+describe("choosing the service manager (systemd cannot run here: the choice is a pure function of what the host offers)", () => {
+  const facts = { manager: "auto", systemd: false, root: false, userManager: false, hostSupervisor: false, givenSupervisor: false } as const;
+  test.each([
+    ["root on a systemd host: a system unit", { root: true, systemd: true }, { kind: "systemd", scope: "system" }],
+    ["a user whose systemd user manager runs: a user unit", { systemd: true, userManager: true }, { kind: "systemd", scope: "user" }],
+    ["a user without a user manager, with the host's Supervisor: that supervisord", { systemd: true, hostSupervisor: true }, { kind: "supervisor", scope: "host" }],
+    ["a user without a user manager or Supervisor: the system's supervisord (checked for writability)", { systemd: true }, { kind: "supervisor", scope: "system" }],
+    ["root without systemd: the host's Supervisor when there is one", { root: true, hostSupervisor: true }, { kind: "supervisor", scope: "host" }],
+    ["root without systemd or Supervisor: the system's supervisord", { root: true }, { kind: "supervisor", scope: "system" }],
+    ["a supervisord given by supervisorConfDir/supervisorctl wins over the host's Supervisor", { hostSupervisor: true, givenSupervisor: true }, { kind: "supervisor", scope: "system" }],
+    ['manager "supervisor" on a systemd host', { manager: "supervisor", root: true, systemd: true, hostSupervisor: true }, { kind: "supervisor", scope: "host" }],
+    ['manager "systemd" as a user: a user unit, whether or not its manager runs (checked before writing)', { manager: "systemd" }, { kind: "systemd", scope: "user" }],
+  ] as const)("%s", (_, given, expected) => {
+    expect(chooseBackend({ ...facts, ...given })).toEqual(expected);
   });
 });
