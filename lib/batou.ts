@@ -22,3 +22,6 @@ export { CronJob, CronTab, InstallCrontab, type CronJobOptions, type CronTabOpti
 export { Service, type ServiceOptions, type ServiceManager } from "./library/service.ts";
 export { Command, type CommandStepOptions } from "./library/command.ts";
 export { Supervisor, Program, type SupervisorOptions, type ProgramOptions } from "./library/supervisor.ts";
+export { Htpasswd, type HtpasswdOptions } from "./library/htpasswd.ts";
+export { Certificate, type CertificateOptions } from "./library/certificate.ts";
+export { HTTPCheck, type HTTPCheckOptions } from "./library/http-check.ts";

@@ -66,7 +66,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
       {
         "components/app/component.ts": `import {
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
-  Purge, Service, Symlink, YAMLContent,
+  Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
 } from "batou";
 
 export class App extends Component {
@@ -94,6 +94,9 @@ export class App extends Component {
       supervisorConfDir: ${JSON.stringify(join(sup, "conf.d"))},
       supervisorctl: ${JSON.stringify(`supervisorctl -c ${join(sup, "supervisord.conf")}`)},
     }));
+    this.add(new Htpasswd("htpasswd", { users: { alice: "e2e-pass" }, cost: 4 }));
+    this.add(new Certificate("tls.crt", { commonName: "localhost", keyType: "ec:prime256v1" }));
+    this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }
 `,
