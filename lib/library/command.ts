@@ -3,7 +3,10 @@
  * `creates` does not exist, or when the check command `unless` fails (exits
  * non-zero). One of them is required, so a second deploy does not run the
  * command again. `unless` also runs under `-P`: it must only look, never
- * change anything. After running, `creates` must exist.
+ * change anything; on a fresh host, where the working directory does not
+ * exist yet, it runs in an empty stand-in for it (so a check for a file
+ * there fails and the command "would run"). After running, `creates` must
+ * exist.
  *
  * @example
  * ```ts

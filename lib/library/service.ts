@@ -98,6 +98,10 @@ function runtimeDir(): string {
   return process.env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.() ?? 0}`;
 }
 
+function userManagerRuns(): boolean {
+  return existsSync(join(runtimeDir(), "systemd/private"));
+}
+
 /** Whether the current user may create files in `dir` (or, where it does not exist yet, in its nearest existing parent). */
 export function writable(dir: string): { ok: true } | { ok: false; reason: string } {
   let path = dir;
@@ -183,12 +187,11 @@ export class Service extends Component {
     }
     // Always asked for (when supervisord may be meant), so the host's Supervisor deploys first.
     const hostSupervisor = this.manager === "systemd" ? undefined : this.require<Supervisor>(SUPERVISOR_RESOURCE, { host: this.host, strict: false })[0];
-    const uid = process.getuid?.() ?? 0;
     this._backend = chooseBackend({
       manager: this.manager,
       systemd: existsSync(SYSTEMD_RUNNING),
-      root: uid === 0,
-      userManager: existsSync(join(runtimeDir(), "systemd/private")),
+      root: process.getuid?.() === 0,
+      userManager: userManagerRuns(),
       hostSupervisor: hostSupervisor !== undefined,
       givenSupervisor: this.supervisorConfDir !== undefined || this.supervisorctl !== undefined,
     });
@@ -206,7 +209,7 @@ export class Service extends Component {
   assertManagerUsable(): void {
     const user = userInfo().username;
     const context = { component: this.breadcrumbs, service: this.name };
-    if (this.backend.kind === "systemd" && this.backend.scope === "user" && !existsSync(join(runtimeDir(), "systemd/private"))) {
+    if (this.backend.kind === "systemd" && this.backend.scope === "user" && !userManagerRuns()) {
       throw new DeploymentError(`no systemd user manager runs for user ${user}`, {
         ...context,
         hint: `as root, run "loginctl enable-linger ${user}" once; or add a Supervisor component to this host`,

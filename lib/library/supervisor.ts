@@ -57,6 +57,12 @@ export interface SupervisorOptions {
 /** Names a program may have (they become file names and supervisorctl arguments). */
 const PROGRAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/**
+ * The service user's own supervisord in this component's work directory:
+ * configured, started when it does not run, reloaded when its configuration
+ * changed, shut down with `enable: false`; offered on its host as the
+ * resource `"supervisor"` for `Program`s and `Service`s.
+ */
 export class Supervisor extends Component {
   enable = true;
   loglevel = "info";
@@ -246,6 +252,12 @@ export interface ProgramOptions {
   dependencies?: Component[];
 }
 
+/**
+ * One program of the host's `Supervisor`: its `[program:NAME]` file, started
+ * when it does not run, restarted when that file or one of its dependencies
+ * changed, kept stopped with `enable: false`; a program that does not start
+ * is an error with the tail of its log.
+ */
 export class Program extends Component {
   static override namevar = "name";
   name = "";

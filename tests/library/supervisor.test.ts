@@ -265,5 +265,15 @@ describe.skipIf(!bed.ok || !hasSupervisor)("services over SSH as the service use
     const second = await deployRemote(p, "bed");
     expect(second.errors).toEqual([]);
     expect(second.summary?.changed).toBe(0);
+
+    // a program that does not start: the error over SSH carries what it said
+    p.write(
+      "components/app/component.ts",
+      files(`    this.add(new Program("quitter", { command: "sh", commandAbsolute: false, args: '-c "echo port 8080 in use >&2; exit 1"', options: { startsecs: 1, startretries: 0 } }));`)["components/app/component.ts"]!,
+    );
+    const failed = await deployRemote(p, "bed");
+    expect(failed.code).toBe(1);
+    expect(failed.errors[0]?.message).toBe("program quitter did not start");
+    expect(failed.errors[0]?.context).toMatchObject({ host: "host1", log: "port 8080 in use" });
   });
 });
