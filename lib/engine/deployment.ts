@@ -57,6 +57,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     const loaded = await report.phase("load", () => load(options, held, report.emit));
     report.hosts = loaded.environment.hosts.size;
     const configured = await report.phase("configure", () => configureModel(loaded.environment, report));
+    report.roots = configured.order.map((root) => `${root.host.name}/${root.name}`);
     if (options.consistencyOnly) return report.finish(true, 0);
     const run = runValue(options, loaded);
     const connections = await report.phase("connect", () => connect(options, run, held, report.emit));
@@ -94,6 +95,8 @@ class RunReport {
   readonly tally = new Tally();
   readonly phases: Record<string, number> = {};
   hosts = 0;
+  /** Every root (`host/name`), once configured. */
+  roots: string[] = [];
   current: Phase = "load";
   private readonly started = performance.now();
   private summarized = false;
@@ -121,6 +124,16 @@ class RunReport {
   /** The changed hosts, for messages. */
   changedHosts(): string {
     return this.tally.changedHosts.join(", ") || "none";
+  }
+
+  /** What an interrupt leaves undone: the roots it stops halfway and those it never starts (nothing before configure). */
+  undone(): Record<string, string> {
+    if (!this.roots.length) return {};
+    const { runningRoots, doneRoots } = this.tally;
+    return {
+      "stopped halfway": [...runningRoots].join(", ") || "none",
+      "not started": this.roots.filter((id) => !doneRoots.has(id) && !runningRoots.has(id)).join(", ") || "none",
+    };
   }
 
   /** Emits the summary (an interrupt and the unwinding run may both get here: the first wins); returns `code`. */
@@ -226,7 +239,7 @@ function deploy(
 /** Ctrl-C: say so and what changed, stop the agents, release the locks, summarize, exit. */
 async function interrupt(signal: NodeJS.Signals, report: RunReport, held: Held): Promise<never> {
   report.reporter.error(
-    new BatouError(`interrupted (${signal}): stopping the remote agents and releasing the locks`, { "changed hosts": report.changedHosts() }),
+    new BatouError(`interrupted (${signal}): stopping the remote agents and releasing the locks`, { "changed hosts": report.changedHosts(), ...report.undone() }),
   );
   await held.release();
   process.exit(report.finish(false, SIGNAL_EXIT[signal] ?? 130));

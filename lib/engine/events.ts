@@ -31,4 +31,6 @@ export interface DeploySession {
   emit: EventSink;
   /** Secret values: a diff whose text contains one is not shown. */
   secretValues: readonly string[];
+  /** Aborted when the deployment must stop (Ctrl-C, the agent's stdin closed): the tree stops before its next component. */
+  stop?: AbortSignal;
 }

@@ -14,9 +14,20 @@ export class Tally {
   changed = 0;
   /** Host name → the components that changed there, in the order they did. */
   readonly changes = new Map<string, string[]>();
+  /** Roots (`host/name`) deploying now, and those done or skipped (from the root events). */
+  readonly runningRoots = new Set<string>();
+  readonly doneRoots = new Set<string>();
 
   /** Counts one event. */
   count(event: DeployEvent): void {
+    if (event.event === "root") {
+      const id = `${event.host}/${event.root}`;
+      if (event.status === "start") this.runningRoots.add(id);
+      else {
+        this.runningRoots.delete(id);
+        this.doneRoots.add(id);
+      }
+    }
     if (event.event === "component") {
       this.components++;
       if (event.updated) {

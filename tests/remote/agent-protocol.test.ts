@@ -3,11 +3,11 @@
  * temporary project, driven by AgentClient.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentClient } from "../../lib/remote/agent/client.ts";
-import { checkHello, encode } from "../../lib/remote/agent/protocol.ts";
+import { checkHello, encode, parseAgentMessage, parseRequest } from "../../lib/remote/agent/protocol.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
 import type { DeployEvent } from "../../lib/engine/events.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -29,6 +29,10 @@ function project(): string {
 export class Hello extends Component {
   greeting = "hi";
   configure() { this.add(new File("hello.txt", { content: this.greeting + " from " + this.host.name + "\\n" })); }
+}
+export class Many extends Component {
+  count = 10;
+  configure() { for (let i = 0; i < this.count; i++) this.add(new File("f" + i + ".txt", { content: "file " + i + "\\n".repeat(50) })); }
 }
 export class Slow extends Component {
   configure() {}
@@ -52,7 +56,7 @@ export class Right extends Component {
 }
 `,
   );
-  writeFileSync(join(dir, "environments/test.toml"), `[environment]\nconnect_method = "local"\n[hosts.h1]\ncomponents = ["hello", "slow", "left", "right"]\n[components.hello]\ngreeting = "hello"\n`);
+  writeFileSync(join(dir, "environments/test.toml"), `[environment]\nconnect_method = "local"\n[hosts.h1]\ncomponents = ["hello", "slow", "left", "right", "many"]\n[components.hello]\ngreeting = "hello"\n`);
   return dir;
 }
 
@@ -78,7 +82,7 @@ describe("agent over pipes", () => {
     const locked = await client.request("lock", { owner });
     expect(JSON.parse(readFileSync(locked.path, "utf8")).pid).toBe(theirs.pid);
     const setup = await client.request("setup", { environment: "test", host: "h1", secrets: { file: "s", components: {}, hosts: {}, files: { x: "secret" }, values: [] } });
-    expect(setup.roots).toEqual(["hello", "slow", "left", "right"]);
+    expect(setup.roots).toEqual(["hello", "slow", "left", "right", "many"]);
     const events: DeployEvent[] = [];
     const [a, b] = await Promise.all([
       client.request("deploy", { root: "hello", predicting: false }, { emit: (e) => events.push(e) }),
@@ -182,4 +186,70 @@ describe("agent over pipes", () => {
     expect(await proc.exited).toBe(0);
     await waitFor(() => !sleeping(), 2, "the component's sleep to be stopped");
   });
+  test("a malformed request is refused at the boundary, naming what is wrong; the session goes on", async () => {
+    const dir = project();
+    const { proc, client } = spawnAgent(dir);
+    await client.greeting;
+    const answers: string[] = [];
+    const raw = Bun.spawn([process.execPath, BATOU, "agent"], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    raw.stdin.write(encode({ type: "hello", protocol: PROTOCOL_VERSION, version: VERSION }));
+    raw.stdin.write(JSON.stringify({ type: "request", id: 1, method: "deploy", params: { root: "hello", predicting: "yes" } }) + "\n");
+    raw.stdin.write(JSON.stringify({ type: "request", id: 2, method: "ping", params: {} }) + "\n");
+    raw.stdin.write(encode({ type: "request", id: 3, method: "manifest", params: { excludes: [] } }));
+    raw.stdin.flush();
+    for await (const chunk of raw.stdout) {
+      answers.push(...new TextDecoder().decode(chunk).split("\n").filter(Boolean));
+      if (answers.length >= 4) break;
+    }
+    raw.stdin.end();
+    await raw.exited;
+    const [, bad, unknown, manifest] = answers.map((l) => JSON.parse(l));
+    expect(bad).toMatchObject({ type: "error", id: 0, error: { message: "malformed deploy request: params.predicting must be a boolean" } });
+    expect(unknown.error.message).toBe('malformed request: unknown method "ping"');
+    expect(manifest).toMatchObject({ type: "result", id: 3 });
+    client.end();
+    await proc.exited;
+  });
+
+  test("an EOF or SIGTERM during a large tree stops it before the next component: files whole, lock released, exit within a second or two", async () => {
+    for (const how of ["EOF", "SIGTERM"] as const) {
+      const dir = project();
+      writeFileSync(join(dir, "environments/test.toml"), readFileSync(join(dir, "environments/test.toml"), "utf8") + "[components.many]\ncount = 40000\n");
+      const { proc, client } = spawnAgent(dir);
+      await client.greeting;
+      await client.request("lock", { owner: { user: "me", machine: "here", pid: process.pid, time: "now", version: VERSION, environment: "test" } });
+      await client.request("setup", { environment: "test", host: "h1" });
+      const deploying = client.request("deploy", { root: "many", predicting: false }).catch((e) => e);
+      const files = join(dir, "work/many");
+      const count = () => (existsSync(files) ? readdirSync(files).length : 0);
+      while (count() < 200) await Bun.sleep(5);
+      const began = performance.now();
+      if (how === "EOF") client.end();
+      else proc.kill("SIGTERM");
+      const code = await proc.exited;
+      const seconds = (performance.now() - began) / 1000;
+      const written = readdirSync(files);
+      console.log(`agent stop on ${how}: exited ${code} after ${seconds.toFixed(2)} s, ${written.length} of 40000 files written`);
+      expect(code).toBe(how === "EOF" ? 0 : 143);
+      expect(written.length).toBeLessThan(40000);
+      expect(existsSync(join(dir, ".batou-lock"))).toBe(false);
+      for (const name of written) expect(readFileSync(join(files, name), "utf8")).toBe(`file ${name.replace(/^f|\.txt$/g, "")}` + "\n".repeat(50));
+      if (how === "EOF") expect((await deploying).message).toMatch(/^the deployment was stopped before Many > File/);
+      expect(seconds).toBeLessThan(3);
+    }
+  }, 60_000);
+});
+
+test("requests and agent messages are checked at the boundary", () => {
+  const owner = { user: "u", machine: "m", pid: 1, time: "t", version: "v", environment: "e" };
+  expect(parseRequest({ type: "request", id: 7, method: "lock", params: { owner } })).toEqual({ type: "request", id: 7, method: "lock", params: { owner } });
+  expect(() => parseRequest({ type: "request", id: 0, method: "lock", params: { owner } })).toThrow("malformed request: id must be a positive integer");
+  expect(() => parseRequest({ type: "request", id: 1, method: "lock", params: { owner: { ...owner, pid: "1" } } })).toThrow("malformed lock request: params.owner.pid must be a number");
+  expect(() => parseRequest({ type: "request", id: 1, method: "setup", params: { environment: "e", host: "h", scope: ["a", 3] } })).toThrow("params.scope[1] must be a string");
+  expect(() => parseRequest({ type: "request", id: 1, method: "toString", params: {} })).toThrow('unknown method "toString"');
+  expect(() => parseRequest(["request"])).toThrow("malformed request: not a request");
+  expect(parseAgentMessage({ type: "log", id: 0, line: "x" })).toEqual({ type: "log", id: 0, line: "x" });
+  expect(() => parseAgentMessage({ type: "event", id: 1, event: "component" })).toThrow("malformed agent event: message.event must be a table");
+  expect(() => parseAgentMessage({ type: "error", id: 1, error: { message: "m" } })).toThrow("message.error.error must be a string");
+  expect(() => parseAgentMessage({ type: "shell", line: "rm -rf /" })).toThrow("malformed agent message: unknown type");
 });

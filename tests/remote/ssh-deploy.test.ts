@@ -38,6 +38,12 @@ export class Plain extends Component {
   configure() { this.add(new File("plain.txt", { content: "plain on " + this.host.name + "\\n" })); }
 }
 `,
+  "components/many/component.ts": `import { Component, File } from "batou";
+export class Many extends Component {
+  count = 10;
+  configure() { for (let i = 0; i < this.count; i++) this.add(new File("f" + i + ".txt", { content: "file " + i + "\\n" })); }
+}
+`,
   "components/slow/component.ts": `import { Component, File, UpdateNeeded } from "batou";
 export class Slow extends Component {
   seconds = 1;
@@ -263,6 +269,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(result.code).toBe(130);
     expect(result.errors[0]!.message).toContain("interrupted");
     expect(result.errors.length).toBe(1); // what failed because of the interrupt is not reported as a failure
+    expect(result.errors[0]!.context["stopped halfway"]).toBe("host1/slow");
     expect(result.events.at(-1)?.event).toBe("summary");
     await waitFor(() => pgrep(`batou-${VERSION} agent`, cwd).length === 0 && pgrep(`sleep ${seconds}`).length === 0, 5, "the agent to exit");
     expect(existsSync(home("host1", `${user}/${target}/.batou-lock`))).toBe(false);
@@ -271,4 +278,80 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(readdirSync(work)).toEqual(["before.txt"]);
     expect(readFileSync(join(work, "before.txt"), "utf8")).toBe("written before the sleep\n".repeat(100));
   }, 60_000);
+
+  test("Ctrl-C during a large tree of files: the agents stop before their next file, release their locks; the message names what was left undone", async () => {
+    const target = `t-many-${process.pid}`;
+    const count = 60_000;
+    const p = project({ "environments/many.toml": env(target, { host1: ["many"], host2: ["many", "plain"] }) + `[components.many]\ncount = ${count}\n` });
+    const running = startDeploy(p, "many", ["-j", "2"]);
+    let exited = false;
+    void running.exited.then(() => (exited = true));
+    const work = (host: string) => home(host, `deploy/${target}/work/many`);
+    const written = (host: string) => (existsSync(work(host)) ? readdirSync(work(host)).filter((f) => f.endsWith(".txt")).length : 0);
+    await waitFor(() => exited || (written("host1") > 500 && written("host2") > 500), 60, "files on both hosts");
+    if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
+    running.kill("SIGINT");
+    const result = await finish(running);
+    expect(result.code).toBe(130);
+    const quiet = () => ["host1", "host2"].every((h) => !existsSync(home(h, `deploy/${target}/.batou-lock`))) && pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`).length === 0;
+    await waitFor(quiet, 5, "the agents to stop and release their locks");
+    const after = [written("host1"), written("host2")];
+    await Bun.sleep(500);
+    expect([written("host1"), written("host2")]).toEqual(after); // nothing more is written
+    for (const n of after) expect(n).toBeLessThan(count);
+    for (const host of ["host1", "host2"]) {
+      for (const name of readdirSync(work(host))) expect(name).toMatch(/^f\d+\.txt$/); // no half-written temporaries
+    }
+    const context = result.errors[0]!.context;
+    expect(String(context["stopped halfway"]).split(", ").sort()).toEqual(["host1/many", "host2/many"]);
+    expect(context["not started"]).toBe("host2/plain");
+    // the locks are free: the next deploy is not refused
+    const again = await deploy(p, "many", ["-c"]);
+    expect(again.code).toBe(0);
+  }, 120_000);
+
+  /** Starts a deploy whose update sleeps `seconds` on host1; resolves with it and the agent's pid once the sleep runs. */
+  async function sleeping(name: string) {
+    const target = `t-${name}-${process.pid}`;
+    const seconds = `43.${process.pid}${name.length}`;
+    const p = project({ [`environments/${name}.toml`]: env(target, { host1: ["slow"] }) + `[components.slow]\nseconds = ${seconds}\n` });
+    const running = startDeploy(p, name);
+    let exited = false;
+    void running.exited.then(() => (exited = true));
+    await waitFor(() => exited || pgrep(`sleep ${seconds}`).length > 0, 30, "the remote sleep");
+    if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
+    const [agent] = pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`);
+    return { running, agent: agent!, seconds, target };
+  }
+
+  test("a killed agent is reported as killed, with its signal", async () => {
+    const { running, agent, seconds } = await sleeping("killed");
+    process.kill(agent, "SIGKILL");
+    const result = await finish(running);
+    expect(result.code).toBe(1);
+    expect(result.errors[0]!.message).toBe("the batou agent on host1 was killed by signal SIGKILL during deploy");
+    Bun.spawnSync(["pkill", "-f", `sleep ${seconds}`]);
+  }, 60_000);
+
+  test("a host whose sshd stops answering during a deploy is noticed within seconds, not minutes", async () => {
+    const { running, agent, seconds, target } = await sleeping("lost");
+    // the agent's parent is the sshd process serving this connection: freeze it (no packets, no FIN)
+    const sshd = Number(readFileSync(`/proc/${agent}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+    expect(readFileSync(`/proc/${sshd}/cmdline`, "utf8")).toStartWith("sshd");
+    process.kill(sshd, "SIGSTOP");
+    const began = performance.now();
+    try {
+      const result = await finish(running);
+      const took = (performance.now() - began) / 1000;
+      console.log(`lost sshd noticed after ${took.toFixed(2)} s`);
+      expect(result.code).toBe(1);
+      expect(result.errors[0]!.message).toMatch(/^the batou agent on host1 lost its connection during deploy/);
+      expect(took).toBeLessThan(15); // keepalives of 15 s x 4 took a minute; the sleep alone would take 43 s
+    } finally {
+      process.kill(sshd, "SIGCONT");
+    }
+    // the connection is gone: the agent sees EOF once sshd runs again, stops and releases its lock
+    await waitFor(() => pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`).length === 0 && pgrep(`sleep ${seconds}`).length === 0, 10, "the agent to exit");
+    expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
+  }, 90_000);
 });

@@ -17,6 +17,7 @@ import {
   hello,
   LineDecoder,
   type Method,
+  parseAgentMessage,
   type Request,
   type RequestMap,
 } from "./protocol.ts";
@@ -75,7 +76,13 @@ export class AgentClient {
           }
           return;
         }
-        this.dispatch(raw as AgentMessage);
+        let message: AgentMessage;
+        try {
+          message = parseAgentMessage(raw);
+        } catch (error) {
+          return this.failAll(error instanceof BatouError ? new BatouError(error.message, { ...error.context, host }) : error);
+        }
+        this.dispatch(message);
       },
       (line) => (greeted ? this.onLog(line) : this.onLog(`(before hello) ${line}`)),
     );
@@ -138,6 +145,16 @@ export class AgentClient {
     this.transport.write(text);
   }
 
+  /** Every open request (and the hello) fails with `error`. */
+  private failAll(error: unknown): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(error);
+    }
+    this.helloReject(error);
+  }
+
   private dispatch(message: AgentMessage): void {
     switch (message.type) {
       case "log":
@@ -148,17 +165,8 @@ export class AgentClient {
         return;
       case "result":
       case "error": {
-        if (message.id === 0 && message.type === "error") {
-          // An error about the session itself (e.g. a malformed message): fail everything.
-          const error = deserializeError(message.error, this.host);
-          for (const [id, p] of this.pending) {
-            clearTimeout(p.timer);
-            this.pending.delete(id);
-            p.reject(error);
-          }
-          this.helloReject(error);
-          return;
-        }
+        // An error about the session itself (e.g. a malformed message): fail everything.
+        if (message.id === 0 && message.type === "error") return this.failAll(deserializeError(message.error, this.host));
         const pending = this.pending.get(message.id);
         if (!pending) return;
         this.pending.delete(message.id);

@@ -10,7 +10,11 @@
  *    `{"type":"error","id":N,"error":{"error":NAME,"message":...,"context":{...}}}`.
  *    Requests may overlap (several `deploy`s at once); ids keep the streams apart.
  * 4. Messages without a request (`id` 0): `log` lines (stray output of user code).
- * 5. The agent exits when its stdin closes.
+ * 5. The agent exits when its stdin closes (after stopping between two components).
+ *
+ * Each side checks what it receives at the boundary ({@link parseRequest},
+ * {@link parseAgentMessage}): a message of the wrong shape is an error that
+ * quotes it, never a half-typed value deeper in.
  *
  * @module
  */
@@ -87,7 +91,6 @@ export type RequestMap = {
   lock: { params: LockParams; result: LockResult };
   setup: { params: SetupParams; result: SetupResult };
   deploy: { params: DeployParams; result: { changed: number } };
-  ping: { params: Record<string, never>; result: { pid: number } };
   manifest: { params: ManifestParams; result: ProjectManifest };
 };
 export type Method = keyof RequestMap;
@@ -97,6 +100,27 @@ export interface Request<M extends Method = Method> {
   id: number;
   method: M;
   params: RequestMap[M]["params"];
+}
+
+/** A request of any method, with the method and its params kept together. */
+export type AnyRequest = { [M in Method]: Request<M> }[Method];
+
+/** What a handler gets besides its params. */
+export interface HandlerContext {
+  /** The request id (events of this request carry it). */
+  id: number;
+}
+
+/** The agent's implementation of one method. */
+export type Handler<M extends Method> = (params: RequestMap[M]["params"], context: HandlerContext) => Promise<RequestMap[M]["result"]>;
+
+/** One handler per method: the agent's handlers are checked against this with `satisfies`. */
+export type Handlers = { [M in Method]: Handler<M> };
+
+/** Calls the handler of `request.method` with its params (the pairing is kept by the types, no cast). */
+export function callHandler<M extends Method>(handlers: Handlers, request: Request<M>, context: HandlerContext): Promise<RequestMap[M]["result"]> {
+  const handler: Handler<M> = handlers[request.method];
+  return handler(request.params, context);
 }
 
 export interface SerializedError {
@@ -200,6 +224,76 @@ export class LineDecoder {
       this.onMessage(parsed);
     }
   }
+}
+
+/** A check of one value: the problem (naming where it is), or undefined when it fits. */
+type Check = (value: unknown, where: string) => string | undefined;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const primitive = (type: "string" | "number" | "boolean"): Check => (value, where) => (typeof value === type ? undefined : `${where} must be a ${type}`);
+const str = primitive("string");
+const num = primitive("number");
+const bool = primitive("boolean");
+const optional = (check: Check): Check => (value, where) => (value === undefined ? undefined : check(value, where));
+const listOf = (check: Check): Check => (value, where) =>
+  Array.isArray(value) ? value.map((item, i) => check(item, `${where}[${i}]`)).find(Boolean) : `${where} must be a list`;
+const record: Check = (value, where) => (isRecord(value) ? undefined : `${where} must be a table`);
+const shape = (fields: Record<string, Check>): Check => (value, where) =>
+  isRecord(value) ? Object.entries(fields).map(([key, check]) => check(value[key], `${where}.${key}`)).find(Boolean) : `${where} must be a table`;
+
+const owner = shape({ user: str, machine: str, pid: num, time: str, version: str, environment: str });
+
+/** The params each method takes. */
+const PARAMS: { [M in Method]: Check } = {
+  lock: shape({ owner }),
+  setup: shape({
+    environment: str,
+    host: str,
+    platform: optional(str),
+    timeout: optional(num),
+    secrets: optional(shape({ file: str, components: record, hosts: record, files: record, values: listOf(str), warnings: optional(listOf(str)) })),
+    debug: optional(bool),
+    scope: optional(listOf(str)),
+  }),
+  deploy: shape({ root: str, predicting: bool }),
+  manifest: shape({ excludes: listOf(str) }),
+};
+
+const isMethod = (method: unknown): method is Method => typeof method === "string" && Object.hasOwn(PARAMS, method);
+
+function malformed(what: string, problem: string, message: unknown): BatouError {
+  return new BatouError(`malformed ${what}: ${problem}`, { received: JSON.stringify(message)?.slice(0, 200) ?? "nothing" });
+}
+
+/** Checks a message from the deploying machine; throws a BatouError quoting it when it is not a request batou knows. */
+export function parseRequest(message: unknown): AnyRequest {
+  if (!isRecord(message) || message.type !== "request") throw malformed("request", "not a request", message);
+  if (typeof message.id !== "number" || !Number.isInteger(message.id) || message.id <= 0) throw malformed("request", "id must be a positive integer", message);
+  if (!isMethod(message.method)) throw malformed("request", `unknown method ${JSON.stringify(message.method)}`, message);
+  const problem = PARAMS[message.method](message.params, "params");
+  if (problem) throw malformed(`${message.method} request`, problem, message);
+  return message as unknown as AnyRequest;
+}
+
+const SERIALIZED_ERROR: Check = shape({ error: str, message: str, context: record });
+
+/** The shape of each message type an agent sends (results are checked by type by their request's caller). */
+const AGENT_MESSAGES: Record<AgentMessage["type"], Check> = {
+  hello: shape({ protocol: num, version: str }),
+  event: shape({ id: num, event: shape({ event: str }) }),
+  result: shape({ id: num }),
+  error: shape({ id: num, error: SERIALIZED_ERROR }),
+  log: shape({ line: str }),
+};
+
+/** Checks a message from an agent; throws a BatouError quoting it when it is not one batou knows. */
+export function parseAgentMessage(message: unknown): AgentMessage {
+  if (!isRecord(message) || typeof message.type !== "string" || !Object.hasOwn(AGENT_MESSAGES, message.type)) {
+    throw malformed("agent message", "unknown type", message);
+  }
+  const problem = AGENT_MESSAGES[message.type as AgentMessage["type"]](message, "message");
+  if (problem) throw malformed(`agent ${message.type}`, problem, message);
+  return message as unknown as AgentMessage;
 }
 
 export function encode(message: AgentMessage | ClientMessage): string {

@@ -75,6 +75,11 @@ Host t
     expect(resolveSshSettings("t", { configFile: file, home }).proxyCommand).toBe("nc -X 5 10.0.0.9 2200 -- u t 100%");
   });
 
+  test("ProxyCommand expansions are quoted for its shell; plain names stay as they are", () => {
+    const file = config("Host odd\n    HostName a*b\n    User it's\n    ProxyCommand nc %h %p -- %r %n\n");
+    expect(resolveSshSettings("odd", { configFile: file, home }).proxyCommand).toBe(`nc 'a*b' 22 -- 'it'\\''s' odd`);
+  });
+
   test("an unknown token is an error naming the alias and file", () => {
     const file = config("Host t\n    ProxyCommand nc %Z %p\n");
     const error = (() => {

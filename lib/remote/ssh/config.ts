@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, hostname as localHostname, userInfo } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import SSHConfig, { type Line, LineType } from "ssh-config";
+import { shellQuote } from "../commands.ts";
 import { SshError } from "./ssh-error.ts";
 
 /** One hop of a `ProxyJump` chain (`[user@]host[:port]` or `ssh://[user@]host[:port]`). */
@@ -160,6 +161,16 @@ function yesNo(v: string | undefined, dflt: boolean): boolean {
   return /^(yes|true)$/i.test(v);
 }
 
+/**
+ * Whether `name` may be used as a host name, by OpenSSH's rule for names given
+ * on its command line (`valid_hostname`, OpenSSH 9.6): no leading `-`, no
+ * whitespace or control characters, none of `'`"$\;&<>|(){}`. Such a name
+ * reaching a ProxyCommand's `%h` would run commands on the deploying machine.
+ */
+export function validHostName(name: string): boolean {
+  return name !== "" && !name.startsWith("-") && !/[\s\x00-\x1f\x7f'`"$\\;&<>|(){}]/.test(name);
+}
+
 /** Parses `host1,user@host2:2222,ssh://h3` into jump specs. */
 export function parseProxyJump(value: string, alias: string): JumpSpec[] {
   return value.split(",").map((raw) => {
@@ -178,6 +189,9 @@ export function parseProxyJump(value: string, alias: string): JumpSpec[] {
  * Throws {@link SshError} (kind `config`) for unreadable files and invalid values.
  */
 export function resolveSshSettings(alias: string, options: ResolveOptions = {}): SshSettings {
+  if (!validHostName(alias)) {
+    throw new SshError(alias, "config", `invalid host name ${JSON.stringify(alias)}: a host name must not start with "-" nor contain whitespace, control characters or any of ' \` " $ \\ ; & < > | ( ) { } (as OpenSSH requires)`);
+  }
   const home = options.home ?? homedir();
   const file = findSshConfigFile(options);
   const config = loadSshConfig(file, home);
@@ -213,8 +227,9 @@ export function resolveSshSettings(alias: string, options: ResolveOptions = {}):
   const jumpText = first(raw.proxyjump);
   const commandText = first(raw.proxycommand);
   const proxyJump = jumpFirst && jumpText && jumpText.toLowerCase() !== "none" ? parseProxyJump(jumpText, alias) : [];
+  // the expansions are quoted for the shell the ProxyCommand runs in (plain names stay as they are)
   const proxyCommand = !jumpFirst && commandText && commandText.toLowerCase() !== "none"
-    ? expandTokens(commandText, { h: hostName, p: String(port), r: user, n: alias }, ctx("ProxyCommand"))
+    ? expandTokens(commandText, { h: shellQuote(hostName), p: String(port), r: shellQuote(user), n: shellQuote(alias) }, ctx("ProxyCommand"))
     : null;
 
   const knownFiles = (v: string | string[] | undefined, dflt: string[], what: string) => {

@@ -23,6 +23,10 @@ export interface Negotiated {
   hostKeyFingerprint: string;
 }
 
+/** Keepalive interval and how many may go unanswered (ssh2 counts replies to its own pings only). */
+export const KEEPALIVE_MS = 1000;
+export const KEEPALIVE_COUNT = 4;
+
 const DEFAULT_HOST_KEY_ALGOS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
 
 /** Known key types first, so the host presents the key known_hosts has (as OpenSSH does). */
@@ -107,8 +111,10 @@ export function handshake(settings: SshSettings, options: OpenOptions, input: Ha
     const config: ConnectConfig = {
       username: settings.user,
       readyTimeout: remainingMs + 1000, // our own timer fires first, with the better message
-      keepaliveInterval: 15000,
-      keepaliveCountMax: 4,
+      // a lost host (sshd gone, link dropped) is noticed within ~5 s, also while a long
+      // update runs: a keepalive each second, 4 unanswered ones end the connection
+      keepaliveInterval: KEEPALIVE_MS,
+      keepaliveCountMax: KEEPALIVE_COUNT,
       algorithms: { serverHostKey: hostKeyAlgorithms(knownKeyTypes(lookup, lookupPort, knownFiles)) as never },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         const check = checkHostKey(lookup, lookupPort, key, knownFiles);

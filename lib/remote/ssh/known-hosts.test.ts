@@ -131,4 +131,19 @@ describe("decideHostKey", () => {
     expect(checkHostKey("newhost", 2022, k1.blob, [f]).status).toBe("ok");
     expect(checkHostKey("other", 22, k2.blob, [f]).status).toBe("ok");
   });
+
+  test("a key of a new type for a host known only by other key types is refused like a changed key, even with accept-new or no", () => {
+    const ecdsa = join(dir, "ecdsa");
+    spawnSync("ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", ecdsa]);
+    const f = kh("onlyecdsa", `host1 ${readFileSync(`${ecdsa}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`);
+    const check = checkHostKey("host1", null, k1.blob, [f]);
+    expect(check).toMatchObject({ status: "unknown", knownTypes: ["ecdsa-sha2-nistp256"] });
+    for (const strict of ["accept-new", "no", "yes", "ask"] as const) {
+      const d = decideHostKey("h", check, strict);
+      expect(d.accept).toBe(false);
+      expect(d.record).toBeUndefined();
+      expect(d.message).toStartWith("HOST KEY HAS CHANGED for 'host1': the host presented ssh-ed25519 key");
+      expect(d.message).toContain("only knows ecdsa-sha2-nistp256 keys");
+    }
+  });
 });

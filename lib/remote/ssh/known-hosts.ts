@@ -174,8 +174,11 @@ function where(check: HostKeyCheck): string {
 
 /**
  * Applies the policy: `ok` is accepted; `changed` and `revoked` are always
- * refused; `unknown` is refused unless StrictHostKeyChecking is `no`
- * (accepted with a warning) or `accept-new` (accepted, warned, recorded).
+ * refused, and so is a key of a new type for a host whose known keys are all
+ * of other types (as OpenSSH does: a host that suddenly shows only another
+ * key type is a changed host). Any other `unknown` key is refused unless
+ * StrictHostKeyChecking is `no` (accepted with a warning) or `accept-new`
+ * (accepted, warned, recorded).
  */
 export function decideHostKey(host: string, check: HostKeyCheck, strict: StrictHostKeyChecking): HostKeyDecision {
   const key = `${check.keyType} key ${check.fingerprint}`;
@@ -199,6 +202,15 @@ export function decideHostKey(host: string, check: HostKeyCheck, strict: StrictH
       };
     case "unknown": {
       const others = check.knownTypes.length ? ` (only ${check.knownTypes.join(", ")} keys are known for it)` : "";
+      if (check.knownTypes.length) {
+        return {
+          accept: false,
+          message: `HOST KEY HAS CHANGED for '${check.lookupName}': the host presented ${key}, but ${where(check)}` +
+            ` only knows ${check.knownTypes.join(", ")} keys for it, which the host no longer offers. Refusing to connect` +
+            ` whatever StrictHostKeyChecking says (${strict}), as OpenSSH does. If the host's keys were changed on purpose,` +
+            ` remove the old entries (ssh-keygen -R '${check.lookupName}' -f FILE) and add the new key.`,
+        };
+      }
       if (strict === "no" || strict === "accept-new") {
         const record = strict === "accept-new" ? check.files.find((f) => f !== "/dev/null") : undefined;
         return {
