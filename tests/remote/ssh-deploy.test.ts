@@ -6,7 +6,7 @@
  * executable (no bun on the host's side).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync, mkdtempSync, cpSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync, mkdtempSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
@@ -354,4 +354,48 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     await waitFor(() => pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`).length === 0 && pgrep(`sleep ${seconds}`).length === 0, 10, "the agent to exit");
     expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
   }, 90_000);
+
+  test("a damaged executable on a host (size and mtime as in its sidecar) is shipped again", async () => {
+    const target = `t-damaged-${process.pid}`;
+    const p = project({ "environments/damaged.toml": env(target, { host1: ["plain"] }) });
+    expect((await deploy(p, "damaged")).code).toBe(0);
+    const exe = home("host1", `deploy/${target}/.batou/batou-${VERSION}`);
+    const before = statSync(exe);
+    const fd = openSync(exe, "r+");
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, 0); // no ELF header any more: it cannot start
+    closeSync(fd);
+    utimesSync(exe, before.atime, before.mtime);
+    const result = await deploy(p, "damaged");
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.events.some((e) => e.event === "warning" && String(e.message).startsWith("the batou executable on host host1 is damaged"))).toBe(true);
+    expect(String(result.events.find((e) => e.event === "host" && e.status === "shipped-executable")?.detail)).toContain("(rsync delta)");
+    expect(readFileSync(exe).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+  }, 120_000);
+
+  test("an executable planted in the build cache (same size and mtime as the recorded build) is refused, never shipped", async () => {
+    const { executableName, shippableExecutable } = await import("../../lib/remote/ship/host-executable.ts");
+    const build = (await shippableExecutable(process.arch === "arm64" ? "arm64" : "x64")).dir; // the build this source ships
+    const cache = mkdtempSync(join(tmpdir(), "batou-cache-"));
+    try {
+      const copy = join(cache, "batou/build", build.split("/").pop()!);
+      cpSync(build, copy, { recursive: true, preserveTimestamps: true });
+      const exe = join(copy, executableName());
+      const genuine = statSync(exe);
+      const fd = openSync(exe, "r+");
+      const script = Buffer.from("#!/bin/sh\necho planted\n");
+      writeSync(fd, script, 0, script.length, 0);
+      closeSync(fd);
+      utimesSync(exe, genuine.atime, genuine.mtime);
+      const target = `t-planted-${process.pid}`;
+      const p = project({ "environments/planted.toml": env(target, { host1: ["plain"] }) });
+      const result = await deploy(p, "planted", [], { XDG_CACHE_HOME: cache });
+      expect(result.code).toBe(1);
+      expect(result.errors[0]!.message).toBe("the batou executable to ship does not have the sha256 it must have: refusing to ship it");
+      expect(result.errors[0]!.context.file).toBe(exe);
+      expect(existsSync(home("host1", `deploy/${target}/.batou/${executableName()}`))).toBe(false);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
