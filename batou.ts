@@ -1,9 +1,15 @@
 #!/usr/bin/env bun
 /**
  * batou's entry point: `bun batou.ts deploy ENV`. The same file is compiled
- * into the standalone executable (`bun run build` → dist/batou).
+ * into the standalone executable (`bun run build` → dist/batou). Everything
+ * else loads only after the auto-install guard (lib/no-auto-install.ts).
  */
-import "./lib/plugin.ts";
-import { main } from "./lib/cli/main.ts";
+import { relaunchWithoutAutoInstall } from "./lib/no-auto-install.ts";
 
-process.exit(await main(process.argv.slice(2)));
+const args = process.argv.slice(2);
+// rsync's helper loads no component code and must start fast.
+const relaunched = args[0] === "__rsh-bridge" ? undefined : await relaunchWithoutAutoInstall(import.meta.path, args);
+if (relaunched !== undefined) process.exit(relaunched);
+await import("./lib/plugin.ts");
+const { main } = await import("./lib/cli/main.ts");
+process.exit(await main(args));

@@ -1,14 +1,17 @@
 /**
  * Loads a project's component definitions: every `components/<dir>/component.ts`,
  * in sorted order; every exported `Component` subclass becomes a component
- * named after its class in lower case. A file that fails to load is reported
- * with its file and line; two components with one name name both files.
+ * named after its class in lower case. Before a file is imported, its imports
+ * are checked (import-guard.ts: no packages, nothing from outside the project).
+ * A file that fails to load is reported with its file and line; two components
+ * with one name name both files.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import "../plugin.ts"; // component files import from "batou"
 import { Component } from "./component.ts";
 import { BatouError, ConfigurationError, userFrame } from "./errors.ts";
+import { checkImports, syntaxErrors } from "./import-guard.ts";
 import type { ComponentDefinition } from "./root.ts";
 
 export interface LoadedComponents {
@@ -33,32 +36,18 @@ function isComponentClass(value: unknown): value is new () => Component {
   return typeof value === "function" && value.prototype instanceof Component;
 }
 
-/** Turns an import failure (syntax, resolution, a throw at top level) into a located error. */
-function loadError(file: string, projectRoot: string, error: unknown): BatouError {
-  const e = error as { message?: string; position?: { file?: string; line?: number; lineText?: string } };
-  const shown = relative(projectRoot, file);
-  if (e?.position?.line) {
-    return new ConfigurationError(`cannot load the component file: ${e.message}`, {
-      file: relative(projectRoot, e.position.file ?? file),
-      line: e.position.line,
-      source: e.position.lineText?.trim(),
-    });
-  }
+/** Turns an import failure (syntax, resolution, a throw at top level) into located errors. */
+function loadErrors(file: string, projectRoot: string, error: unknown): BatouError[] {
+  const syntax = syntaxErrors(error, file, projectRoot);
+  if (syntax) return syntax;
+  const e = error as { message?: string };
   const frame = userFrame(error, projectRoot);
-  return new ConfigurationError(`cannot load the component file: ${e?.message ?? String(error)}`, {
-    file: frame?.file ?? shown,
-    line: frame?.line ?? importLine(file, e?.message),
-  });
-}
-
-/** The line that imports the module an unresolved import names (the runtime reports no position). */
-function importLine(file: string, message: string | undefined): number | undefined {
-  const specifier = message?.match(/Cannot find (?:package|module) ['"]([^'"]+)['"]/)?.[1];
-  if (!specifier) return undefined;
-  const index = readFileSync(file, "utf8")
-    .split("\n")
-    .findIndex((line) => line.includes(`"${specifier}"`) || line.includes(`'${specifier}'`));
-  return index >= 0 ? index + 1 : undefined;
+  return [
+    new ConfigurationError(`cannot load the component file: ${e?.message ?? String(error)}`, {
+      file: frame?.file ?? relative(projectRoot, file),
+      line: frame?.line,
+    }),
+  ];
 }
 
 export async function loadComponents(projectRoot: string): Promise<LoadedComponents> {
@@ -66,12 +55,20 @@ export async function loadComponents(projectRoot: string): Promise<LoadedCompone
   const errors: BatouError[] = [];
   const failed = new Map<string, string>();
   for (const file of componentFiles(projectRoot)) {
+    const fail = (problems: BatouError[]) => {
+      errors.push(...problems);
+      for (const name of declaredClasses(file)) failed.set(name, relative(projectRoot, file));
+    };
+    const refused = checkImports(file, projectRoot);
+    if (refused.length > 0) {
+      fail(refused);
+      continue;
+    }
     let module: Record<string, unknown>;
     try {
       module = await import(file);
     } catch (error) {
-      errors.push(loadError(file, projectRoot, error));
-      for (const name of declaredClasses(file)) failed.set(name, relative(projectRoot, file));
+      fail(loadErrors(file, projectRoot, error));
       continue;
     }
     for (const value of Object.values(module)) {
