@@ -32,5 +32,5 @@ export async function relaunchWithoutAutoInstall(script: string, args: string[])
   for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
   const code = await child.exited;
   // A child ended by a signal exits the way a shell reports it: 128 + the signal's number.
-  return child.signalCode ? 128 + (constants.signals[child.signalCode] ?? 0) : code;
+  return child.signalCode ? 128 + (constants.signals[child.signalCode as NodeJS.Signals] ?? 0) : code;
 }

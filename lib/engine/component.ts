@@ -15,6 +15,7 @@
  * }
  * ```
  */
+import { createHash, type Hash } from "node:crypto";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, normalize, resolve } from "node:path";
@@ -53,6 +54,8 @@ export interface Internals {
   changed: boolean;
   handlers: Handler[];
   session?: DeploySession;
+  /** `runningChecksum()`'s sha256. */
+  checksum?: Hash;
 }
 
 /** Reads the engine state of a component (for engine modules, not for users). */
@@ -117,6 +120,25 @@ export class Component {
 
   get subComponents(): readonly Component[] {
     return internals(this).children;
+  }
+
+  /** Every component below this one, depth first, each before its children (not this one). */
+  recursiveSubComponents(): Component[] {
+    return this.subComponents.flatMap((child) => [child, ...child.recursiveSubComponents()]);
+  }
+
+  /**
+   * batou's `checksum()`: a running sha256 of what this component fed it.
+   * `runningChecksum(value)` adds `value` and returns the hex digest so far;
+   * `runningChecksum()` only returns it. Order matters. For a version marker
+   * that changes when the inputs do. (Not `checksum`: that is an option of
+   * `Download`.)
+   */
+  runningChecksum(value?: string | Uint8Array): string {
+    const state = internals(this);
+    state.checksum ??= createHash("sha256");
+    if (value !== undefined) state.checksum.update(value);
+    return state.checksum.copy().digest("hex");
   }
 
   /** True when this component or one of its children updated (or would, under -P). */

@@ -5,7 +5,7 @@
  * provided-but-unused resources. Errors name the roots and hosts involved.
  */
 import { Component, constructed } from "./component.ts";
-import { BatouError, ComponentError, ConfigurationError, ConfigurationErrors, SilentConfigurationError, userFrame } from "./errors.ts";
+import { BatouError, ComponentError, ConfigurationError, ConfigurationErrors, knockOnMessage, SilentConfigurationError, userFrame } from "./errors.ts";
 import type { Environment } from "./environment.ts";
 import { CycleError, topologicalOrder } from "./graph.ts";
 import type { RootComponent } from "./root.ts";
@@ -24,7 +24,9 @@ export interface ConfigureResult {
 /** Upper bound of rounds, far above what real models need. */
 const MAX_ROUNDS = 200;
 
-function describe(error: unknown, root: RootComponent): BatouError {
+/** What a root's failed configure reports: its errors with host, root and the user's line added. */
+function describe(error: unknown, root: RootComponent): BatouError[] {
+  if (error instanceof ConfigurationErrors) return error.errors.flatMap((e) => describe(e, root));
   if (error instanceof BatouError) {
     const context = { ...error.context };
     context.host ??= root.host.name;
@@ -33,16 +35,24 @@ function describe(error: unknown, root: RootComponent): BatouError {
       const frame = userFrame(error, root.environment.projectRoot);
       if (frame) Object.assign(context, frame);
     }
-    return new ConfigurationError(error.message, context);
+    return [new ConfigurationError(error.message, context)];
   }
   const frame = userFrame(error, root.environment.projectRoot);
   const e = error as Error;
-  return new ComponentError(`configure() failed: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}`, {
-    file: frame?.file,
-    line: frame?.line,
-    host: root.host.name,
-    component: root.component?.breadcrumbs ?? root.name,
-  });
+  return [
+    new ComponentError(`configure() failed: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}`, {
+      file: frame?.file,
+      line: frame?.line,
+      host: root.host.name,
+      component: root.component?.breadcrumbs ?? root.name,
+    }),
+  ];
+}
+
+/** `error` marked as following from `cause`. */
+function knockOn(error: BatouError, cause: string | undefined): BatouError {
+  if (!cause) return error;
+  return new (error.constructor as typeof BatouError)(knockOnMessage(error.message, cause), error.context);
 }
 
 function warnUnused(root: RootComponent, warnings: string[]): void {
@@ -54,7 +64,7 @@ function warnUnused(root: RootComponent, warnings: string[]): void {
 
 const checkedClasses = new WeakSet<Function>();
 function warnUpdateWithoutVerify(component: Component, warnings: string[]): void {
-  for (const c of [component, ...walk(component)]) {
+  for (const c of [component, ...component.recursiveSubComponents()]) {
     const klass = c.constructor;
     if (checkedClasses.has(klass)) continue;
     checkedClasses.add(klass);
@@ -62,13 +72,6 @@ function warnUpdateWithoutVerify(component: Component, warnings: string[]): void
     if (proto.update !== Component.prototype.update && proto.verify === Component.prototype.verify) {
       warnings.push(`${klass.name} has update() but no verify(): batou only calls update() when verify() says so`);
     }
-  }
-}
-
-function* walk(component: Component): Generator<Component> {
-  for (const child of component.subComponents) {
-    yield child;
-    yield* walk(child);
   }
 }
 
@@ -82,7 +85,10 @@ export interface ConfigureOptions {
   scope?: ReadonlySet<string>;
 }
 
-/** Configures the environment until stable; throws `ConfigurationErrors` when it is not. */
+/**
+ * Configures the environment until stable; throws `ConfigurationErrors` with
+ * every problem of the model when it is not (see {@link modelErrors}).
+ */
 export function configure(environment: Environment, options: ConfigureOptions = {}): ConfigureResult {
   const { resources } = environment;
   const { scope } = options;
@@ -90,24 +96,26 @@ export function configure(environment: Environment, options: ConfigureOptions = 
   const warnings: string[] = [];
   const position = new Map(roots.map((root, index) => [root, index]));
   const history = new Set<string>();
+  /** The errors of each root's last configure, while it fails. */
+  const failures = new Map<RootComponent, BatouError[]>();
   let workingSet = [...roots];
-  let errors: BatouError[] = [];
   let rounds = 0;
+  let converged = true;
   while (workingSet.length > 0) {
     rounds++;
-    errors = [];
     const retry = new Set<RootComponent>();
     resources.dirtyRoots.clear();
     for (const root of workingSet) {
       resources.reset(root);
       constructed.clear();
+      failures.delete(root);
       try {
         const component = root.prepare();
         warnUnused(root, warnings);
         warnUpdateWithoutVerify(component, warnings);
       } catch (error) {
         constructed.clear();
-        if (!(error instanceof SilentConfigurationError)) errors.push(describe(error, root));
+        if (!(error instanceof SilentConfigurationError)) failures.set(root, describe(error, root));
         retry.add(root);
       }
     }
@@ -117,39 +125,58 @@ export function configure(environment: Environment, options: ConfigureOptions = 
     workingSet = [...retry].sort((a, b) => position.get(a)! - position.get(b)!);
     const key = workingSet.map((root) => root.id).join(",");
     if (history.has(key) || rounds >= MAX_ROUNDS) {
-      errors.push(...unsatisfiedErrors(environment));
-      const cycle = cycleError(environment);
-      if (cycle) errors.push(cycle);
-      if (errors.length === 0) {
-        errors.push(
-          new ConfigurationError(`configuration does not converge: ${workingSet.length} root component(s) keep changing`, {
-            roots: workingSet.map((root) => root.id).join(", "),
-          }),
-        );
-      }
-      throw new ConfigurationErrors(dedupe(errors));
+      converged = false;
+      break;
     }
     history.add(key);
   }
-  const cycle = cycleError(environment);
-  if (cycle) throw new ConfigurationErrors([cycle]);
-  const unused = scope ? [] : resources.unused();
-  if (unused.length > 0) {
-    throw new ConfigurationErrors(
-      unused.map(
-        ({ key, root, values }) =>
-          new ConfigurationError(`resource "${key}" is provided but nothing requires it`, {
-            host: root.host.name,
-            component: root.name,
-            values: values.map((value) => (value instanceof Component ? value.breadcrumbs : JSON.stringify(value))).join(", "),
-          }),
-      ),
+  const errors = modelErrors(environment, failures, { checkUnused: !scope });
+  if (!converged && errors.length === 0) {
+    errors.push(
+      new ConfigurationError(`configuration does not converge: ${workingSet.length} root component(s) keep changing`, {
+        roots: workingSet.map((root) => root.id).join(", "),
+      }),
     );
   }
+  if (errors.length > 0) throw new ConfigurationErrors(errors);
   const dependencies = resources.dependencies(roots);
   const order = topologicalOrder(dependencies);
   const logs = order.flatMap((root) => root.logs.map((message) => ({ root, message })));
   return { order, dependencies, warnings, logs, rounds };
+}
+
+/**
+ * Every problem of a configured model: the errors of roots that failed to
+ * configure, unsatisfied requirements, a dependency cycle, provided but unused
+ * resources. When roots failed, what may only follow from that is marked as a
+ * knock-on error: a failed root that read a resource nothing provided, the
+ * unsatisfied and the unused resources.
+ */
+function modelErrors(environment: Environment, failures: Map<RootComponent, BatouError[]>, options: { checkUnused: boolean }): BatouError[] {
+  const { resources } = environment;
+  const failed = [...failures.keys()];
+  // A failed root that got nothing for a resource probably failed because a provider failed.
+  const starved = new Set(failed.filter((root) => resources.emptyReads(root).size > 0));
+  const causes = starved.size < failed.length ? failed.filter((root) => !starved.has(root)) : failed;
+  const because = causes.length > 0 ? `${causes.map((root) => root.id).join(", ")} failed to configure` : undefined;
+  const errors: BatouError[] = [];
+  for (const [root, list] of failures) {
+    for (const error of list) errors.push(causes.includes(root) ? error : knockOn(error, because));
+  }
+  errors.push(...unsatisfiedErrors(environment).map((error) => knockOn(error, because)));
+  const cycle = cycleError(environment);
+  if (cycle) errors.push(cycle);
+  if (options.checkUnused) {
+    for (const { key, root, values } of resources.unused()) {
+      const error = new ConfigurationError(`resource "${key}" is provided but nothing requires it`, {
+        host: root.host.name,
+        component: root.name,
+        values: values.map((value) => (value instanceof Component ? value.breadcrumbs : JSON.stringify(value))).join(", "),
+      });
+      errors.push(knockOn(error, because));
+    }
+  }
+  return errors;
 }
 
 function unsatisfiedErrors(environment: Environment): BatouError[] {
@@ -174,16 +201,6 @@ function cycleError(environment: Environment): BatouError | undefined {
       hint: "break it with require(key, { dirty: true }) or { reverse: true }",
     });
   }
-}
-
-function dedupe(errors: BatouError[]): BatouError[] {
-  const seen = new Set<string>();
-  return errors.filter((error) => {
-    const key = JSON.stringify(error.toJSON());
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /** Ids of the roots that a host's agent configures: the host's own and, transitively, their providers. */

@@ -178,6 +178,8 @@ async function load(options: DeploymentOptions, held: Held, emit: EventSink): Pr
   if (secrets) reporter.hideSecrets(secrets.values);
   for (const warning of secrets?.warnings ?? []) emit({ event: "warning", message: warning });
   const environment = await loadEnvironment({ projectRoot, name, platform: options.platform, timeout: options.timeout, secrets });
+  // Checking a remote model here: names resolve on the hosts, by their agents.
+  if (!options.local && environment.settings.connectMethod !== "local") environment.resolveAddresses = "on-hosts";
   if (!options.dirty && environment.settings.branch) await checkBranch(projectRoot, environment.settings.branch);
   if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
   return { environment, secrets };

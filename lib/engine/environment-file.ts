@@ -249,10 +249,6 @@ function readHost(hostName: string, raw: unknown, lineOf: LineOf, fail: Fail): H
 function readResolver(table: Record<string, unknown>, fail: Fail): Record<string, string[]> {
   const result: Record<string, string[]> = Object.create(null);
   for (const [name, value] of Object.entries(table)) {
-    if ((RESOLVER_KEYS.NAME as KeySpec<unknown>).planned) {
-      fail("[resolver] is not implemented yet", "resolver", name, { hint: "see docs/environments.md" });
-      break;
-    }
     const checked = RESOLVER_KEYS.NAME.type.check(value);
     if ("problem" in checked) fail(`[resolver] "${name}" ${checked.problem}`, "resolver", name, { given: shown(value) });
     else result[name] = checked.value;

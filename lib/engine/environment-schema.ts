@@ -175,14 +175,12 @@ export const ENVIRONMENT_KEYS = {
     type: requirement,
     default: true,
     doc: "`Address` resolves IPv4 (`listen`): required, not used, or `\"optional\"` (absent is no error)",
-    planned: true,
   },
   require_v6: {
     prop: "requireV6",
     type: requirement,
     default: false,
     doc: "`Address` resolves IPv6 (`listenV6`), as `require_v4`",
-    planned: true,
   },
 } satisfies { [key: string]: KeySpec<unknown> & { prop: keyof EnvironmentSettings } };
 
@@ -250,7 +248,6 @@ export const RESOLVER_KEYS = {
       },
     },
     doc: '`"db.example.com" = "10.0.0.5"`: `Address` resolves the name to this address',
-    planned: true,
   },
 } satisfies { [key: string]: KeySpec<unknown> };
 

@@ -52,6 +52,12 @@ export class Environment implements EnvironmentInfo {
   resolver: Record<string, string[]> = Object.create(null);
   /** `[vfs]`: maps absolute paths of components (identity without a sandbox). */
   mapPath: (path: string) => string = (path) => path;
+  /**
+   * Where `Address` resolves names: `"here"` (an agent, a local environment),
+   * or `"on-hosts"` (the deploying machine checking a remote environment: only
+   * `[resolver]` pins, other names stay unresolved until the hosts' agents configure).
+   */
+  resolveAddresses: "here" | "on-hosts" = "here";
 
   constructor(
     readonly name: string,

@@ -21,6 +21,8 @@ export class Resources {
   private readonly subscribers = new Map<string, Map<string, Subscription>>();
   /** Roots whose required values changed since they were configured. */
   readonly dirtyRoots = new Set<RootComponent>();
+  /** Keys each root required and got nothing for, in its last configure (for knock-on errors). */
+  private readonly empty = new Map<RootComponent, Set<string>>();
 
   provide(root: RootComponent, key: string, value: unknown): void {
     let byRoot = this.provided.get(key);
@@ -35,8 +37,20 @@ export class Resources {
     let subs = this.subscribers.get(key);
     if (!subs) this.subscribers.set(key, (subs = new Map()));
     subs.set(`${root.id}|${options.host ?? ""}`, { root, ...options });
-    return this.get(key, options.host);
+    const values = this.get(key, options.host);
+    if (values.length === 0) {
+      const keys = this.empty.get(root);
+      if (keys) keys.add(key);
+      else this.empty.set(root, new Set([key]));
+    }
+    return values;
   }
+
+  /** Keys `root` required in its last configure and got no value for. */
+  emptyReads(root: RootComponent): ReadonlySet<string> {
+    return this.empty.get(root) ?? new Set();
+  }
+
 
   /** Values under `key`, only from providers on `host` when given. */
   get(key: string, host?: string): unknown[] {
@@ -49,6 +63,7 @@ export class Resources {
 
   /** Forgets what `root` provided and required before it configures again. */
   reset(root: RootComponent): void {
+    this.empty.delete(root);
     for (const [key, byRoot] of this.provided) {
       if (byRoot.delete(root)) this.markSubscribersDirty(key, root);
     }

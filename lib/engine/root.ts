@@ -4,6 +4,7 @@
  * and the log messages configure() produced.
  */
 import { join } from "node:path";
+import { withAddressContext } from "./address.ts";
 import { type Component, prepareComponent } from "./component.ts";
 import type { Overrides } from "./arguments.ts";
 import type { EnvironmentSettings } from "./environment-schema.ts";
@@ -25,7 +26,10 @@ export interface EnvironmentInfo {
   resolver: Record<string, string[]>;
   /** `[vfs]`: where an absolute path of a component really goes (identity without a sandbox). */
   mapPath(path: string): string;
+  /** `[environment]` as read (`settings.requireV4`, `settings.jobs`, ...). */
   settings: EnvironmentSettings;
+  /** Where `Address` resolves names (see Environment). */
+  resolveAddresses: "here" | "on-hosts";
   resources: Resources;
   hosts: ReadonlyMap<string, Host>;
 }
@@ -80,7 +84,15 @@ export class RootComponent {
     const component = new this.definition.factory();
     this.component = component;
     if (this.features.length > 0) (component as unknown as { features: string[] }).features = [...this.features];
-    prepareComponent(component, undefined, this);
+    const { environment } = this;
+    const context = {
+      resolver: environment.resolver,
+      requireV4: environment.settings.requireV4,
+      requireV6: environment.settings.requireV6,
+      resolve: environment.resolveAddresses,
+      timeout: environment.timeout,
+    };
+    withAddressContext(context, () => prepareComponent(component, undefined, this));
     return component;
   }
 

@@ -345,3 +345,38 @@ describe("configure() must be synchronous", () => {
     expect((error as unknown as { errors: unknown[] }).errors[0]).toBeInstanceOf(ConfigurationError);
   });
 });
+
+describe("recursiveSubComponents and runningChecksum (batou: recursive_sub_components, checksum)", () => {
+  class Leaf extends Component {
+    static override namevar = "label";
+    label = "";
+  }
+  class Branch extends Component {
+    static override namevar = "label";
+    label = "";
+    override configure() {
+      this.add(new Leaf(`${this.label}y0`));
+      this.add(new Leaf(`${this.label}y1`));
+    }
+  }
+
+  test("depth first, each component before its children, itself excluded", () => {
+    const top = configureTop((self) => {
+      for (const label of ["x0", "x1", "x2"]) self.add(new Branch(label));
+    });
+    expect(top.recursiveSubComponents().map((c) => (c as Leaf).label)).toEqual(["x0", "x0y0", "x0y1", "x1", "x1y0", "x1y1", "x2", "x2y0", "x2y1"]);
+    expect(top.subComponents[0]!.recursiveSubComponents().map((c) => (c as Leaf).label)).toEqual(["x0y0", "x0y1"]);
+  });
+
+  test("a running sha256: empty, after values, order-dependent, and reading does not change it", () => {
+    const top = configureTop(() => {});
+    expect(top.runningChecksum()).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(top.runningChecksum("foo")).toBe("2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae");
+    expect(top.runningChecksum(new TextEncoder().encode("bar"))).toBe("c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2");
+    expect(top.runningChecksum()).toBe("c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2");
+    expect(top.runningChecksum()).toBe("c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2");
+    const other = configureTop(() => {});
+    other.runningChecksum("bar");
+    expect(other.runningChecksum("foo")).toBe("88ecde925da3c6f8ec3d140683da9d2a422f26c1ae1d9212da1e5a53416dcc88");
+  });
+});

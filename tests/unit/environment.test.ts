@@ -86,7 +86,7 @@ describe("[environment] keys", () => {
 
   test("every implemented key is read", () => {
     const file = parsed(
-      `[environment]\nconnect_method = "local"\nhost_domain = "example.com"\nservice_user = "app"\ntarget_directory = "/srv/app"\nplatform = "debian"\njobs = 3\ntimeout = 2.5\nbranch = "main"\nssh_client = "ssh2"\n`,
+      `[environment]\nconnect_method = "local"\nhost_domain = "example.com"\nservice_user = "app"\ntarget_directory = "/srv/app"\nplatform = "debian"\njobs = 3\ntimeout = 2.5\nbranch = "main"\nssh_client = "ssh2"\nrequire_v4 = "optional"\nrequire_v6 = true\n`,
     );
     expect(file.errors).toEqual([]);
     expect(file.settings).toEqual({
@@ -99,6 +99,8 @@ describe("[environment] keys", () => {
       jobs: 3,
       timeout: 2.5,
       branch: "main",
+      requireV4: "optional",
+      requireV6: true,
     });
   });
 
@@ -118,6 +120,8 @@ describe("[environment] keys", () => {
     ["timeout", `inf`, /timeout must be a positive number[^]*given: inf/],
     ["branch", `{}`, /branch must be a non-empty string/],
     ["ssh_client", `"putty"`, /ssh_client must be "ssh2"/],
+    ["require_v4", `"yes"`, /require_v4 must be true, false or "optional"/],
+    ["require_v6", `1`, /require_v6 must be true, false or "optional"/],
   ];
   test.each(bad)("%s = %s is an error with file and line", (key, value, message) => {
     const text = problems(`# comment\n[environment]\n${key} = ${value}\n`);
@@ -132,8 +136,6 @@ describe("[environment] keys", () => {
     ["connect_method", `"vagrant"`, /connect_method = "vagrant" is not implemented yet/],
     ["connect_method", `"exec"`, /connect_method = "exec" is not implemented yet/],
     ["ssh_client", `"openssh"`, /ssh_client = "openssh" is not implemented yet/],
-    ["require_v4", `"optional"`, /\[environment\] require_v4 is not implemented yet/],
-    ["require_v6", `true`, /\[environment\] require_v6 is not implemented yet/],
   ])("planned: %s = %s is refused with its line", (key, value, message) => {
     const text = problems(`[environment]\n${key} = ${value}\n`);
     expect(text).toMatch(message);
@@ -261,8 +263,20 @@ describe("overrides", () => {
 });
 
 describe("[resolver] and [vfs]", () => {
-  test("[resolver] is refused until Address uses it", () => {
-    expect(problems(`[resolver]\n"db.example.com" = "10.0.0.5"\n`)).toMatch(/\[resolver\] is not implemented yet\nfile: environments\/dev.toml:2/);
+  test("resolver pins names to one address per family", () => {
+    const file = parsed(`[resolver]\n"db.example.com" = "10.0.0.5"\nlocalhost = ["127.0.0.2", "::2"]\n`);
+    expect(file.errors).toEqual([]);
+    expect({ ...file.resolver }).toEqual({ "db.example.com": ["10.0.0.5"], localhost: ["127.0.0.2", "::2"] });
+  });
+
+  test.each([
+    [`x = "thisisinvalid"`, /\[resolver\] "x" must be an IP address/],
+    [`x = ["1.2.3.4", "1.2.3.5"]`, /\[resolver\] "x" must be one address per family/],
+    [`x = 5`, /\[resolver\] "x" must be an IP address/],
+  ])("%s is an error with its line", (line, message) => {
+    const text = problems(`[resolver]\nok = "::1"\n${line}\n`);
+    expect(text).toMatch(message);
+    expect(text).toContain("environments/dev.toml:3");
   });
 
   test("vfs: Developer, Map with rules, and what is refused", () => {
@@ -396,7 +410,7 @@ describe("loadEnvironment", () => {
     });
     const error = (await rejected(() => loadEnvironment({ projectRoot: project!.dir, name: "dev" }))) as unknown as ConfigurationErrors;
     const messages = error.errors.map((e) => e.message);
-    expect(messages[0]).toMatch(/^cannot load the component file: /);
+    expect(messages[0]).toBe("syntax error: Unexpected ;");
     expect(messages).toContain('unknown key "parallel" in [environment]');
     expect(messages.at(-1)).toBe('host "web" names an unknown component "broken" (because components/broken/component.ts failed to load)');
   });
