@@ -4,12 +4,11 @@
  * into the standalone executable (`bun run build` → dist/batou). Everything
  * else loads only after the auto-install guard (lib/no-auto-install.ts).
  */
-import { relaunchWithoutAutoInstall } from "./lib/no-auto-install.ts";
+import { ensureNoAutoInstall } from "./lib/no-auto-install.ts";
 
 const args = process.argv.slice(2);
 // rsync's helper loads no component code and must start fast.
-const relaunched = args[0] === "__rsh-bridge" ? undefined : await relaunchWithoutAutoInstall(import.meta.path, args);
-if (relaunched !== undefined) process.exit(relaunched);
+if (args[0] !== "__rsh-bridge") ensureNoAutoInstall(import.meta.path, args);
 await import("./lib/plugin.ts");
 const { main } = await import("./lib/cli/main.ts");
 process.exit(await main(args));

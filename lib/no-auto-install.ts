@@ -9,7 +9,6 @@
  *
  * Kept free of batou's own imports: it runs before anything else of batou loads.
  */
-import { constants } from "node:os";
 
 /** True inside a `bun build --compile` executable (never auto-installs). */
 function compiled(): boolean {
@@ -17,20 +16,14 @@ function compiled(): boolean {
 }
 
 /**
- * When this process may auto-install, runs `script` again under
- * `bun --no-install` with the same arguments and resolves to its exit code;
- * otherwise resolves to `undefined` (go on in this process). The parent only
- * waits: Ctrl-C reaches the child from the terminal itself, SIGTERM and
- * SIGHUP are passed on.
+ * When this process may auto-install, replaces it (execve: same pid, same
+ * terminal, signals and exit status untouched) with `bun --no-install script
+ * ...args`; otherwise returns and batou goes on in this process.
  */
-export async function relaunchWithoutAutoInstall(script: string, args: string[]): Promise<number | undefined> {
-  if (compiled() || process.execArgv.includes("--no-install")) return undefined;
-  const child = Bun.spawn([process.execPath, "--no-install", ...process.execArgv, script, ...args], {
-    stdio: ["inherit", "inherit", "inherit"],
-  });
-  process.on("SIGINT", () => {});
-  for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
-  const code = await child.exited;
-  // A child ended by a signal exits the way a shell reports it: 128 + the signal's number.
-  return child.signalCode ? 128 + (constants.signals[child.signalCode as NodeJS.Signals] ?? 0) : code;
+export function ensureNoAutoInstall(script: string, args: string[]): void {
+  if (compiled() || process.execArgv.includes("--no-install")) return;
+  const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  // Node 23's process.execve, which Bun has; not yet in @types/node.
+  const { execve } = process as unknown as { execve(file: string, argv: string[], env: Record<string, string>): never };
+  execve(process.execPath, [process.execPath, "--no-install", ...process.execArgv, script, ...args], env);
 }

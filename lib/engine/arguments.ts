@@ -247,7 +247,7 @@ function applyOverrides(component: Component, overrides: Overrides): void {
   for (const [file, keys] of unknownByFile) {
     const quoted = keys.map((key) => `"${key}"`).join(", ");
     errors.unshift(
-      new ConfigurationError(`override${keys.length > 1 ? "s" : ""} of unknown attribute${keys.length > 1 ? "s" : ""} ${quoted}`, {
+      new ConfigurationError(keys.length > 1 ? `overrides of unknown attributes ${quoted}` : `override of an unknown attribute ${quoted}`, {
         file: file || undefined,
         line: overrides.lines?.[keys[0]!],
         component: component.breadcrumbs,

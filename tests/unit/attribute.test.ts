@@ -187,6 +187,6 @@ describe("attributes in the model", () => {
 
   test("an unset required attribute does not break listing the attributes (unknown override message)", () => {
     const m = model({ components: { reader: Reader }, hosts: { localhost: ["reader"] }, overrides: { reader: { b: 1 } } });
-    expect(errorText(thrown(() => m.configure()))).toContain('override of unknown attribute "b"\nfile: environments/test.toml\nhost: localhost\ncomponent: Reader\nattribute: b\nknown: a');
+    expect(errorText(thrown(() => m.configure()))).toContain('override of an unknown attribute "b"\nfile: environments/test.toml\nhost: localhost\ncomponent: Reader\nattribute: b\nknown: a');
   });
 });
