@@ -8,6 +8,7 @@
  * fingerprint. Both are refused wherever a key enters batou (recipients files, `secrets
  * add`, sealing), as libsodium and age do.
  */
+import * as ed2curve from "ed2curve";
 import nacl from "tweetnacl";
 
 /** 2^255 - 19, little-endian. */
@@ -42,13 +43,17 @@ export function x25519KeyProblem(key: Uint8Array): string | undefined {
 }
 
 /**
- * Why `key` cannot be an Ed25519 public key, or undefined. Only the encoding is
- * checked here (y < p); low order is caught on the X25519 form it converts to.
+ * Checks an Ed25519 public key: the encoding must be reduced (y < p), the point on the
+ * curve and not of low order (checked on the X25519 point it converts to, where every
+ * low-order point becomes one). Returns what was expected, or the X25519 form.
  */
-export function ed25519EncodingProblem(key: Uint8Array): string | undefined {
-  if (key.length !== 32) return "32 bytes";
+export function checkEd25519Key(key: Uint8Array): { problem: string } | { x25519: Uint8Array } {
+  if (key.length !== 32) return { problem: "32 bytes" };
   const y = Uint8Array.from(key);
   y[31] &= 0x7f; // the top bit is the sign of x
-  if (!belowP(y)) return "a canonical Ed25519 point (this encoding is not reduced)";
-  return undefined;
+  if (!belowP(y)) return { problem: "a canonical Ed25519 point (this encoding is not reduced)" };
+  const x25519 = ed2curve.convertPublicKey(key);
+  if (!x25519) return { problem: "a valid ed25519 point" };
+  const problem = x25519KeyProblem(x25519);
+  return problem ? { problem } : { x25519 };
 }

@@ -5,7 +5,9 @@
  * taken over.
  */
 import { basename, join, relative } from "node:path";
-import { acquireLock, ownLockInfo } from "../engine/lock-file.ts";
+import { readFileSync } from "node:fs";
+import { acquireLock, isStale, type LockInfo, ownLockInfo } from "../engine/lock-file.ts";
+import { escapeForTerminal } from "../terminal.ts";
 import { SecretsError } from "./secrets-error.ts";
 
 /** File name of the lock inside an environment folder (git-ignore it). */
@@ -25,7 +27,7 @@ export function lockSecrets(envDir: string, purpose: string, projectRoot?: strin
   const path = join(envDir, LOCK_FILE);
   const display = projectRoot ? relative(projectRoot, path) : path;
   const lock = acquireLock(path, ownLockInfo(basename(envDir), { purpose }), `the secrets of ${display}`, {}, (owner) => {
-    const who = `${owner.user}@${owner.machine} (pid ${owner.pid}, "${owner.purpose ?? "?"}", since ${owner.time})`;
+    const who = describeEditor(owner);
     return new SecretsError(
       `the secrets of this environment are locked by ${who}: ${display}. ` +
         `Try again when they are done, or remove ${display} if that process is gone.`,
@@ -40,4 +42,21 @@ export function lockSecrets(envDir: string, purpose: string, projectRoot?: strin
       lock.release();
     },
   };
+}
+
+function describeEditor(owner: Partial<LockInfo>): string {
+  const { user = "?", machine = "?", pid = "?", purpose = "?", time = "?" } = owner;
+  return escapeForTerminal(`${user}@${machine} (pid ${pid}, "${purpose}", since ${time})`);
+}
+
+/** Who holds the secrets lock of `envDir` right now (a live holder), for a warning; else undefined. */
+export function editLockHolder(envDir: string): string | undefined {
+  let owner: LockInfo;
+  try {
+    owner = JSON.parse(readFileSync(join(envDir, LOCK_FILE), "utf8")) as LockInfo;
+  } catch {
+    return undefined; // no lock, or one being written or unreadable: nobody to name
+  }
+  if (typeof owner !== "object" || owner === null || isStale(owner)) return undefined;
+  return describeEditor(owner);
 }

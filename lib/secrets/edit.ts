@@ -6,14 +6,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newSecretsTemplate, parseSecretsToml, weakSecretValues } from "./cleartext.ts";
+import { newSecretsTemplate, parseSecretsToml, type SecretsDocument, weakSecretValues } from "./cleartext.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { seal } from "./format.ts";
 import { lockSecrets } from "./edit-lock.ts";
 import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
-import { readRecipients } from "./recipients.ts";
-import { decodeUtf8, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
-import { canPrompt, confirm } from "../terminal.ts";
+import { describeRecipient, readRecipients } from "./recipients.ts";
+import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
+import { decodeUtf8, deployTrust, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
+import { canPrompt, confirm, escapeForTerminal } from "../terminal.ts";
 
 /** What {@link editSecrets} needs. */
 export interface EditOptions {
@@ -24,7 +25,7 @@ export interface EditOptions {
   /** Shell command of the editor; default `$EDITOR`, else `vi`. The file path is appended. */
   editor?: string;
   identities?: IdentitySource;
-  /** Offer to edit again after invalid TOML; default: stdin is a terminal. */
+  /** Offer to edit again after invalid TOML or keys the model does not know; default: stdin is a terminal. */
   interactive?: boolean;
   log?: (line: string) => void;
 }
@@ -43,10 +44,13 @@ async function runEditor(editor: string, file: string): Promise<number> {
 }
 
 /**
- * Edits one sealed file of an environment. A missing file is created. Invalid
- * secrets TOML is reported with its line; on a terminal the user may edit again,
- * otherwise it fails and the sealed file stays as it was. Cleartext exists only in
- * memory and in the private temp folder while the editor runs.
+ * Edits one sealed file of an environment, sealed and signed by the first of the user's
+ * identities that is a recipient (without one, nothing can be saved, so it fails before
+ * the editor runs). A missing file is created; an unsigned (v1) file is signed on saving,
+ * even unchanged. Invalid secrets TOML is reported with its line; on a terminal the user
+ * may edit again, otherwise it fails and the sealed file stays as it was. Keys the model
+ * does not know are listed with the known names (edit again, or save as it is).
+ * Cleartext exists only in memory and in the private temp folder while the editor runs.
  */
 export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
   const log = opts.log ?? console.log;
@@ -68,7 +72,10 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
   }
   const editor = opts.editor ?? (process.env.EDITOR || "vi");
   const interactive = opts.interactive ?? canPrompt();
-  const getIdentities = lazyIdentities(opts.identities);
+  // Only a recipient's signature is accepted: find the sealer before anything else.
+  const identities = await lazyIdentities(opts.identities)();
+  const sealer = sealerIdentity(identities, recipients, recipientsDisplay);
+  const signers = withSealerSigningKey(recipients, sealer);
 
   const lock = lockSecrets(dir, `batou secrets edit ${opts.env}`, opts.projectRoot);
   let tempDir: string | undefined;
@@ -92,11 +99,17 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
   process.on("exit", cleanup);
   try {
     const exists = existsSync(target.path);
-    const original = exists
-      ? decodeUtf8((await openSealedPath(target, await getIdentities())).plaintext, target.display)
+    // Unsigned (v1) files open once more, to be signed when saved.
+    const trust = { ...deployTrust(target, signers, recipientsDisplay), allowUnsigned: true };
+    const opened = exists ? await openSealedPath(target, identities, trust) : undefined;
+    const original = opened
+      ? decodeUtf8(opened.plaintext, target.display)
       : target.name === null
         ? newSecretsTemplate(opts.env)
         : "";
+    const unsigned = opened?.provenance.version === 1;
+    if (unsigned) log(`${target.display} is not signed (format v1, from an older batou): saving signs it.`);
+    const signer = await sealer.signer(); // a passphrase is asked before the editor runs, not after
     tempDir = mkdtempSync(join(tmpdir(), "batou-secrets-"));
     const file = join(tempDir, target.name ?? "secrets.toml");
     writeFileSync(file, original, { mode: 0o600 });
@@ -108,26 +121,23 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
         throw new SecretsError(`editor \`${editor}\` exited with status ${status}; ${target.display} is unchanged`);
       }
       const edited = readFileSync(file, "utf8");
-      if (edited === original) {
+      if (edited === original && !unsigned) {
         log(`No changes; ${target.display} ${exists ? "is unchanged" : "was not created"}.`);
         return "unchanged";
       }
       if (target.name === null) {
-        try {
-          const doc = parseSecretsToml(edited, `${target.display} (your edit)`);
-          for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
-        } catch (error) {
-          if (!(error instanceof SecretsError)) throw error;
-          if (!interactive) throw new SecretsError(`${error.message}\nNothing was saved; ${target.display} is unchanged.`);
-          process.stderr.write(`${error.message}\n`);
-          if (await confirm("Edit again?")) continue;
+        const check = await checkSecretsToml(edited, target.display, opts, interactive, log);
+        if (check === "invalid") {
+          if (interactive && (await confirm("Edit again?"))) continue;
           log(`Discarded your edit; ${target.display} is unchanged.`);
           return "discarded";
         }
+        if (check === "misfit" && interactive && (await confirm("Edit again? (no: save it as it is)"))) continue;
       }
-      writeSealed(target.path, seal(new TextEncoder().encode(edited), recipients));
-      log(`${exists ? "Updated" : "Created"} ${target.display} (sealed to ${recipients.length} recipient(s)).`);
-      await warnIfNotARecipient(getIdentities, recipients, target.display, log);
+      if (needsSigningKey(recipients, sealer)) log(recordSigningKey(recipientsPath(dir), recipientsDisplay, sealer));
+      writeSealed(target.path, seal(new TextEncoder().encode(edited), recipients, signer, target.binding));
+      const what = edited === original ? "Signed" : exists ? "Updated" : "Created";
+      log(`${what} ${target.display} (sealed to ${recipients.length} recipient(s), signed by ${describeRecipient(sealer)}).`);
       return "saved";
     }
   } finally {
@@ -137,14 +147,27 @@ export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
   }
 }
 
-async function warnIfNotARecipient(
-  getIdentities: () => Promise<{ fingerprint: string }[]>,
-  recipients: { fingerprint: string }[],
+/**
+ * Checks an edited secrets.toml: `"invalid"` (not secrets TOML: it cannot be saved; without
+ * a terminal this throws), `"misfit"` (valid, but keys the model does not know, listed
+ * with the known names) or `"ok"`. Warns about values output masking cannot protect.
+ */
+async function checkSecretsToml(
+  edited: string,
   display: string,
+  opts: EditOptions,
+  interactive: boolean,
   log: (line: string) => void,
-): Promise<void> {
-  const mine = await getIdentities().catch(() => []);
-  if (mine.length && !mine.some((id) => recipients.some((r) => r.fingerprint === id.fingerprint))) {
-    log(`Note: none of your identities is a recipient; you cannot open ${display} yourself.`);
+): Promise<"ok" | "misfit" | "invalid"> {
+  let doc: SecretsDocument;
+  try {
+    doc = parseSecretsToml(edited, `${display} (your edit)`);
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error;
+    if (!interactive) throw new SecretsError(`${error.message}\nNothing was saved; ${display} is unchanged.`);
+    process.stderr.write(`${error.message}\n`);
+    return "invalid";
   }
+  for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
+  return "ok";
 }

@@ -12,6 +12,7 @@ afterAll(() => tmp.cleanup());
 const plain = sshKey(tmp.path, "plain");
 const locked = sshKey(tmp.path, "locked", "s3cret phrase");
 const text = (s: string) => new TextEncoder().encode(s);
+const HERE = { environment: "prod", file: "secrets.toml.nacl" };
 
 describe("identities", () => {
   test("an unencrypted OpenSSH key matches its ssh-ed25519 public line and opens", async () => {
@@ -19,14 +20,17 @@ describe("identities", () => {
     const recipient = parsePublicKey(plain.pub, "pub");
     expect(id.fingerprint).toBe(recipient.fingerprint);
     expect(id.comment).toBe("plain@test");
-    const opened = await openSealed(seal(text("x"), [recipient]), [id], "f");
+    const opened = await openSealed(seal(text("x"), [recipient], await id.signer(), HERE), [id], "f", { signers: [recipient] });
     expect(new TextDecoder().decode(opened.plaintext)).toBe("x");
+    expect(opened.provenance.listed).toBe(true); // its signatures check with the key of its public line
+    expect(id.publicLine).toBe(plain.pub);
   });
 
   test("a passphrase-protected key: public part without passphrase, secret with BATOU_IDENTITY_PASSPHRASE", async () => {
     const recipient = parsePublicKey(locked.pub, "pub");
-    const sealed = seal(text("y"), [recipient]);
     const id = loadIdentity(locked.path, { BATOU_IDENTITY_PASSPHRASE: "s3cret phrase" });
+    expect(toBase64(id.signingKey)).toBe(toBase64(recipient.signingKey!));
+    const sealed = seal(text("y"), [recipient], await id.signer(), HERE);
     expect(id.fingerprint).toBe(recipient.fingerprint);
     expect(new TextDecoder().decode((await openSealed(sealed, [id], "f")).plaintext)).toBe("y");
   });
@@ -35,6 +39,7 @@ describe("identities", () => {
     const wrong = loadIdentity(locked.path, { BATOU_IDENTITY_PASSPHRASE: "nope" });
     await expect(wrong.secretKey()).rejects.toThrow(`identity ${locked.path}: wrong passphrase in BATOU_IDENTITY_PASSPHRASE`);
     const none = loadIdentity(locked.path, {});
+    await expect(none.signer(false)).rejects.toThrow(`identity ${locked.path} is passphrase-protected`);
     await expect(none.secretKey(false)).rejects.toThrow(
       `identity ${locked.path} is passphrase-protected: set BATOU_IDENTITY_PASSPHRASE or run on a terminal`,
     );
@@ -54,11 +59,15 @@ describe("identities", () => {
     const { publicLine } = writeNativeKey(path, "ops@box");
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readFileSync(`${path}.pub`, "utf8").trim()).toBe(publicLine);
-    expect(publicLine).toMatch(/^batou-x25519 [A-Za-z0-9+/]{43}= ops@box$/);
+    expect(publicLine).toMatch(/^batou-x25519 [A-Za-z0-9+/]{86}== ops@box$/); // X25519 key, then the signing key
     const id = loadIdentity(path, {});
     expect(id.comment).toBe("ops@box");
+    expect(id.publicLine).toBe(publicLine);
     const r = parsePublicKey(publicLine, "pub");
     expect(toBase64(id.publicKey)).toBe(toBase64(r.publicKey));
+    expect(toBase64(id.signingKey)).toBe(toBase64(r.signingKey!));
+    const opened = await openSealed(seal(text("n"), [r], await id.signer(), HERE), [id], "f", { signers: [r] });
+    expect(opened.provenance.listed).toBe(true);
     expect(() => writeNativeKey(path, "again")).toThrow(`${path} exists already; not overwriting it`);
   });
 

@@ -1,6 +1,8 @@
 /**
  * The user's private keys ("identities"): OpenSSH ed25519 keys (plain or
  * passphrase-protected) and batou's own X25519 keys written by `batou secrets keygen`.
+ * Each opens the files sealed to it and signs what it seals: an SSH key with its own
+ * Ed25519 key, a batou key with an Ed25519 key derived from its secret.
  *
  * Which files: `BATOU_IDENTITY` (comma-separated paths), else `~/.ssh/id_ed25519` and
  * the default keygen path ({@link defaultNativeKeyPath}), whichever exist.
@@ -11,12 +13,12 @@ import { dirname, join, resolve } from "node:path";
 import * as ed2curve from "ed2curve";
 import nacl from "tweetnacl";
 import { utils as sshUtils } from "ssh2";
-import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
+import { concat, fingerprint, fromBase64, sha512, toBase64, utf8 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
-import { formatNativePublicKey, sshEd25519BlobToX25519 } from "./recipients.ts";
+import { formatNativePublicKey, sshEd25519Keys } from "./recipients.ts";
 import { isOpenSshPrivateKey, openSshKeyHeader } from "../openssh-key.ts";
 import { canPrompt, readLine } from "../terminal.ts";
-import type { Identity } from "./types.ts";
+import type { Identity, Signer } from "./types.ts";
 
 /** Key type word of the private line in batou's own key files. */
 export const NATIVE_PRIVATE_TYPE = "batou-x25519-private";
@@ -78,10 +80,33 @@ export function loadIdentity(path: string, env: Env = process.env): Identity {
   );
 }
 
-/** Builds an identity from a raw X25519 secret key (e.g. for tests or tooling). */
+/** Domain of the Ed25519 seed a batou key's signing key is derived from. */
+const NATIVE_SIGNING_DOMAIN = utf8("batou-secrets signing key\0");
+
+/**
+ * The signing key pair of a batou (X25519) key: derived from its secret, so every
+ * batou key has one without a change to its file.
+ */
+function nativeSigningPair(secretKey: Uint8Array): nacl.SignKeyPair {
+  return nacl.sign.keyPair.fromSeed(sha512(concat(NATIVE_SIGNING_DOMAIN, secretKey)).subarray(0, 32));
+}
+
+/** Builds an identity from a raw X25519 secret key (a batou key; also for tests and tooling). */
 export function identityFromSecretKey(secretKey: Uint8Array, source: string, comment = ""): Identity {
   const publicKey = nacl.box.keyPair.fromSecretKey(secretKey).publicKey;
-  return { source, comment, publicKey, fingerprint: fingerprint(publicKey), secretKey: async () => secretKey };
+  const signing = nativeSigningPair(secretKey);
+  const id = fingerprint(publicKey);
+  const signer: Signer = { fingerprint: id, comment, publicKey: signing.publicKey, secretKey: signing.secretKey };
+  return {
+    source,
+    comment,
+    publicKey,
+    fingerprint: id,
+    signingKey: signing.publicKey,
+    publicLine: formatNativePublicKey(publicKey, signing.publicKey, comment),
+    secretKey: async () => secretKey,
+    signer: async () => signer,
+  };
 }
 
 function nativeIdentity(path: string, line: string, lineNumber: number): Identity {
@@ -93,23 +118,22 @@ function nativeIdentity(path: string, line: string, lineNumber: number): Identit
   return identityFromSecretKey(secretKey, path, comment.join(" "));
 }
 
-/** Public key and cipher of an openssh-key-v1 container, read without the passphrase. */
-function openSshHeader(path: string, text: string): { cipher: string; edPublicBlob: Uint8Array } {
-  const header = openSshKeyHeader(text);
-  if (!header) throw new SecretsError(`identity ${path}: corrupt OpenSSH private key (expected openssh-key-v1 data)`);
-  return { cipher: header.cipher, edPublicBlob: header.publicBlob };
+/** The secret halves of an OpenSSH ed25519 key. */
+interface OpenSshSecrets {
+  x25519: Uint8Array;
+  signing: nacl.SignKeyPair;
 }
 
 function openSshIdentity(path: string, text: string, env: Env): Identity {
-  const { cipher, edPublicBlob } = openSshHeader(path, text);
-  const publicKey = sshEd25519BlobToX25519(edPublicBlob);
-  if (typeof publicKey === "string") {
-    throw new SecretsError(`identity ${path}: only ed25519 keys can be batou identities (expected ${publicKey})`);
+  const header = openSshKeyHeader(text);
+  if (!header) throw new SecretsError(`identity ${path}: corrupt OpenSSH private key (expected openssh-key-v1 data)`);
+  const keys = sshEd25519Keys(header.publicBlob);
+  if (typeof keys === "string") {
+    throw new SecretsError(`identity ${path}: only ed25519 keys can be batou identities (expected ${keys})`);
   }
-  const encrypted = cipher !== "none";
   let comment = "";
-  let cached: Uint8Array | undefined;
-  const decode = (passphrase?: string): Uint8Array | Error => {
+  let cached: OpenSshSecrets | undefined;
+  const decode = (passphrase?: string): OpenSshSecrets | Error => {
     const parsed = sshUtils.parseKey(text, passphrase);
     if (parsed instanceof Error) return parsed;
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
@@ -118,60 +142,70 @@ function openSshIdentity(path: string, text: string, env: Env): Identity {
       return new Error("unexpected private key encoding");
     }
     comment = key.comment;
-    const secretKey = ed2curve.convertSecretKey(new Uint8Array(Buffer.from(der.slice(-64), "hex")));
-    if (toBase64(nacl.box.keyPair.fromSecretKey(secretKey).publicKey) !== toBase64(publicKey)) {
+    const seed = new Uint8Array(Buffer.from(der.slice(-64), "hex"));
+    const signing = nacl.sign.keyPair.fromSeed(seed);
+    if (toBase64(signing.publicKey) !== toBase64(keys.ed25519)) {
       return new Error("the private key does not match its public key");
     }
-    return secretKey;
+    return { x25519: ed2curve.convertSecretKey(seed), signing };
   };
-  if (!encrypted) {
+  if (header.cipher === "none") {
     const key = decode();
     if (key instanceof Error) throw new SecretsError(`identity ${path}: ${key.message}`);
     cached = key;
   } else if (existsSync(`${path}.pub`)) {
     comment = readFileSync(`${path}.pub`, "utf8").trim().split(/\s+/).slice(2).join(" ");
   }
+  const secrets = async (interactive: boolean): Promise<OpenSshSecrets> => {
+    if (cached) return cached;
+    const fromEnv = env.BATOU_IDENTITY_PASSPHRASE;
+    if (fromEnv !== undefined) {
+      const key = decode(fromEnv);
+      if (key instanceof Error) {
+        throw new SecretsError(`identity ${path}: wrong passphrase in BATOU_IDENTITY_PASSPHRASE (${key.message})`);
+      }
+      return (cached = key);
+    }
+    if (!interactive || !canPrompt()) {
+      throw new SecretsError(`identity ${path} is passphrase-protected: set BATOU_IDENTITY_PASSPHRASE or run on a terminal`);
+    }
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const passphrase = await readLine(`Passphrase for ${path}: `, true);
+      if (passphrase === null) throw new SecretsError(`identity ${path}: aborted at the passphrase prompt`);
+      const key = decode(passphrase);
+      if (!(key instanceof Error)) return (cached = key);
+      process.stderr.write("Wrong passphrase.\n");
+    }
+    throw new SecretsError(`identity ${path}: wrong passphrase (3 attempts)`);
+  };
+  const id = fingerprint(keys.x25519);
   return {
     source: path,
-    comment,
-    publicKey,
-    fingerprint: fingerprint(publicKey),
-    async secretKey(interactive = true) {
-      if (cached) return cached;
-      const fromEnv = env.BATOU_IDENTITY_PASSPHRASE;
-      if (fromEnv !== undefined) {
-        const key = decode(fromEnv);
-        if (key instanceof Error) {
-          throw new SecretsError(`identity ${path}: wrong passphrase in BATOU_IDENTITY_PASSPHRASE (${key.message})`);
-        }
-        return (cached = key);
-      }
-      if (!interactive || !canPrompt()) {
-        throw new SecretsError(
-          `identity ${path} is passphrase-protected: set BATOU_IDENTITY_PASSPHRASE or run on a terminal`,
-        );
-      }
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        const passphrase = await readLine(`Passphrase for ${path}: `, true);
-        if (passphrase === null) throw new SecretsError(`identity ${path}: aborted at the passphrase prompt`);
-        const key = decode(passphrase);
-        if (!(key instanceof Error)) return (cached = key);
-        process.stderr.write("Wrong passphrase.\n");
-      }
-      throw new SecretsError(`identity ${path}: wrong passphrase (3 attempts)`);
+    get comment() {
+      return comment;
+    },
+    publicKey: keys.x25519,
+    fingerprint: id,
+    signingKey: keys.ed25519,
+    get publicLine() {
+      return `ssh-ed25519 ${toBase64(header.publicBlob)}${comment ? ` ${comment}` : ""}`;
+    },
+    secretKey: async (interactive = true) => (await secrets(interactive)).x25519,
+    async signer(interactive = true) {
+      const { signing } = await secrets(interactive);
+      return { fingerprint: id, comment, publicKey: signing.publicKey, secretKey: signing.secretKey };
     },
   };
 }
 
 /** A new batou key pair as file text and public line. */
 export function generateNativeKey(comment: string): { privateText: string; publicLine: string; fingerprint: string } {
-  const pair = nacl.box.keyPair();
-  const publicLine = formatNativePublicKey(pair.publicKey, comment);
+  const secretKey = nacl.box.keyPair().secretKey;
+  const { publicLine, fingerprint: id } = identityFromSecretKey(secretKey, "", comment);
   const privateText =
-    `# batou secrets identity: keep this file private. Its public key (fingerprint ` +
-    `${fingerprint(pair.publicKey)}):\n# ${publicLine}\n` +
-    `${NATIVE_PRIVATE_TYPE} ${toBase64(pair.secretKey)}${comment ? ` ${comment}` : ""}\n`;
-  return { privateText, publicLine, fingerprint: fingerprint(pair.publicKey) };
+    `# batou secrets identity: keep this file private. Its public key (fingerprint ${id}):\n# ${publicLine}\n` +
+    `${NATIVE_PRIVATE_TYPE} ${toBase64(secretKey)}${comment ? ` ${comment}` : ""}\n`;
+  return { privateText, publicLine, fingerprint: id };
 }
 
 /**

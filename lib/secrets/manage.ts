@@ -5,12 +5,14 @@
  * environment's secrets lock.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { SecretsError } from "./secrets-error.ts";
-import { parseSealed, rewrap, rewrapPlan } from "./format.ts";
+import { SecretsError, UntrustedError } from "./secrets-error.ts";
+import { parseSealed, rewrap, rewrapPlan, type SealedFile } from "./format.ts";
 import { lockSecrets } from "./edit-lock.ts";
-import { environmentDir, recipientsPath, sealedPaths, selectEnvironments } from "./paths.ts";
+import { environmentDir, recipientsPath, type SealedPath, sealedPaths, selectEnvironments } from "./paths.ts";
+import { checkProvenance } from "./provenance.ts";
 import { describeRecipient, parsePublicKey, readRecipients, type RecipientLine } from "./recipients.ts";
-import { type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
+import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
+import { deployTrust, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
 import type { Recipient } from "./types.ts";
 
 /** Options shared by the management functions. */
@@ -45,39 +47,68 @@ function contexts(projectRoot: string, list: string | undefined, log: (l: string
   return out;
 }
 
+/** Why a file that is acceptable as it is must still be signed again, or undefined. */
+function resignReason(sealed: SealedFile, file: SealedPath, recipients: Recipient[], recipientsFile: string): string | undefined {
+  if (sealed.version === 1) return "it was not signed (format v1)";
+  try {
+    checkProvenance(sealed, file.display, deployTrust(file, recipients, recipientsFile));
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UntrustedError)) throw error;
+    return `its signer ${describeRecipient(sealed.signer)} may not sign for it`;
+  }
+}
+
 /**
- * Re-seals the environment's files for `recipients`: unchanged recipient sets are left
- * byte-identical unless `force`. `beforeWrite` runs after every file was opened and
- * before anything is written. Returns how many files were rewritten.
+ * Re-seals the environment's files for `next` (the recipients after the change; `current`
+ * is the recipients file as it is now). Files are opened as a deployment would accept
+ * them, except that unsigned (v1) files are accepted so that they are signed now, and
+ * with `force` also files signed by someone who is no longer a recipient. Unchanged
+ * recipient sets are left byte-identical unless `force` or the file must be signed
+ * again. `beforeWrite` runs after every file was opened and before anything is written.
+ * Returns how many files were rewritten.
  */
 async function resealEnvironment(
   ctx: EnvContext,
-  recipients: Recipient[],
+  current: RecipientLine[],
+  next: Recipient[],
   force: boolean,
   opts: ManageOptions,
   beforeWrite?: () => void,
 ): Promise<number> {
   const log = opts.log ?? console.log;
   const getIdentities = lazyIdentities(opts.identities);
-  const writes: { path: string; text: string; line: string }[] = [];
   const files = sealedPaths(ctx.projectRoot, ctx.dir);
-  if (files.length && recipients.length === 0) {
+  if (files.length && next.length === 0) {
     throw new SecretsError(`${ctx.recipientsDisplay}: no recipients; refusing to seal ${files[0].display} to nobody`);
   }
+  const writes: { path: string; text: string; line: string }[] = [];
+  // A missing identity or sealer matters only when a file must be written (then it is an error).
+  const available = files.length ? await getIdentities().catch(() => []) : [];
+  const sealer = available.find((id) => next.some((r) => r.fingerprint === id.fingerprint));
+  const signers = sealer ? withSealerSigningKey(next, sealer) : next;
   for (const file of files) {
-    const plan = rewrapPlan(parseSealed(readFileSync(file.path, "utf8"), file.display), recipients, force);
+    const sealed = parseSealed(readFileSync(file.path, "utf8"), file.display);
+    const reason = resignReason(sealed, file, signers, ctx.recipientsDisplay);
+    const plan = rewrapPlan(sealed, next, { force, resign: reason !== undefined });
     if (plan === "unchanged") {
       log(`${file.display}: unchanged`);
       continue;
     }
-    const opened = await openSealedPath(file, await getIdentities());
-    const text = rewrap(opened, recipients, force);
-    if (text !== null) {
-      const how = plan === "add" ? "sealed to the new recipients (same key)" : "re-encrypted with a new key";
-      writes.push({ path: file.path, text, line: `${file.display}: ${how}` });
-    }
+    const currentSigners = sealer ? withSealerSigningKey(current, sealer) : current;
+    const trust = { ...deployTrust(file, currentSigners, ctx.recipientsDisplay), allowUnsigned: true, allowUnlistedSigner: force };
+    const mine = await getIdentities();
+    const signer = await sealerIdentity(mine, next, ctx.recipientsDisplay).signer();
+    const opened = await openSealedPath(file, mine, trust);
+    const text = rewrap(opened, plan, next, signer, file.binding);
+    if (text === null) continue;
+    const how = { add: "sealed to the new recipients (same key)", rekey: "re-encrypted with a new key", resign: "signed again (same key)" }[plan];
+    writes.push({ path: file.path, text, line: `${file.display}: ${how}${reason ? `: ${reason}` : ""}` });
   }
   beforeWrite?.();
+  if (writes.length && sealer && needsSigningKey(readRecipients(ctx.recipientsFile, ctx.recipientsDisplay), sealer)) {
+    log(recordSigningKey(ctx.recipientsFile, ctx.recipientsDisplay, sealer));
+  }
   for (const w of writes) {
     writeSealed(w.path, w.text);
     log(w.line);
@@ -124,7 +155,7 @@ export async function addRecipient(
         log(`${ctx.env}: ${describeRecipient(key)} is a recipient already`);
         return;
       }
-      await resealEnvironment(ctx, [...current, key], false, opts, () => {
+      await resealEnvironment(ctx, current, [...current, key], false, opts, () => {
         const old = existsSync(ctx.recipientsFile) ? readFileSync(ctx.recipientsFile, "utf8") : "";
         writeFileSync(ctx.recipientsFile, `${old}${old && !old.endsWith("\n") ? "\n" : ""}${keyLine.trim()}\n`);
         log(`${ctx.recipientsDisplay}: added ${describeRecipient(key)}`);
@@ -168,7 +199,7 @@ export async function removeRecipient(
       found++;
       const goneFps = new Set(gone.map((r) => r.fingerprint));
       const remaining = current.filter((r) => !goneFps.has(r.fingerprint));
-      await resealEnvironment(ctx, remaining, false, opts, () => {
+      await resealEnvironment(ctx, current, remaining, false, opts, () => {
         const lines = readFileSync(ctx.recipientsFile, "utf8").split("\n");
         const keep = lines.filter((line) => {
           const t = line.trim();
@@ -196,7 +227,7 @@ export async function reencrypt(
   for (const ctx of contexts(projectRoot, environments, log)) {
     await withLock(ctx, `batou secrets reencrypt (${ctx.env})`, async () => {
       const recipients = readRecipients(ctx.recipientsFile, ctx.recipientsDisplay);
-      await resealEnvironment(ctx, recipients, force, opts);
+      await resealEnvironment(ctx, recipients, recipients, force, opts);
     });
   }
 }

@@ -10,8 +10,9 @@
  * ```
  */
 import { existsSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { environmentNames } from "../engine/environment-file.ts";
+import type { Binding } from "./provenance.ts";
 import { SecretsError } from "./secrets-error.ts";
 
 /** File name of the sealed overrides. */
@@ -27,6 +28,8 @@ export interface SealedPath {
   path: string;
   /** Path relative to the project root, for messages. */
   display: string;
+  /** The environment and file name a sealed file here must have been sealed for. */
+  binding: Binding;
 }
 
 /**
@@ -64,8 +67,9 @@ export function sealedPath(projectRoot: string, envDir: string, name: string | n
       `invalid secret file name ${JSON.stringify(name)}: expected letters, digits, ".", "_" and "-" (no "/")`,
     );
   }
-  const path = join(envDir, name === null ? SECRETS_TOML : `secret-${name}.nacl`);
-  return { name, path, display: relative(projectRoot, path) };
+  const file = name === null ? SECRETS_TOML : `secret-${name}.nacl`;
+  const path = join(envDir, file);
+  return { name, path, display: relative(projectRoot, path), binding: { environment: basename(envDir), file } };
 }
 
 /** Every sealed file of an environment folder: secrets.toml.nacl first, then secret files by name. */

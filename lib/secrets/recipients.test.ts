@@ -9,13 +9,16 @@ const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGTSjdP224tRG/nVQ4Bq3iVHt/8VUjS
 describe("recipients", () => {
   test("ssh-ed25519 and batou-x25519 lines, comments and blank lines", () => {
     const pair = nacl.box.keyPair();
-    const native = formatNativePublicKey(pair.publicKey, "bob at desk");
+    const signing = nacl.sign.keyPair();
+    const native = formatNativePublicKey(pair.publicKey, signing.publicKey, "bob at desk");
     const parsed = parseRecipients(`# team\n\n${SSH}\n  ${native}  \n# end\n${SSH}\n`, "environments/prod/recipients");
     expect(parsed.map((r) => [r.type, r.comment, r.lineNumber])).toEqual([
       ["ssh-ed25519", "alice@x", 3],
       ["batou-x25519", "bob at desk", 4],
     ]);
     expect(toBase64(parsed[1].publicKey)).toBe(toBase64(pair.publicKey));
+    expect(toBase64(parsed[1].signingKey!)).toBe(toBase64(signing.publicKey));
+    expect(toBase64(parsed[0].signingKey!)).toBe("ZNKN0/bbi1Eb+dVDgGreJUe3/xVSNIa8gESbQQurJWU=");
     expect(parsed[0].fingerprint).toMatch(/^[A-Za-z0-9+/]{22}$/);
     expect(parsed[0].publicKey.length).toBe(32);
   });
@@ -25,7 +28,7 @@ describe("recipients", () => {
     ["ssh-ed25519", /expected "ssh-ed25519 AAAA... comment"/],
     ["ssh-ed25519 not-base64!! x", /invalid ssh-ed25519 key: expected base64/],
     ["ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAAAgQ x", /invalid ssh-ed25519 key/],
-    ["batou-x25519 AAAA x", /expected 32 bytes/],
+    ["batou-x25519 AAAA x", /expected 64 bytes of base64 \(32 from an older batou\)/],
     ['from="10.0.0.1" ssh-ed25519 AAAA x', /unsupported key type/],
   ];
   for (const [line, message] of bad) {
@@ -38,9 +41,23 @@ describe("recipients", () => {
 
   test("parsePublicKey of a native line round-trips", () => {
     const pair = nacl.box.keyPair();
-    const r = parsePublicKey(formatNativePublicKey(pair.publicKey, ""), "arg");
+    const r = parsePublicKey(formatNativePublicKey(pair.publicKey, nacl.sign.keyPair().publicKey, ""), "arg");
     expect(r.comment).toBe("");
     expect(toBase64(r.publicKey)).toBe(toBase64(pair.publicKey));
+  });
+
+  test("a 32-byte batou-x25519 line (an older batou) is a recipient without a signing key", () => {
+    const pair = nacl.box.keyPair();
+    const r = parsePublicKey(`batou-x25519 ${toBase64(pair.publicKey)} old@box`, "arg");
+    expect(toBase64(r.publicKey)).toBe(toBase64(pair.publicKey));
+    expect(r.signingKey).toBeUndefined();
+  });
+
+  test("a low-order signing key in a batou-x25519 line is refused", () => {
+    const identity = new Uint8Array(32);
+    identity[0] = 1; // the Ed25519 identity point
+    const line = `batou-x25519 ${toBase64(new Uint8Array([...nacl.box.keyPair().publicKey, ...identity]))} x`;
+    expect(() => parsePublicKey(line, "arg")).toThrow(/^arg: invalid batou-x25519 key: expected a signing key that is a key of full order/);
   });
 
   describe("low-order and non-canonical keys are refused (anyone could open what is sealed to them)", () => {

@@ -6,13 +6,12 @@
  * ```
  * # the ops team
  * ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI... alice@laptop
- * batou-x25519 q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8= bob@desktop
+ * batou-x25519 q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8...(88 characters) bob@desktop
  * ```
  */
 import { existsSync, readFileSync } from "node:fs";
-import * as ed2curve from "ed2curve";
-import { ed25519EncodingProblem, x25519KeyProblem } from "./curve-points.ts";
-import { fingerprint, fromBase64, toBase64 } from "./encoding.ts";
+import { checkEd25519Key, x25519KeyProblem } from "./curve-points.ts";
+import { concat, fingerprint, fromBase64, toBase64 } from "./encoding.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { readSshString } from "../openssh-key.ts";
 import { escapeForTerminal } from "../terminal.ts";
@@ -30,26 +29,26 @@ export interface RecipientLine extends Recipient {
 }
 
 /**
- * Converts the SSH wire blob of an `ssh-ed25519` public key to X25519.
- * Returns an error text (what was expected) instead of throwing.
+ * The keys in the SSH wire blob of an `ssh-ed25519` public key: the Ed25519 key (which
+ * checks signatures) and its X25519 form (which files are encrypted to). Returns an error
+ * text (what was expected) instead of throwing.
  */
-export function sshEd25519BlobToX25519(blob: Uint8Array): Uint8Array | string {
+export function sshEd25519Keys(blob: Uint8Array): { x25519: Uint8Array; ed25519: Uint8Array } | string {
   const type = readSshString(blob, 0);
   if (!type) return "an SSH public key blob";
   const typeName = new TextDecoder().decode(type[0]);
   if (typeName !== "ssh-ed25519") return `an ssh-ed25519 key blob, found ${typeName}`;
   const key = readSshString(blob, type[1]);
   if (!key || key[0].length !== 32 || key[1] !== blob.length) return "a 32-byte ed25519 key";
-  const encoding = ed25519EncodingProblem(key[0]);
-  if (encoding) return encoding;
-  const x25519 = ed2curve.convertPublicKey(key[0]);
-  if (!x25519) return "a valid ed25519 point";
-  return x25519KeyProblem(x25519) ?? x25519;
+  const checked = checkEd25519Key(key[0]);
+  return "problem" in checked ? checked.problem : { x25519: checked.x25519, ed25519: key[0] };
 }
 
 /**
  * Parses one public key: `ssh-ed25519 BASE64 [comment]` (as in authorized_keys, without
- * options) or `batou-x25519 BASE64 [comment]`. `where` (e.g. `environments/prod/recipients:3`)
+ * options) or `batou-x25519 BASE64 [comment]` (64 bytes: the X25519 key, then the
+ * Ed25519 signing key; 32 bytes from an older batou: the X25519 key alone). Low-order and
+ * non-canonical keys are refused. `where` (e.g. `environments/prod/recipients:3`)
  * prefixes error messages.
  */
 export function parsePublicKey(text: string, where: string): Recipient {
@@ -59,25 +58,31 @@ export function parsePublicKey(text: string, where: string): Recipient {
   const [, type, data, comment = ""] = m;
   const bytes = fromBase64(data);
   if (type === "ssh-ed25519") {
-    const key = bytes ? sshEd25519BlobToX25519(bytes) : "base64 key data";
-    if (typeof key === "string") throw new SecretsError(`${where}: invalid ssh-ed25519 key: expected ${key}`);
-    return { type, publicKey: key, fingerprint: fingerprint(key), comment };
+    const keys = bytes ? sshEd25519Keys(bytes) : "base64 key data";
+    if (typeof keys === "string") throw new SecretsError(`${where}: invalid ssh-ed25519 key: expected ${keys}`);
+    return { type, publicKey: keys.x25519, fingerprint: fingerprint(keys.x25519), comment, signingKey: keys.ed25519 };
   }
   if (type === NATIVE_PUBLIC_TYPE) {
-    if (!bytes || bytes.length !== 32) {
-      throw new SecretsError(`${where}: invalid ${NATIVE_PUBLIC_TYPE} key: expected 32 bytes of base64`);
+    const invalid = (what: string) => new SecretsError(`${where}: invalid ${NATIVE_PUBLIC_TYPE} key: expected ${what}`);
+    if (!bytes || (bytes.length !== 32 && bytes.length !== 64)) {
+      throw invalid("64 bytes of base64 (32 from an older batou)");
     }
-    const problem = x25519KeyProblem(bytes);
-    if (problem) throw new SecretsError(`${where}: invalid ${NATIVE_PUBLIC_TYPE} key: expected ${problem}`);
-    return { type, publicKey: bytes, fingerprint: fingerprint(bytes), comment };
+    const publicKey = bytes.slice(0, 32);
+    const problem = x25519KeyProblem(publicKey);
+    if (problem) throw invalid(problem);
+    if (bytes.length === 32) return { type, publicKey, fingerprint: fingerprint(publicKey), comment };
+    const signingKey = bytes.slice(32);
+    const signing = checkEd25519Key(signingKey);
+    if ("problem" in signing) throw invalid(`a signing key that is ${signing.problem}`);
+    return { type, publicKey, fingerprint: fingerprint(publicKey), comment, signingKey };
   }
   const hint = type.startsWith("ssh-") || type.startsWith("ecdsa-") ? " (only ed25519 SSH keys can be recipients)" : "";
   throw new SecretsError(`${where}: unsupported key type ${JSON.stringify(type)}${hint}; ${expected}`);
 }
 
-/** Formats batou's own public key line: `batou-x25519 BASE64 comment`. */
-export function formatNativePublicKey(publicKey: Uint8Array, comment: string): string {
-  return `${NATIVE_PUBLIC_TYPE} ${toBase64(publicKey)}${comment ? ` ${comment}` : ""}`;
+/** Formats batou's own public key line: `batou-x25519 BASE64(X25519 ‖ Ed25519) comment`. */
+export function formatNativePublicKey(publicKey: Uint8Array, signingKey: Uint8Array, comment: string): string {
+  return `${NATIVE_PUBLIC_TYPE} ${toBase64(concat(publicKey, signingKey))}${comment ? ` ${comment}` : ""}`;
 }
 
 /** `FINGERPRINT comment`, how messages and `summary` name a recipient (the comment escaped for terminals). */

@@ -19,3 +19,11 @@ export class TamperedError extends SecretsError {
 export class NotARecipientError extends SecretsError {
   override name = "NotARecipientError";
 }
+
+/**
+ * A sealed file that is intact but not acceptable here: unsigned (format v1), signed by
+ * someone who is not a recipient, or sealed for another environment or file name.
+ */
+export class UntrustedError extends SecretsError {
+  override name = "UntrustedError";
+}

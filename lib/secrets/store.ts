@@ -10,7 +10,9 @@ import { type OpenedFile, openSealed, parseSealed, rewrapPlan } from "./format.t
 import { loadIdentities } from "./identities.ts";
 import { environmentDir, recipientsPath, type SealedPath, sealedPaths } from "./paths.ts";
 import { readRecipients } from "./recipients.ts";
-import type { Identity } from "./types.ts";
+import { checkProvenance, type TrustPolicy } from "./provenance.ts";
+import { editLockHolder } from "./edit-lock.ts";
+import type { Identity, Recipient } from "./types.ts";
 
 /** An environment's decrypted secrets, ready to merge into the model. */
 export interface Secrets {
@@ -42,9 +44,17 @@ export function lazyIdentities(source?: IdentitySource): () => Promise<Identity[
   };
 }
 
-/** Reads and opens one sealed file; errors name `sealed.display`. */
-export async function openSealedPath(sealed: SealedPath, identities: Identity[]): Promise<OpenedFile> {
-  return openSealed(readFileSync(sealed.path, "utf8"), identities, sealed.display);
+/**
+ * What a deployment accepts from a sealed file at `sealed`: sealed for exactly this place
+ * and signed by one of `recipients` (the environment's recipients file).
+ */
+export function deployTrust(sealed: SealedPath, recipients: Recipient[], recipientsFile: string): TrustPolicy {
+  return { binding: sealed.binding, signers: recipients, signersFile: recipientsFile };
+}
+
+/** Reads and opens one sealed file under `trust`; errors name `sealed.display`. */
+export async function openSealedPath(sealed: SealedPath, identities: Identity[], trust: TrustPolicy): Promise<OpenedFile> {
+  return openSealed(readFileSync(sealed.path, "utf8"), identities, sealed.display, trust);
 }
 
 /**
@@ -63,8 +73,10 @@ export function writeSealed(path: string, text: string): void {
  * ({@link loadIdentities}), asking for passphrases when needed. An environment without
  * secrets (a single `<env>.toml`, or a folder without sealed files) gives empty results.
  *
- * Throws a {@link SecretsError} naming the file: unknown environment, malformed
- * recipients, tampered file, no identity can open it, or cleartext that is not valid
+ * Every sealed file must be signed by a recipient and sealed for its place
+ * ({@link deployTrust}), checked before any key is used. Throws a {@link SecretsError}
+ * naming the file: unknown environment, malformed recipients, a tampered, unsigned,
+ * foreign-signed or moved file, no identity can open it, or cleartext that is not valid
  * secrets TOML.
  */
 export async function loadSecrets(projectRoot: string, env: string, identities?: IdentitySource): Promise<Secrets> {
@@ -74,18 +86,26 @@ export async function loadSecrets(projectRoot: string, env: string, identities?:
   if (!dir) return result;
   const sealedFiles = sealedPaths(projectRoot, dir);
   if (sealedFiles.length === 0) return result;
-  const recipients = readRecipients(recipientsPath(dir), `environments/${env}/recipients`);
+  const recipientsFile = `environments/${env}/recipients`;
+  const recipients = readRecipients(recipientsPath(dir), recipientsFile);
+  const editing = editLockHolder(dir);
+  if (editing) {
+    result.warnings.push(
+      `the secrets of environments/${env} are being edited by ${editing}: this deployment uses the sealed files as they are now`,
+    );
+  }
   const getIdentities = lazyIdentities(identities);
   const values = new Set<string>();
   for (const sealed of sealedFiles) {
-    const text = readFileSync(sealed.path, "utf8");
-    if (recipients.length && rewrapPlan(parseSealed(text, sealed.display), recipients) !== "unchanged") {
+    const parsed = parseSealed(readFileSync(sealed.path, "utf8"), sealed.display);
+    const trust = deployTrust(sealed, recipients, recipientsFile);
+    checkProvenance(parsed, sealed.display, trust); // before any key is needed
+    if (recipients.length && rewrapPlan(parsed, recipients) !== "unchanged") {
       result.warnings.push(
-        `${sealed.display} is sealed to other recipients than environments/${env}/recipients; ` +
-          `run \`batou secrets reencrypt --environments ${env}\``,
+        `${sealed.display} is sealed to other recipients than ${recipientsFile}; run \`batou secrets reencrypt --environments ${env}\``,
       );
     }
-    const opened = await openSealed(text, await getIdentities(), sealed.display);
+    const opened = await openSealed(parsed, await getIdentities(), sealed.display, trust);
     const cleartext = decodeUtf8(opened.plaintext, sealed.display);
     if (sealed.name === null) {
       const doc = parseSecretsToml(cleartext, `${sealed.display} (decrypted)`);

@@ -6,11 +6,15 @@ import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrapPlan } from "./format.ts";
 import { environmentNames } from "../engine/environment-file.ts";
 import { environmentDir, recipientsPath, sealedPaths } from "./paths.ts";
-import { readRecipients } from "./recipients.ts";
+import { checkProvenance } from "./provenance.ts";
+import { describeRecipient, readRecipients } from "./recipients.ts";
+import { deployTrust } from "./store.ts";
 
 /**
  * Describes every environment of the project as text lines. Problems (malformed
- * recipients, corrupt files) are reported inline; `ok` is false when there were any.
+ * recipients, corrupt files, files a deployment would refuse: unsigned, signed by a
+ * non-recipient, copied from elsewhere) are reported inline; `ok` is false when there
+ * were any. Signatures need no key, so this checks everything but decryption.
  */
 export function summarize(projectRoot: string): { lines: string[]; ok: boolean } {
   const lines: string[] = [];
@@ -44,7 +48,9 @@ export function summarize(projectRoot: string): { lines: string[]; ok: boolean }
         const sealed = parseSealed(readFileSync(file.path, "utf8"), file.display);
         const stale = recipients.length > 0 && rewrapPlan(sealed, recipients) !== "unchanged";
         const note = stale ? pc.yellow("  (recipients differ: run batou secrets reencrypt)") : "";
-        lines.push(`    - ${label}  ${pc.dim(`${sealed.stanzas.length} recipient(s)`)}${note}`);
+        const signed = sealed.version === 2 ? `, signed by ${describeRecipient(sealed.signer)}` : "";
+        lines.push(`    - ${label}  ${pc.dim(`${sealed.stanzas.length} recipient(s)${signed}`)}${note}`);
+        checkProvenance(sealed, file.display, deployTrust(file, recipients, `environments/${env}/recipients`));
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error;
         lines.push(`    - ${label}`);

@@ -7,7 +7,9 @@ import { secretsCommand } from "../../lib/cli/commands/secrets.ts";
 import { loadIdentity } from "../../lib/secrets/identities.ts";
 import { lockSecrets } from "../../lib/secrets/edit-lock.ts";
 import { loadSecrets } from "../../lib/secrets/store.ts";
+import { parseRecipients } from "../../lib/secrets/recipients.ts";
 import { cli, editorScript, makeProject, sshKey, tempDir } from "./helpers.ts";
+import { sealV1 } from "./v1-fixture.ts";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -44,7 +46,7 @@ describe("batou secrets edit", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Created environments/prod/secrets.toml.nacl");
-    expect(read(join(prod, "secrets.toml.nacl"))).toStartWith("-----BEGIN BATOU SECRETS v1-----\n");
+    expect(read(join(prod, "secrets.toml.nacl"))).toStartWith("-----BEGIN BATOU SECRETS v2-----\nEnvironment: prod\nFile: secrets.toml.nacl\n");
     expect(read(join(prod, "secrets.toml.nacl"))).not.toContain("hunter2");
 
     r = run(["edit", "prod"], { EDITOR: editorScript(tmp.path, "sed.sh", 'sed -i "s/hunter2/hunter3/" "$1"') });
@@ -70,6 +72,27 @@ describe("batou secrets edit", () => {
     expect(r.stdout).not.toContain("long enough");
     expect(r.stdout).not.toContain("codes[1]");
     expect(r.stdout).not.toContain("abc");
+  });
+
+  test("a user who is not a recipient cannot seal: refused before the editor runs", () => {
+    const marker = join(tmp.path, "editor-ran");
+    rmSync(marker, { force: true });
+    const r = run(["edit", "prod"], { BATOU_IDENTITY: carol.path, EDITOR: editorScript(tmp.path, "mark.sh", `touch ${marker}`) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("none of your identities is a recipient in environments/prod/recipients, so nothing you seal for it would be accepted");
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(prod, "secrets.toml.nacl"))).toBe(false);
+  });
+
+  test("an unsigned v1 file is signed on the next edit, even without changes", () => {
+    writeFileSync(join(prod, "secret-old.nacl"), sealV1("old content\n", parseRecipients(alice.pub, "r")));
+    const r = run(["edit", "prod", "old"], { EDITOR: "true" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("environments/prod/secret-old.nacl is not signed (format v1, from an older batou): saving signs it.");
+    expect(r.stdout).toContain(`Signed environments/prod/secret-old.nacl (sealed to 1 recipient(s), signed by ${loadIdentity(alice.path, {}).fingerprint} alice@test).`);
+    expect(read(join(prod, "secret-old.nacl"))).toStartWith("-----BEGIN BATOU SECRETS v2-----\n");
+    expect(run(["decrypttostdout", join(prod, "secret-old.nacl")]).stdout).toBe("old content\n");
+    expect(run(["edit", "prod", "old"], { EDITOR: "true" }).stdout).toContain("No changes; environments/prod/secret-old.nacl is unchanged.");
   });
 
   test("the cleartext lives in a private temp dir that is removed afterwards", () => {
@@ -208,16 +231,23 @@ describe("batou secrets add / remove / reencrypt", () => {
     expect(read(secretsOf("staging"))).toBe(stagingBefore);
     expect(run(["decrypttostdout", join(prod, "secret-tls.key.nacl")], { BATOU_IDENTITY: carol.path }).stdout).toBe("KEY\n");
 
-    writeFileSync(join(prod, "recipients"), `${carol.pub}\n`); // alice leaves
-    expect(run(["reencrypt", "--environments", "prod"]).code).toBe(0);
-    expect(run(["decrypttostdout", secretsOf("prod")]).code).toBe(1);
+    writeFileSync(join(prod, "recipients"), `${carol.pub}\n`); // alice leaves, by hand
     const prodNow = read(secretsOf("prod"));
+    // alice can no longer sign for prod, and carol must vouch (-f) for files alice signed
+    r = run(["reencrypt", "--environments", "prod"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("none of your identities is a recipient in environments/prod/recipients");
     r = run(["reencrypt", "--environments", "prod"], { BATOU_IDENTITY: carol.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`signed by ${loadIdentity(alice.path, {}).fingerprint} alice@test, who is not a recipient in environments/prod/recipients`);
+    expect(r.stderr).toContain("`batou secrets reencrypt -f --environments prod`");
     expect(read(secretsOf("prod"))).toBe(prodNow);
     r = run(["reencrypt", "-f", "--environments", "prod"], { BATOU_IDENTITY: carol.path });
     expect(r.code).toBe(0);
     expect(read(secretsOf("prod"))).not.toBe(prodNow);
+    expect(run(["decrypttostdout", secretsOf("prod")]).code).toBe(1);
     expect(run(["decrypttostdout", secretsOf("prod")], { BATOU_IDENTITY: carol.path }).stdout).toBe(SECRETS);
+    expect(run(["summary"]).code).toBe(0); // every file is signed by a recipient again
   });
 
   test("a user who cannot open the files changes nothing; unknown environments are listed", () => {
@@ -252,13 +282,26 @@ describe("batou secrets keygen / decrypttostdout / summary / usage", () => {
     const path = join(tmp.path, `native-${Date.now()}`, "id");
     const r = run(["keygen", path, "-C", "ci@build"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^batou-x25519 \S{44} ci@build$/);
+    expect(r.stdout.trim()).toMatch(/^batou-x25519 \S{88} ci@build$/); // X25519 key, then the signing key
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(run(["keygen", path]).stderr).toContain("exists already");
     expect(run(["edit", "prod", "token"], { EDITOR: setTo("t0ken\n") }).code).toBe(0);
     expect(run(["add", r.stdout.trim(), "--environments", "prod"]).code).toBe(0);
     const d = run(["decrypttostdout", "environments/prod/secret-token.nacl"], { BATOU_IDENTITY: path });
     expect(d.stdout).toBe("t0ken\n");
+  });
+
+  test("a batou key listed by an older batou (no signing key) gets it recorded when its owner seals", () => {
+    const path = join(tmp.path, `legacy-${Date.now()}`, "id");
+    const line = run(["keygen", path, "-C", "old@box"]).stdout.trim();
+    const [type, key] = line.split(" ");
+    const legacy = `${type} ${Buffer.from(key, "base64").subarray(0, 32).toString("base64")} old@box`;
+    writeFileSync(join(prod, "recipients"), `${alice.pub}\n${legacy}\n`);
+    const r = run(["edit", "prod", "token"], { BATOU_IDENTITY: path, EDITOR: setTo("t0ken\n") });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`environments/prod/recipients: recorded the signing key of ${loadIdentity(path, {}).fingerprint} old@box`);
+    expect(read(join(prod, "recipients"))).toBe(`${alice.pub}\n${line}\n`);
+    expect(run(["summary"]).code).toBe(0); // its signature is accepted now
   });
 
   test("keygen without PATH writes the default identity, used without BATOU_IDENTITY", () => {
@@ -295,7 +338,7 @@ describe("batou secrets keygen / decrypttostdout / summary / usage", () => {
     expect(r.stdout).toContain("dev\n  no secrets (single-file environment)");
     expect(r.stdout).toContain(`    - ${fp(alice.pub)}  alice@test  ssh-ed25519`);
     expect(r.stdout).toContain(`    - ${fp(carol.pub)}  carol@test  ssh-ed25519`);
-    expect(r.stdout).toContain("    - cert.pem  1 recipient(s)  (recipients differ: run batou secrets reencrypt)");
+    expect(r.stdout).toContain(`    - cert.pem  1 recipient(s), signed by ${fp(alice.pub)} alice@test  (recipients differ: run batou secrets reencrypt)`);
     writeFileSync(join(staging, "recipients"), "garbage\n");
     const bad = run(["summary"]);
     expect(bad.code).toBe(1);

@@ -8,7 +8,11 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hasStackTrace } from "../helpers/project.ts";
+import { seal } from "../../lib/secrets/format.ts";
+import { loadIdentity } from "../../lib/secrets/identities.ts";
+import { parseRecipients } from "../../lib/secrets/recipients.ts";
 import { localEnv, sandbox, secretsProject } from "./deploy-helpers.ts";
+import { sealV1 } from "./v1-fixture.ts";
 
 const box = sandbox();
 afterAll(() => box.cleanup());
@@ -188,3 +192,53 @@ describe("misfits stop the deployment", () => {
     expect(JSON.stringify(errors)).toContain("environments/dev/secret-app.key.nacl");
   }, 30_000);
 });
+
+describe("only files a recipient sealed, for their place, are deployed (issue 11 item 10)", () => {
+  const recipientsOf = (project: ReturnType<typeof appProject>) => parseRecipients(project.read("environments/dev/recipients"), "r");
+  const forge = async (project: ReturnType<typeof appProject>, identity: string, file: string, content: string) => {
+    const signer = await loadIdentity(identity, {}).signer();
+    const text = seal(new TextEncoder().encode(content), recipientsOf(project), signer, { environment: "dev", file });
+    project.write(`environments/dev/${file}`, text);
+  };
+
+  test("a file sealed with the public recipients file by a non-recipient is refused, naming the signer", async () => {
+    const project = appProject();
+    project.seal(null, '[components.app]\npassword = "s3cret-pw"\n');
+    await forge(project, box.bob.path, "secrets.toml.nacl", '[components.app]\npassword = "ATTACKER-CHOSEN"\n');
+    const r = project.batou(["deploy", "dev"]);
+    expect(r.code).toBe(1);
+    const bob = loadIdentity(box.bob.path, {}).fingerprint;
+    expect(r.stderr).toContain(`environments/dev/secrets.toml.nacl: signed by ${bob} bob@test, who is not a recipient in environments/dev/recipients`);
+    expect(hasStackTrace(r.output)).toBe(false);
+    expect(() => project.read("work/app/overrides.txt")).toThrow();
+  }, 30_000);
+
+  test("a sealed file copied from another environment is refused", () => {
+    const project = appProject();
+    project.write("environments/staging/environment.toml", localEnv(["app"]));
+    project.write("environments/staging/recipients", project.read("environments/dev/recipients"));
+    project.seal("app.key", "staging key\n", "staging");
+    project.write("environments/dev/secret-app.key.nacl", project.read("environments/staging/secret-app.key.nacl"));
+    const r = project.batou(["deploy", "dev"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("environments/dev/secret-app.key.nacl: sealed for environments/staging/secret-app.key.nacl");
+    expect(() => project.read("work/app/app.key")).toThrow();
+  }, 30_000);
+
+  test("unsigned v1 files (an older batou) are refused until a recipient signs them with reencrypt", () => {
+    const project = appProject();
+    project.write("environments/dev/secrets.toml.nacl", sealV1('[components.app]\npassword = "old-s3cret"\n', recipientsOf(project)));
+    const refused = project.batou(["deploy", "dev"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("environments/dev/secrets.toml.nacl: not signed (sealed-file format v1");
+    expect(refused.stderr).toContain("`batou secrets reencrypt --environments dev`");
+    const migrated = project.batou(["secrets", "reencrypt", "--environments", "dev"]);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain("environments/dev/secrets.toml.nacl: signed again (same key): it was not signed (format v1)");
+    expect(project.read("environments/dev/secrets.toml.nacl")).toStartWith("-----BEGIN BATOU SECRETS v2-----\n");
+    const deployed = project.batou(["deploy", "dev"]);
+    expect(deployed.code).toBe(0);
+    expect(project.read("work/app/overrides.txt")).toBe("old-s3cret 80 \n");
+  }, 30_000);
+});
+
