@@ -10,6 +10,7 @@ import { newSecretsTemplate, parseSecretsToml, type SecretsDocument, weakSecretV
 import { SecretsError } from "./secrets-error.ts";
 import { seal } from "./format.ts";
 import { lockSecrets } from "./edit-lock.ts";
+import { modelProblems } from "./model-check.ts";
 import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
 import { describeRecipient, readRecipients } from "./recipients.ts";
 import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
@@ -169,5 +170,7 @@ async function checkSecretsToml(
     return "invalid";
   }
   for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
-  return "ok";
+  const problems = await modelProblems(opts.projectRoot, opts.env, doc);
+  for (const problem of problems) log(`Warning: ${escapeForTerminal(problem)}.`);
+  return problems.length ? "misfit" : "ok";
 }

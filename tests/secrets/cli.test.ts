@@ -95,6 +95,24 @@ describe("batou secrets edit", () => {
     expect(run(["edit", "prod", "old"], { EDITOR: "true" }).stdout).toContain("No changes; environments/prod/secret-old.nacl is unchanged.");
   });
 
+  test("keys the model does not know are listed with the known names (no terminal: saved with warnings)", () => {
+    mkdirSync(join(root, "components", "app"), { recursive: true });
+    writeFileSync(join(root, "components", "app", "component.ts"), 'import { Component } from "batou";\nexport class App extends Component {\n  db_password = "";\n  port = 0;\n}\n');
+    writeFileSync(join(prod, "environment.toml"), '[environment]\nconnect_method = "local"\n[hosts.web1]\ncomponents = ["app"]\n');
+    const r = run(["edit", "prod"], {
+      EDITOR: setTo('[components.app]\ndb_pasword = "hunter2"\nport = "eighty"\n[components.ap]\nx = "y-value"\n[hosts.web2.data]\nroot = "r00t-pw"\n'),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Warning: components.app.db_pasword: App has no attribute "db_pasword"; known: db_password, port.');
+    expect(r.stdout).toContain("Warning: components.app.port: the value does not fit: expected number, got string.");
+    expect(r.stdout).toContain('Warning: [components.ap]: the project has no component "ap"; known: app.');
+    expect(r.stdout).toContain('Warning: [hosts.web2.data]: environment prod has no host "web2"; known: web1.');
+    expect(r.stdout + r.stderr).not.toMatch(/hunter2|eighty|y-value|r00t-pw/);
+    expect(r.stdout).toContain("Created environments/prod/secrets.toml.nacl");
+    const fine = run(["edit", "prod"], { EDITOR: setTo('[components.app]\ndb_password = "hunter2"\n[hosts.web1.data]\nroot = "r00t-pw"\n') });
+    expect(fine.stdout).not.toContain("Warning");
+  });
+
   test("the cleartext lives in a private temp dir that is removed afterwards", () => {
     const spy = join(tmp.path, "spy.txt");
     const editor = editorScript(
@@ -431,6 +449,24 @@ describe.skipIf(!Bun.which("script"))("on a terminal (a pty from script(1))", ()
     const secrets = await loadSecrets(root, "prod", [loadIdentity(alice.path, {})]);
     expect(secrets.components).toEqual({ app: { kept: 1, bad: "fixed" } });
     expect(readdirSync(editTmp)).toEqual([]);
+  });
+
+  test("an unknown attribute offers to edit again, listing the known ones", async () => {
+    mkdirSync(join(root, "components", "app"), { recursive: true });
+    writeFileSync(join(root, "components", "app", "component.ts"), 'import { Component } from "batou";\nexport class App extends Component {\n  db_password = "";\n}\n');
+    const count = join(tmp.path, "count-model");
+    rmSync(count, { force: true });
+    const editor = editorScript(
+      tmp.path,
+      "twice-model.sh",
+      `if [ -e ${count} ]; then sed -i 's/db_pasword/db_password/' "$1"; else touch ${count}; printf '[components.app]\\ndb_pasword = "pw-value"\\n' > "$1"; fi`,
+    );
+    const r = onTty(["edit", "prod"], "y\n", { BATOU_IDENTITY: alice.path, EDITOR: editor });
+    expect(r.out).toContain('App has no attribute "db_pasword"; known: db_password');
+    expect(r.out).toContain("Edit again? (no: save it as it is) [Y/n]");
+    expect(r.code).toBe(0);
+    const secrets = await loadSecrets(root, "prod", [loadIdentity(alice.path, {})]);
+    expect(secrets.components).toEqual({ app: { db_password: "pw-value" } });
   });
 
   test("asks for the passphrase of a protected key", () => {
