@@ -98,7 +98,8 @@ async function resealEnvironment(
     const currentSigners = sealer ? withSealerSigningKey(current, sealer) : current;
     const trust = { ...deployTrust(file, currentSigners, ctx.recipientsDisplay), allowUnsigned: true, allowUnlistedSigner: force };
     const mine = await getIdentities();
-    const signer = await sealerIdentity(mine, next, ctx.recipientsDisplay).signer();
+    const after = next === current ? ctx.recipientsDisplay : `${ctx.recipientsDisplay} after this change`;
+    const signer = await sealerIdentity(mine, next, after).signer();
     const opened = await openSealedPath(file, mine, trust);
     const text = rewrap(opened, plan, next, signer, file.binding);
     if (text === null) continue;

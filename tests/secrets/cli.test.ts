@@ -222,6 +222,10 @@ describe("batou secrets add / remove / reencrypt", () => {
     setup();
     expect(run(["add", ...bob.pub.split(" ")]).code).toBe(0); // unquoted key words, all environments
     expect(run(["decrypttostdout", join(staging, "secret-tls.key.nacl")], bobEnv).stdout).toBe("KEY\n");
+    const self = run(["remove", "alice@test", "--environments", "prod"]);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain("none of your identities is a recipient in environments/prod/recipients after this change");
+    expect(read(join(prod, "recipients"))).toContain(alice.pub);
     const r = run(["remove", "bob@test"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("re-encrypted with a new key");
