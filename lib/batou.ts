@@ -25,3 +25,5 @@ export { Supervisor, Program, type SupervisorOptions, type ProgramOptions } from
 export { Htpasswd, type HtpasswdOptions } from "./library/htpasswd.ts";
 export { Certificate, type CertificateOptions } from "./library/certificate.ts";
 export { HTTPCheck, type HTTPCheckOptions } from "./library/http-check.ts";
+export { Logrotate, RotatedLogfile, LOGROTATE_DEFAULTS, type LogrotateOptions, type RotatedLogfileOptions } from "./library/logrotate.ts";
+export { Mercurial, type MercurialOptions } from "./library/mercurial.ts";

@@ -14,7 +14,7 @@ afterAll(cleanupProjects);
 setDefaultTimeout(180_000);
 
 const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
-const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip"].every(have);
+const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip", "hg", "htpasswd", "openssl"].every(have);
 const USER = "batou-crontest";
 
 function sh(cmd: string, cwd?: string): string {
@@ -36,6 +36,8 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(archive) });
     mkdirSync(join(scratch, "repo"));
     sh("git init -q -b main && echo hello > README && git add . && git commit -q -m init", join(scratch, "repo"));
+    mkdirSync(join(scratch, "hgrepo"));
+    sh("hg init && echo hello > README && hg commit -q -A -u t -m init", join(scratch, "hgrepo"));
     mkdirSync(join(scratch, "sup/conf.d"), { recursive: true });
     const s = join(scratch, "sup");
     writeFileSync(
@@ -67,6 +69,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
         "components/app/component.ts": `import {
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
+  Mercurial, RotatedLogfile,
 } from "batou";
 
 export class App extends Component {
@@ -96,6 +99,8 @@ export class App extends Component {
     }));
     this.add(new Htpasswd("htpasswd", { users: { alice: "e2e-pass" }, cost: 4 }));
     this.add(new Certificate("tls.crt", { commonName: "localhost", keyType: "ec:prime256v1" }));
+    this.add(new Mercurial(${JSON.stringify(join(scratch, "hgrepo"))}, { target: "hg-checkout" }));
+    this.add(new RotatedLogfile("var/log/*.log", { rotate: 3, postrotate: "true" }));
     this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }
@@ -108,8 +113,13 @@ export class Cron extends Component {
   configure() { this.add(new CronTab({ user: "${USER}" })); }
 }
 `,
+        "components/logs/component.ts": `import { Component, Logrotate } from "batou";
+export class Logs extends Component {
+  configure() { this.add(new Logrotate()); }
+}
+`,
       },
-      ["app", "cron"],
+      ["app", "cron", "logs"],
     );
     mkdirSync(p.work("app"), { recursive: true });
     writeFileSync(join(p.work("app"), "leftover.tmp"), "x");
@@ -127,6 +137,8 @@ export class Cron extends Component {
     expect(readFileSync(join(p.work("app"), "pkg/bin/tool"), "utf8")).toContain("echo tool");
     expect(existsSync(join(p.work("app"), "pkg-zip/bin/tool"))).toBe(true);
     expect(readFileSync(join(p.work("app"), "checkout/README"), "utf8")).toBe("hello\n");
+    expect(readFileSync(join(p.work("app"), "hg-checkout/README"), "utf8")).toBe("hello\n");
+    expect(sh(`crontab -u ${USER} -l`)).toContain(`45 2 * * * /usr/sbin/logrotate -s ${join(p.work("logs"), "logrotate.state")}`);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(false);
     expect(sh(`crontab -u ${USER} -l`)).toContain("0 4 * * * bin/server --once");
     expect(sh(`supervisorctl -c ${join(sup, "supervisord.conf")} status batou-e2e`)).toContain("RUNNING");

@@ -5,9 +5,9 @@
  * real programs), and a second deploy changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
+import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project } from "../remote/remote-helpers.ts";
 
 setDefaultTimeout(180_000);
@@ -18,7 +18,7 @@ const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).e
 /** uid of the test bed's service user. */
 const SERVICE_UID = 2001;
 
-describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3"].every(have))("library components over SSH as the service user", () => {
+describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab"].every(have))("library components over SSH as the service user", () => {
   let tb: Testbed;
   let p: Project;
   const target = `t-library2-${process.pid}`;
@@ -26,13 +26,23 @@ describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3"].every(have))("lib
   const work = (root: string) => join(home, target, "work", root);
   const httpPort = 20000 + (process.pid % 20000);
 
+  /** Fixtures every host sees read-only at the same path. */
+  let shared: string;
+  const hg = (cwd: string, ...args: string[]) => Bun.spawnSync(["hg", ...args], { cwd, env: { ...process.env, HGUSER: "t <t@x>" } });
+
   beforeAll(async () => {
     tb = await startTestbed(1);
     home = join(tb.roots.host1!, "home/service");
-    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 60\n[hosts.host1]\ncomponents = ["web"]\n`;
+    shared = mkdtempSync(join(tb.dir, "shared", "library2-"));
+    mkdirSync(join(shared, "hgrepo"));
+    hg(join(shared, "hgrepo"), "init");
+    writeFileSync(join(shared, "hgrepo/README"), "from hg\n");
+    hg(join(shared, "hgrepo"), "commit", "-A", "-m", "init");
+    Bun.spawnSync(["chmod", "-R", "a+rX", shared]);
+    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 60\n[hosts.host1]\ncomponents = ["web", "logs", "cron"]\n`;
     p = makeProject(tb, {
       "environments/bed.toml": env,
-      "components/web/component.ts": `import { Certificate, Command, Component, File, HTTPCheck, Htpasswd } from "batou";
+      "components/web/component.ts": `import { Certificate, Command, Component, File, HTTPCheck, Htpasswd, Mercurial, RotatedLogfile } from "batou";
 export class Web extends Component {
   configure() {
     this.add(new Htpasswd("htpasswd", { users: { alice: "al1ce-remote-pw" }, cost: 5 }));
@@ -43,8 +53,16 @@ export class Web extends Component {
       unless: "test -f server.pid && kill -0 $(cat server.pid)",
     }));
     this.add(new HTTPCheck("http://127.0.0.1:${httpPort}/health", { timeout: 30, contains: "ok" }));
+    this.add(new Mercurial("${join(shared, "hgrepo")}", { target: "hg" }));
+    this.add(new RotatedLogfile("server.log", { rotate: 2, size: "1", postrotate: "touch rotated" }));
   }
 }
+`,
+      "components/logs/component.ts": `import { Component, Logrotate } from "batou";
+export class Logs extends Component { configure() { this.add(new Logrotate()); } }
+`,
+      "components/cron/component.ts": `import { Component, CronTab } from "batou";
+export class Cron extends Component { configure() { this.add(new CronTab()); } }
 `,
     });
   }, 60_000);
@@ -53,6 +71,8 @@ export class Web extends Component {
     const pidfile = join(work("web"), "server.pid");
     if (existsSync(pidfile)) Bun.spawnSync(["kill", readFileSync(pidfile, "utf8").trim()]);
     p?.remove();
+    runInHost("host1", "crontab", "-u", "service", "-r");
+    if (shared) rmSync(shared, { recursive: true, force: true });
     Bun.spawnSync(["rm", "-rf", join(home, target)]);
   });
 
@@ -72,11 +92,20 @@ export class Web extends Component {
     expect(first.stdout + first.stderr).not.toContain("al1ce-remote-pw");
     const htpasswd = join(work("web"), "htpasswd");
     expect(Bun.spawnSync(["htpasswd", "-v", "-b", htpasswd, "alice", "al1ce-remote-pw"], { stderr: "pipe" }).exitCode).toBe(0);
-    const { statSync } = await import("node:fs");
     expect(statSync(htpasswd).uid).toBe(SERVICE_UID);
     const crt = join(work("web"), "tls.crt");
     expect(Bun.spawnSync(["openssl", "x509", "-in", crt, "-noout", "-subject"]).stdout.toString()).toBe("subject=CN = host1\n");
     expect(statSync(join(work("web"), "tls.key")).uid).toBe(SERVICE_UID);
+    expect(readFileSync(join(work("web"), "hg/README"), "utf8")).toBe("from hg\n");
+    // the service user's crontab runs logrotate on the service user's configuration; run its command as the cron daemon would
+    const crontab = runInHost("host1", "crontab", "-u", "service", "-l").stdout;
+    const line = crontab.split("\n").find((l) => l.includes("logrotate"))!;
+    expect(line).toBe(`45 2 * * * /usr/sbin/logrotate -s /home/service/${target}/work/logs/logrotate.state /home/service/${target}/work/logs/logrotate.conf`);
+    const rotate = runInHost("host1", "sudo", "-u", "service", "-H", "sh", "-c", `cd && ${line.slice("45 2 * * * ".length)}`);
+    expect(rotate.stderr).toBe("");
+    expect(rotate.code).toBe(0);
+    expect(readdirSync(work("web")).filter((name) => name.startsWith("server.log")).length).toBe(2);
+    expect(existsSync(join(home, "rotated"))).toBe(true);
 
     const second = await deploy(p, "bed");
     expect(second.errors).toEqual([]);
