@@ -3,6 +3,7 @@
  *
  *   OUT/bootstrap            the bootstrap script of the newest version
  *   OUT/latest               the newest version (text)
+ *   OUT/latest.sig           its signature (see latest.ts)
  *   OUT/VERSION/batou.js     batou bundled for Bun (`bun build --target=bun`)
  *   OUT/VERSION/batou.d.ts   editor types for "batou"
  *   OUT/VERSION/launcher.ts  the launcher, pinned to VERSION
@@ -16,12 +17,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateTypes } from "./dts.ts";
+import { latestSignedData } from "./latest.ts";
 import { sha256 } from "./launcher.ts";
 import { type ReleaseFile, manifestBytes } from "./manifest.ts";
 import { renderLauncher } from "./new-project.ts";
 import type { ReleaseInfo } from "./release-info.ts";
 import { type SigningKey, sign } from "./sign.ts";
 import { TRUSTED_RELEASE_KEYS } from "./trusted-keys.ts";
+import { compareVersions } from "./versions.ts";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
 
 export interface ReleaseOptions {
@@ -41,22 +44,6 @@ export interface ReleaseOptions {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-
-/** Compares versions like 1.2.10 > 1.2.9 and 1.0.0 > 1.0.0-rc1. */
-export function compareVersions(a: string, b: string): number {
-  const [amain, apre] = a.split(/-(.*)/s, 2) as [string, string?];
-  const [bmain, bpre] = b.split(/-(.*)/s, 2) as [string, string?];
-  const an = amain.split(".").map(Number);
-  const bn = bmain.split(".").map(Number);
-  for (let i = 0; i < Math.max(an.length, bn.length); i++) {
-    const d = (an[i] ?? 0) - (bn[i] ?? 0);
-    if (d) return Math.sign(d);
-  }
-  if (apre === bpre) return 0;
-  if (apre === undefined) return 1;
-  if (bpre === undefined) return -1;
-  return apre.localeCompare(bpre, "en", { numeric: true });
-}
 
 /** batou.js: batou.ts bundled for Bun, with `info` baked into lib/bootstrap/release-info.ts. */
 async function bundle(repo: string, version: string, info: ReleaseInfo, outdir: string): Promise<Uint8Array> {
@@ -141,7 +128,9 @@ export async function buildRelease(options: ReleaseOptions): Promise<string> {
     const latest = existsSync(latestFile) ? readFileSync(latestFile, "utf8").trim() : undefined;
     if (latest === undefined || compareVersions(version, latest) >= 0) {
       writeFileSync(join(out, "bootstrap"), bootstrap, { mode: 0o755 });
-      writeFileSync(latestFile, version + "\n");
+      const latestBytes = new TextEncoder().encode(version + "\n");
+      writeFileSync(`${latestFile}.sig`, sign(latestSignedData(latestBytes), key) + "\n");
+      writeFileSync(latestFile, latestBytes);
     } else {
       log(`${version} is older than latest (${latest}): latest and bootstrap unchanged`);
     }

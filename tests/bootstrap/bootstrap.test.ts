@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { latestSignedData } from "../../lib/bootstrap/latest.ts";
 import { signedBy } from "../../lib/bootstrap/launcher.ts";
 import { readPin } from "../../lib/bootstrap/pin.ts";
 import { startTestbed, testbedAvailability } from "../testbed/testbed.ts";
@@ -68,6 +69,8 @@ afterAll(() => {
 describe("bun run release", () => {
   test("writes a servable, signed release directory", () => {
     expect(readFileSync(join(good, "latest"), "utf8")).toBe(`${V1}\n`);
+    const latestSig = readFileSync(join(good, "latest.sig"), "utf8");
+    expect(signedBy(latestSignedData(readFileSync(join(good, "latest"))), latestSig, [key.publicKey])).toBe(true);
     const bootstrapScript = readFileSync(join(good, "bootstrap"), "utf8");
     expect(bootstrapScript.startsWith("#!/bin/sh")).toBe(true);
     expect(bootstrapScript).toContain(`url="\${BATOU_RELEASE_URL:-${server.url("good")}}"`);
@@ -306,7 +309,12 @@ describe("the launcher refuses what does not verify, and runs nothing", () => {
 });
 
 describe("batou update", () => {
+  /** The `latest` and `latest.sig` that pointed to V1: an old, validly signed pointer a server could replay. */
+  const oldLatest = { latest: "", sig: "" };
+
   test("moves the pin to the latest release; the next run uses it", async () => {
+    oldLatest.latest = readFileSync(join(good, "latest"), "utf8");
+    oldLatest.sig = readFileSync(join(good, "latest.sig"), "utf8");
     const r = await release(good, V2, server.url("good"), key.secret);
     expect(r.code).toBe(0);
     expect(readFileSync(join(good, "latest"), "utf8")).toBe(`${V2}\n`);
@@ -333,10 +341,45 @@ describe("batou update", () => {
     expect((await batou(["--version"], project, env)).stdout.trim()).toBe(`batou ${V2}`);
   });
 
+  test("latest must be signed: unsigned or changed, it is refused and the pin stays", async () => {
+    const dir = join(served, "badlatest");
+    copyRelease(good, dir, V1);
+    server.roots.set("badlatest", dir);
+    const env = userEnv(home, mainCache, { BATOU_RELEASE_URL: server.url("badlatest") });
+    // copyRelease copies latest (V2) but not latest.sig
+    let r = await batou(["update"], project, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`GET ${server.url("badlatest")}/latest.sig: HTTP 404`);
+    writeFileSync(join(dir, "latest"), `${V1}\n`);
+    writeFileSync(join(dir, "latest.sig"), readFileSync(join(good, "latest.sig"))); // V2's signature
+    r = await batou(["update"], project, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${server.url("badlatest")}/latest: signature invalid`);
+    expect(r.stderr).toContain("the pin is unchanged");
+    expect(readPin(readFileSync(join(project, "batou.ts"), "utf8")).version).toBe(V2);
+  });
+
+  test("an old, validly signed latest (replayed by the server) does not move the pin backwards", async () => {
+    const dir = join(served, "replay");
+    copyRelease(good, dir, V1);
+    copyRelease(good, dir, V2);
+    writeFileSync(join(dir, "latest"), oldLatest.latest);
+    writeFileSync(join(dir, "latest.sig"), oldLatest.sig);
+    server.roots.set("replay", dir);
+    const env = userEnv(home, mainCache, { BATOU_RELEASE_URL: server.url("replay") });
+    const r = await batou(["update"], project, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${server.url("replay")}/latest names batou ${V1}, older than the pinned ${V2}: the pin does not move backwards unless you name the version (batou update ${V1})`,
+    );
+    expect(readPin(readFileSync(join(project, "batou.ts"), "utf8")).version).toBe(V2);
+  });
+
   test("an explicit version moves the pin back", async () => {
     const env = userEnv(home, mainCache);
     const r = await batou(["update", V1], project, env);
     expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`now pins batou ${V1} (was ${V2}, a downgrade you named)`);
     expect((await batou(["--version"], project, env)).stdout.trim()).toBe(`batou ${V1}`);
   });
 

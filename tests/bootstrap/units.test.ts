@@ -4,7 +4,8 @@ import { ReleaseError, signedBy, verifyFile, verifyManifest } from "../../lib/bo
 import { manifestBytes } from "../../lib/bootstrap/manifest.ts";
 import { isLauncher, readPin, writePin } from "../../lib/bootstrap/pin.ts";
 import { launcherTemplate, renderLauncher } from "../../lib/bootstrap/new-project.ts";
-import { compareVersions } from "../../lib/bootstrap/release.ts";
+import { compareVersions } from "../../lib/bootstrap/versions.ts";
+import { latestSignedData, updateTarget } from "../../lib/bootstrap/latest.ts";
 import { generateSigningKey, loadSigningKey, parseSigningKey, sign } from "../../lib/bootstrap/sign.ts";
 
 describe("pin", () => {
@@ -29,6 +30,26 @@ test("version order", () => {
   expect(compareVersions("1.0.0", "1.0.0-rc1")).toBe(1);
   expect(compareVersions("1.0.0-rc2", "1.0.0-rc10")).toBe(-1);
   expect(compareVersions("0.91.0", "0.91.0")).toBe(0);
+});
+
+describe("batou update's target", () => {
+  test("latest moves the pin forward only; a named version may go back", () => {
+    expect(updateTarget("1.2.0", undefined, "1.3.0")).toBe("1.3.0");
+    expect(updateTarget("1.2.0", undefined, "1.2.0")).toBe("1.2.0");
+    expect(() => updateTarget("1.2.0", undefined, "1.1.9", "https://r.test/latest")).toThrow(
+      "https://r.test/latest names batou 1.1.9, older than the pinned 1.2.0: the pin does not move backwards unless you name the version (batou update 1.1.9)",
+    );
+    expect(() => updateTarget("1.0.0", undefined, "1.0.0-rc1")).toThrow(ReleaseError);
+    expect(updateTarget("1.2.0", "1.1.9", undefined)).toBe("1.1.9");
+  });
+
+  test("latest.sig signs latest with a domain prefix: a manifest signature does not pass for it", () => {
+    const { secret, publicKey } = generateSigningKey();
+    const key = parseSigningKey(secret);
+    const latest = new TextEncoder().encode("1.2.3\n");
+    expect(signedBy(latestSignedData(latest), sign(latestSignedData(latest), key), [publicKey])).toBe(true);
+    expect(signedBy(latestSignedData(latest), sign(latest, key), [publicKey])).toBe(false);
+  });
 });
 
 describe("signing", () => {

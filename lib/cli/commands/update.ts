@@ -2,19 +2,23 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../../engine/atomic-file.ts";
-import { download, ensureRelease } from "../../bootstrap/launcher.ts";
+import { fetchLatest, updateTarget } from "../../bootstrap/latest.ts";
+import { ensureRelease } from "../../bootstrap/launcher.ts";
 import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
 import { TYPES_PATH } from "../../bootstrap/new-project.ts";
+import { compareVersions } from "../../bootstrap/versions.ts";
 import { findProjectRoot } from "../../project.ts";
 import { type Command, UsageError } from "../command.ts";
 
 const usage = `usage: batou update [VERSION]
 
 Moves the batou version pinned in the project's launcher (batou.ts) to VERSION,
-by default the newest release (RELEASE_URL/latest). The release is downloaded
-and verified first; when that fails, the pin stays and the current version
-keeps working. A release with a newer launcher also rewrites batou.ts (keeping
-its release URL). BATOU_RELEASE_URL overrides the launcher's URL.`;
+by default the newest release (RELEASE_URL/latest, which must be signed by a
+trusted key and is never followed backwards: name an older VERSION to
+downgrade). The release is downloaded and verified first; when that fails, the
+pin stays and the current version keeps working. A release with a newer
+launcher also rewrites batou.ts (keeping its release URL). BATOU_RELEASE_URL
+overrides the launcher's URL.`;
 
 function findLauncher(): string {
   const fromEnv = process.env.BATOU_LAUNCHER;
@@ -22,10 +26,6 @@ function findLauncher(): string {
   const candidate = join(findProjectRoot(), "batou.ts");
   if (existsSync(candidate) && isLauncher(readFileSync(candidate, "utf8"))) return candidate;
   throw new Error(`${candidate} is not a batou launcher: batou update works in projects made by the bootstrap or \`batou init\``);
-}
-
-async function latestVersion(url: string): Promise<string> {
-  return new TextDecoder().decode(await download(`${url}/latest`, 60_000)).trim();
 }
 
 export const updateCommand: Command = {
@@ -40,7 +40,8 @@ export const updateCommand: Command = {
       const text = readFileSync(launcherPath, "utf8");
       const pin = readPin(text);
       const url = (process.env.BATOU_RELEASE_URL || pin.url).replace(/\/+$/, "");
-      const version = args[0] ?? (await latestVersion(url));
+      const latest = args[0] === undefined ? await fetchLatest(url, pin.keys) : undefined;
+      const version = updateTarget(pin.version, args[0], latest, `${url}/latest`);
       const release = await ensureRelease(version, url, pin.keys, (m) => console.log(m));
       // The new release's own launcher (verified with the rest) replaces older code.
       const shipped = readFileSync(join(release, "launcher.ts"), "utf8");
@@ -57,7 +58,7 @@ export const updateCommand: Command = {
         }
       }
       if (version === pin.version) console.log(`batou update: ${launcherPath} already pins batou ${version}`);
-      else console.log(`batou update: ${launcherPath} now pins batou ${version} (was ${pin.version})`);
+      else console.log(`batou update: ${launcherPath} now pins batou ${version} (was ${pin.version}${compareVersions(version, pin.version) < 0 ? ", a downgrade you named" : ""})`);
       if (rewrite) console.log(`batou update: launcher rewritten (revision ${pin.revision} → ${shippedPin.revision})`);
       return 0;
     } catch (error) {
