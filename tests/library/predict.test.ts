@@ -22,7 +22,7 @@ const ready = process.getuid?.() === 0 && ["git", "tar", "crontab", "supervisord
 const CRON_USER = "batou-predicttest";
 
 describe.skipIf(!ready)("-P on an empty host (locally)", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "batou-predict-"));
+  const scratch = mkdtempSync(join(tmpdir(), "batou-lib-predict-"));
   let fx: Fixtures;
   let server: ReturnType<typeof Bun.serve>;
   beforeAll(() => {

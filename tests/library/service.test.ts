@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Component, Service } from "../../lib/batou.ts";
 import { chooseBackend } from "../../lib/library/service.ts";
+import { cleanupModels, model } from "../helpers/model.ts";
 import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
 
 afterAll(cleanupProjects);
@@ -196,5 +198,34 @@ describe("choosing the service manager (systemd cannot run here: the choice is a
     ['manager "systemd" as a user: a user unit, whether or not its manager runs (checked before writing)', { manager: "systemd" }, { kind: "systemd", scope: "user" }],
   ] as const)("%s", (_, given, expected) => {
     expect(chooseBackend({ ...facts, ...given })).toEqual(expected);
+  });
+});
+
+describe("systemd unit content (no systemd runs here: the text is what can be tested)", () => {
+  afterAll(cleanupModels);
+  class Web extends Component {
+    override configure() {
+      this.add(new Service("web", { command: "bin/web --port 80%", user: "www", env: { A: 'say "hi"' }, manager: "systemd" }));
+    }
+  }
+  const service = () => {
+    const m = model({ components: { web: Web }, hosts: { localhost: ["web"] } });
+    m.configure();
+    return m.component("web").subComponents.find((c) => c instanceof Service) as Service;
+  };
+
+  test("a user unit: no User= (it runs as the user), wanted by default.target", () => {
+    const s = service();
+    const unit = s.unitFile("user");
+    expect(unit).toContain(`ExecStart=${join(s.workdir, "bin/web")} --port 80%%\n`);
+    expect(unit).toContain('Environment="A=say \\"hi\\""\n');
+    expect(unit).not.toContain("User=");
+    expect(unit).toEndWith("[Install]\nWantedBy=default.target\n");
+  });
+
+  test("a system unit: User= and multi-user.target", () => {
+    const unit = service().unitFile("system");
+    expect(unit).toContain("User=www\n");
+    expect(unit).toEndWith("[Install]\nWantedBy=multi-user.target\n");
   });
 });
