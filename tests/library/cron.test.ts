@@ -7,7 +7,8 @@ afterAll(cleanupProjects);
 
 setDefaultTimeout(120_000);
 
-const USER = "batou-crontest";
+// a user of its own: e2e.test.ts (batou-crontest) may run at the same time in another checkout
+const USER = "batou-crontabtest";
 const isRoot = process.getuid?.() === 0;
 const hasCrontab = Bun.spawnSync(["sh", "-c", "command -v crontab"]).exitCode === 0;
 
