@@ -27,3 +27,6 @@ export { Certificate, type CertificateOptions } from "./library/certificate.ts";
 export { HTTPCheck, type HTTPCheckOptions } from "./library/http-check.ts";
 export { Logrotate, RotatedLogfile, LOGROTATE_DEFAULTS, type LogrotateOptions, type RotatedLogfileOptions } from "./library/logrotate.ts";
 export { Mercurial, type MercurialOptions } from "./library/mercurial.ts";
+export { AuthorizedKeys, type AuthorizedKeysOptions } from "./library/authorized-keys.ts";
+export { KnownHost, type KnownHostOptions } from "./library/known-host.ts";
+export { KeyPair, type KeyPairOptions } from "./library/key-pair.ts";

@@ -36,6 +36,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(archive) });
     mkdirSync(join(scratch, "repo"));
     sh("git init -q -b main && echo hello > README && git add . && git commit -q -m init", join(scratch, "repo"));
+    sh(`ssh-keygen -q -t ed25519 -N "" -C e2e -f ${join(scratch, "e2e-key")}`);
     mkdirSync(join(scratch, "hgrepo"));
     sh("hg init && echo hello > README && hg commit -q -A -u t -m init", join(scratch, "hgrepo"));
     mkdirSync(join(scratch, "sup/conf.d"), { recursive: true });
@@ -69,7 +70,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
         "components/app/component.ts": `import {
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
-  Mercurial, RotatedLogfile,
+  Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair,
 } from "batou";
 
 export class App extends Component {
@@ -101,6 +102,10 @@ export class App extends Component {
     this.add(new Certificate("tls.crt", { commonName: "localhost", keyType: "ec:prime256v1" }));
     this.add(new Mercurial(${JSON.stringify(join(scratch, "hgrepo"))}, { target: "hg-checkout" }));
     this.add(new RotatedLogfile("var/log/*.log", { rotate: 3, postrotate: "true" }));
+    const key = ${JSON.stringify(readFileSync(join(scratch, "e2e-key.pub"), "utf8").trim())};
+    this.add(new AuthorizedKeys({ keys: [key], path: "ssh/authorized_keys" }));
+    this.add(new KnownHost("git.example.com", { key, path: "ssh/known_hosts" }));
+    this.add(new KeyPair("ssh/id_ed25519"));
     this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }

@@ -111,4 +111,54 @@ export class Cron extends Component { configure() { this.add(new CronTab()); } }
     expect(second.errors).toEqual([]);
     expect(second.summary?.changed).toBe(0);
   });
+
+  test("KeyPair, KnownHost and AuthorizedKeys in the service user's ~/.ssh: a real login through sshd with them", async () => {
+    const [address, port] = tb.addrs.host1!.split(":") as [string, string];
+    const sshTarget = `${target}-ssh`;
+    const files = (keys: string[]) => ({
+      "environments/ssh.toml": `[environment]\ntarget_directory = "${sshTarget}"\nservice_user = "service"\ntimeout = 60\n[hosts.host1]\ncomponents = ["keys"]\n`,
+      "components/keys/component.ts": `import { AuthorizedKeys, Component, KeyPair, KnownHost } from "batou";
+export class Keys extends Component {
+  configure() {
+    this.add(new KeyPair("~/.ssh/id_ed25519", { comment: "service@host1" }));
+    this.add(new KnownHost("${address}", { port: ${port} }));
+    ${keys.length ? `this.add(new AuthorizedKeys({ keys: ${JSON.stringify(keys)} }));` : ""}
+  }
+}
+`,
+    });
+    const q = makeProject(tb, files([]));
+    const ssh = join(home, ".ssh");
+    const login = () => runInHost("host1", "sudo", "-u", "service", "-H", "ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-p", port, address, "echo", "in as $(id -un)");
+    try {
+      const predicted = await deploy(q, "ssh", ["-P"]);
+      expect(predicted.errors).toEqual([]);
+      expect(existsSync(join(ssh, "id_ed25519"))).toBe(false);
+      expect((await deploy(q, "ssh")).errors).toEqual([]);
+      const publicKey = readFileSync(join(ssh, "id_ed25519.pub"), "utf8").trim();
+      expect(publicKey).toEndWith(" service@host1");
+      expect(statSync(join(ssh, "id_ed25519")).uid).toBe(SERVICE_UID);
+      expect(statSync(join(ssh, "id_ed25519")).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(ssh, "known_hosts"), "utf8")).toContain(port === "22" ? `${address} ssh-ed25519 ` : `[${address}]:${port} ssh-ed25519 `);
+      // the key is not authorized yet
+      expect(login().code).not.toBe(0);
+
+      q.write("components/keys/component.ts", files([publicKey])["components/keys/component.ts"]);
+      const authorized = await deploy(q, "ssh");
+      expect(authorized.errors).toEqual([]);
+      expect(statSync(join(ssh, "authorized_keys")).mode & 0o777).toBe(0o600);
+      const result = login();
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toBe("in as service\n");
+
+      const again = await deploy(q, "ssh");
+      expect(again.errors).toEqual([]);
+      expect(again.summary?.changed).toBe(0);
+      expect(readFileSync(join(ssh, "id_ed25519.pub"), "utf8").trim()).toBe(publicKey);
+    } finally {
+      q.remove();
+      for (const name of ["id_ed25519", "id_ed25519.pub", "known_hosts", "authorized_keys"]) rmSync(join(ssh, name), { force: true });
+      Bun.spawnSync(["rm", "-rf", join(home, sshTarget)]);
+    }
+  });
 });
