@@ -94,6 +94,7 @@ async function deployComponent(component: Component, run: RootRun): Promise<numb
   const state = internals(component);
   state.changed = false;
   state.session = session;
+  const began = performance.now();
   let changedCount = 0;
   for (const child of component.subComponents) {
     changedCount += await deployComponent(child, run);
@@ -125,6 +126,7 @@ async function deployComponent(component: Component, run: RootRun): Promise<numb
     root: component.root.name,
     changed: state.changed,
     updated: update,
+    seconds: (performance.now() - began) / 1000,
   });
   return changedCount;
 }

@@ -4,8 +4,11 @@
  * agents send them over the SSH channel unchanged.
  */
 export type DeployEvent =
-  /** A component was verified; `changed` when it or a child needed an update, `updated` when it did itself. */
-  | { event: "component"; host: string; component: string; changed: boolean; updated?: boolean; root: string }
+  /**
+   * A component was verified; `changed` when it or a child needed an update, `updated` when it
+   * did itself; `seconds` its time, its sub-components' included.
+   */
+  | { event: "component"; host: string; component: string; changed: boolean; updated?: boolean; root: string; seconds?: number }
   /** A message from `this.log()` during verify/update, or from configure once converged. */
   | { event: "log"; host: string; component: string; message: string }
   /** What a file change looks like: a unified diff, or a note why none is shown. */

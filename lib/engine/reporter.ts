@@ -10,6 +10,7 @@ import pc from "picocolors";
 import { MIN_SECRET_LENGTH } from "./diff.ts";
 import { BatouError, ConfigurationErrors } from "./errors.ts";
 import type { DeployEvent } from "./events.ts";
+import { SlowComponents } from "./slow-components.ts";
 
 export interface ReporterOptions {
   json: boolean;
@@ -38,6 +39,7 @@ export class Reporter {
   private secrets: string[] = [];
   /** The component whose "changed" line was printed last (its diffs and logs follow it). */
   private announced = "";
+  private readonly slow = new SlowComponents();
 
   constructor(options: ReporterOptions) {
     this.json = options.json;
@@ -93,6 +95,7 @@ export class Reporter {
     switch (event.event) {
       case "component":
         if (event.updated ?? event.changed) this.announce(event.host, event.component);
+        if (this.slow.isSlow(event)) this.out(c.dim(`${event.host}: ${event.component} took ${event.seconds!.toFixed(2)}s`));
         break;
       case "diff":
         this.announce(event.host, event.component);

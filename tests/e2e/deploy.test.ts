@@ -84,12 +84,24 @@ export class Right extends Component {
   }
 }
 `,
+  "components/slow/component.ts": `import { Component, File } from "batou";
+
+export class Slow extends Component {
+  configure() {
+    this.add(new File("quick.txt", { content: "quick\\n" }));
+  }
+  async verify() {
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+  }
+}
+`,
   "environments/dev.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/jobs.toml": `[environment]\nconnect_method = "local"\njobs = 2\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/broken.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "watcher", "failing"]\n`,
   "environments/cmdfail.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["failing"]\n\n[components.failing]\nhow = "cmd"\n`,
   "environments/partial.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["partial"]\n`,
   "environments/parallel.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["left", "right"]\n`,
+  "environments/slow.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["slow"]\n`,
   "environments/mixed.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "!failing"]\n\n[hosts.faraway]\ncomponents = ["watcher"]\nignore = true\n`,
 };
 
@@ -199,6 +211,18 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     const updated = ofType(json.events, "component").filter((e) => e.updated);
     expect(updated.map((e) => e.component)).toEqual(["Partial > File('written.txt') > Content('written.txt')"]);
     expect(json.summary).toMatchObject({ ok: false, changed: 1 });
+  });
+
+  test("a slow component is named with its time; --json component events carry seconds", () => {
+    using project = tempProject(FILES);
+    const text = run(project, "deploy", "slow");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^localhost: Slow took 1\.\d\ds$/m);
+    expect(text.stdout).not.toContain("File('quick.txt') took");
+    const json = run(project, "deploy", "slow", "--json");
+    const components = ofType(json.events, "component");
+    expect(components.map((e) => typeof e.seconds)).toEqual(["number", "number", "number"]);
+    expect(components.find((e) => e.component === "Slow")!.seconds as number).toBeGreaterThanOrEqual(1);
   });
 
   test("an ignored host and a !component are configured but not deployed", () => {
