@@ -7,6 +7,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../version.ts";
+import type { Component } from "./component.ts";
 import { configure, type ConfigureResult, configureScope } from "./configure.ts";
 import type { ConnectionFactory, DeploymentRun, HostConnection } from "./connection.ts";
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
@@ -58,7 +59,10 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     report.hosts = loaded.environment.hosts.size;
     const configured = await report.phase("configure", () => configureModel(loaded.environment, report));
     report.roots = configured.order.map((root) => `${root.host.name}/${root.name}`);
-    if (options.consistencyOnly) return report.finish(true, 0);
+    if (options.consistencyOnly) {
+      report.tally.components = countComponents(configured);
+      return report.finish(true, 0);
+    }
     const run = runValue(options, loaded);
     const connections = await report.phase("connect", () => connect(options, run, held, report.emit));
     const result = await report.phase("deploy", () => deploy(options, loaded.environment, configured, connections, report));
@@ -142,7 +146,8 @@ class RunReport {
       this.summarized = true;
       const { changed, components } = this.tally;
       const seconds = (performance.now() - this.started) / 1000;
-      this.reporter.emit({ event: "summary", ok, changed, hosts: this.hosts, components, mode: this.mode, seconds, phases: this.phases });
+      const during = ok ? undefined : this.current;
+      this.reporter.emit({ event: "summary", ok, changed, hosts: this.hosts, components, mode: this.mode, seconds, phases: this.phases, during });
     }
     return code;
   }
@@ -153,7 +158,6 @@ class RunReport {
     if (this.current === "deploy") {
       this.reporter.error(new BatouError(`the ${this.mode.toLowerCase()} stopped`, { "changed hosts": this.changedHosts() }));
     }
-    this.reporter.info(`${this.mode} FAILED (during ${this.current})`);
     return this.finish(false, 1);
   }
 }
@@ -192,6 +196,12 @@ function configureModel(environment: Environment, report: RunReport): ConfigureR
   for (const warning of configured.warnings) report.emit({ event: "warning", message: warning });
   for (const { root, message } of configured.logs) report.emit({ event: "log", host: root.host.name, component: root.name, message });
   return configured;
+}
+
+/** Every component of the configured trees (for -c, which verifies none). */
+function countComponents(configured: ConfigureResult): number {
+  const count = (component: Component): number => 1 + component.subComponents.reduce((sum, child) => sum + count(child), 0);
+  return configured.order.reduce((sum, root) => sum + (root.component ? count(root.component) : 0), 0);
 }
 
 /** The read-only value every connection of this run shares. */

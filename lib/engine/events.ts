@@ -21,8 +21,21 @@ export type DeployEvent =
   | { event: "host"; host: string; status: string; seconds?: number; detail?: string }
   /** A line for `--debug` (the reporter drops it otherwise). */
   | { event: "debug"; message: string }
-  /** Always last. */
-  | { event: "summary"; ok: boolean; changed: number; hosts: number; components: number; seconds: number; mode: string; phases: Record<string, number> };
+  /**
+   * Always last. `components`: those verified (with -c: those configured); `during`: the phase
+   * a failed run stopped in.
+   */
+  | {
+      event: "summary";
+      ok: boolean;
+      changed: number;
+      hosts: number;
+      components: number;
+      seconds: number;
+      mode: string;
+      phases: Record<string, number>;
+      during?: string;
+    };
 
 /** Where events go. */
 export type EventSink = (event: DeployEvent) => void;

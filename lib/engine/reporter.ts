@@ -140,11 +140,6 @@ export class Reporter {
   /** A line only shown with `--debug`. Bound, so it can be passed around. */
   readonly debug = (message: string): void => this.emit({ event: "debug", message });
 
-  /** Plain progress text (not in --json). */
-  info(message: string): void {
-    if (!this.json) this.out(message);
-  }
-
   /** Reports any thrown value: batou errors by their details, others with their stack under --debug. */
   error(error: unknown): void {
     const list = error instanceof ConfigurationErrors ? error.errors : [error];
@@ -179,8 +174,14 @@ export class Reporter {
     const phases = Object.entries(event.phases)
       .map(([name, seconds]) => `${name}=${seconds.toFixed(2)}s`)
       .join(", ");
-    const what = `${event.changed} changed component(s) of ${event.components} on ${event.hosts} host(s)`;
-    const line = `${event.mode} ${event.ok ? "finished" : "FAILED"}: ${what} in ${event.seconds.toFixed(2)}s (${phases})`;
+    const outcome = event.ok ? "finished" : `FAILED${event.during ? ` (during ${event.during})` : ""}`;
+    const line =
+      event.mode === "Consistency check" && event.ok
+        ? `${event.mode} ${outcome}: ${plural(event.components, "component")} on ${plural(event.hosts, "host")} are consistent (${event.seconds.toFixed(2)}s: ${phases})`
+        : `${event.mode} ${outcome}: ${event.changed} changed component(s) of ${event.components} on ${event.hosts} host(s) in ${event.seconds.toFixed(2)}s (${phases})`;
     this.out(event.ok ? c.green(c.bold(line)) : c.red(c.bold(line)));
   }
 }
+
+/** "1 host", "2 hosts". */
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;

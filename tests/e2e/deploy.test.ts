@@ -173,11 +173,11 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     const result = run(project, "deploy", "dev", "-c", "--json");
     expect(result.code).toBe(0);
     expect(ofType(result.events, "component")).toHaveLength(0);
-    expect(result.summary).toMatchObject({ ok: true, changed: 0 });
+    expect(result.summary).toMatchObject({ ok: true, changed: 0, components: 7, hosts: 1 });
     expect(project.deployedNothing()).toBe(true);
     const text = run(project, "deploy", "dev", "--consistency-only");
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("Consistency check finished");
+    expect(text.stdout).toMatch(/^Consistency check finished: 7 components on 1 host are consistent \(\d+\.\d\ds: load=/m);
   });
 
   test("-j 2 deploys every root, providers before their requirers", () => {
@@ -245,7 +245,8 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     expect(result.stderr).toContain("host: localhost");
     expect(result.stderr).toContain("component: Failing");
     expect(result.stderr).toContain("components/failing/component.ts:9");
-    expect(result.output).toMatch(/FAILED \(during deploy\)/);
+    expect(result.output).toMatch(/^Deployment FAILED \(during deploy\): /m);
+    expect(result.output.match(/FAILED/g)).toHaveLength(1);
     expect(hasStackTrace(result.output)).toBe(false);
     const json = run(project, "deploy", "broken", "--json");
     expect(json.code).toBe(1);
