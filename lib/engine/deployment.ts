@@ -29,6 +29,8 @@ export interface DeploymentOptions {
   /** `-L`: deploy to this machine whatever the environment says. */
   local: boolean;
   jobs?: number;
+  /** `--exit-code`: exit {@link EXIT_CHANGED} when something changed (or would, under -P). */
+  exitCode?: boolean;
   dirty: boolean;
   timeout?: number;
   platform?: string;
@@ -46,6 +48,9 @@ export interface DeploymentOptions {
 }
 
 type Phase = "load" | "configure" | "connect" | "deploy";
+
+/** `--exit-code`: the exit status of a run that changed something (or would), as Terraform's -detailed-exitcode. */
+export const EXIT_CHANGED = 3;
 
 /** Exit status of a run stopped by a signal. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -67,7 +72,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     const connections = await report.phase("connect", () => connect(options, run, held, report.emit));
     const result = await report.phase("deploy", () => deploy(options, loaded.environment, configured, connections, report));
     if (result.error !== undefined) throw result.error;
-    return report.finish(true, 0);
+    return report.finish(true, options.exitCode && report.tally.changed > 0 ? EXIT_CHANGED : 0);
   } catch (error) {
     // After an interrupt, what failed since is its consequence: the guard reported it.
     if (guard?.interrupted) return report.finish(false, SIGNAL_EXIT[guard.interrupted] ?? 130);

@@ -168,6 +168,19 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     expect(project.read("work/app/data/greeting.txt")).toBe("Hello, localhost!\n");
   });
 
+  test("-P --exit-code: 3 when something would change, 0 when nothing would, 1 on errors", () => {
+    using project = tempProject(FILES);
+    expect(run(project, "deploy", "dev", "-P").code).toBe(0);
+    const drift = run(project, "deploy", "dev", "-P", "--exit-code", "--json");
+    expect(drift.code).toBe(3);
+    expect(drift.summary).toMatchObject({ ok: true, changed: 3 });
+    expect(project.deployedNothing()).toBe(true);
+    expect(run(project, "deploy", "dev").code).toBe(0);
+    expect(run(project, "deploy", "dev", "-P", "--exit-code").code).toBe(0);
+    project.write("environments/dev.toml", `${FILES["environments/dev.toml"]}\n[components.app]\nnosuchattribute = 1\n`);
+    expect(run(project, "deploy", "dev", "-P", "--exit-code").code).toBe(1);
+  });
+
   test("-c checks the model and deploys nothing", () => {
     using project = tempProject(FILES);
     const result = run(project, "deploy", "dev", "-c", "--json");

@@ -15,6 +15,7 @@ options:
   -c, --consistency-only   load and configure the model, check it, deploy nothing
   -L, --local              deploy to this machine, whatever connect_method says
   -j, --jobs N             root components deployed in parallel (default: the environment's jobs, else 1)
+      --exit-code          exit 3 when something changed (with -P: would change), 0 when nothing did
   -D, --dirty              skip the branch check
   -t, --timeout S          seconds for connecting and for each remote step
   -p, --platform P         platform of hosts that set none ("" for none)
@@ -46,6 +47,7 @@ export const deployCommand: Command = {
           "consistency-only": { type: "boolean", short: "c", default: false },
           local: { type: "boolean", short: "L", default: false },
           jobs: { type: "string", short: "j" },
+          "exit-code": { type: "boolean", default: false },
           dirty: { type: "boolean", short: "D", default: false },
           timeout: { type: "string", short: "t" },
           platform: { type: "string", short: "p" },
@@ -73,6 +75,7 @@ export const deployCommand: Command = {
       consistencyOnly: values["consistency-only"]!,
       local: values.local!,
       jobs: positiveNumber(values.jobs, "--jobs", true),
+      exitCode: values["exit-code"]!,
       dirty: values.dirty!,
       timeout: positiveNumber(values.timeout, "--timeout", false),
       platform: values.platform,
