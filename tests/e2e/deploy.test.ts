@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { waitFor } from "../helpers/wait.ts";
 import { ensureCompiled, hasStackTrace, type JsonEvent, REPO, RUNNERS, runBatou, type TempProject, tempProject } from "../helpers/project.ts";
 
 beforeAll(() => ensureCompiled(), 300_000);
@@ -95,6 +96,27 @@ export class Slow extends Component {
   }
 }
 `,
+  "components/sleeper/component.ts": `import { Component, File } from "batou";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export class Sleeper extends Component {
+  configure() {
+    this.add(new File("before.txt", { content: "written before the sleep\\n" }));
+    this.provide("slept", true);
+  }
+  async verify() {
+    writeFileSync(join(this.workdir, "..", "sleeping"), String(process.pid));
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+  }
+}
+
+export class After extends Component {
+  configure() {
+    this.require("slept");
+  }
+}
+`,
   "environments/dev.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/jobs.toml": `[environment]\nconnect_method = "local"\njobs = 2\n\n[hosts.localhost]\ncomponents = ["watcher", "app"]\n`,
   "environments/broken.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "watcher", "failing"]\n`,
@@ -102,6 +124,7 @@ export class Slow extends Component {
   "environments/partial.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["partial"]\n`,
   "environments/parallel.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["left", "right"]\n`,
   "environments/slow.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["slow"]\n`,
+  "environments/interrupt.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["after", "sleeper"]\n`,
   "environments/mixed.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "!failing"]\n\n[hosts.faraway]\ncomponents = ["watcher"]\nignore = true\n`,
 };
 
@@ -237,6 +260,31 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     expect(components.map((e) => typeof e.seconds)).toEqual(["number", "number", "number"]);
     expect(components.find((e) => e.component === "Slow")!.seconds as number).toBeGreaterThanOrEqual(1);
   });
+
+  test("Ctrl-C (local): exit 130, the message names what changed and the roots left undone; the summary counts what was written", async () => {
+    using project = tempProject(FILES);
+    const interrupted = async (...args: string[]) => {
+      project.remove("work");
+      const proc = Bun.spawn([...runner.argv, "deploy", "interrupt", ...args], { cwd: project.dir, env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe" });
+      let exited = false;
+      void proc.exited.then(() => (exited = true));
+      await waitFor(() => exited || project.exists("work/sleeping"), 30, "the sleeper to start");
+      proc.kill("SIGINT");
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { stdout, stderr, code };
+    };
+    const text = await interrupted();
+    expect(text.code).toBe(130);
+    expect(text.stderr).toContain("ERROR: interrupted (SIGINT)");
+    expect(text.stderr).toMatch(/changed hosts: localhost$/m);
+    expect(text.stderr).toMatch(/stopped halfway: localhost\/sleeper\n\s+not started: localhost\/after\n/);
+    expect(text.stdout).toMatch(/^Deployment FAILED \(during deploy\): 1 changed component\(s\)/m);
+    const json = await interrupted("--json");
+    expect(json.code).toBe(130);
+    const events = json.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(events.at(-1)).toMatchObject({ event: "summary", ok: false, changed: 1 });
+    expect(events.find((e) => e.event === "error").context).toMatchObject({ "stopped halfway": "localhost/sleeper", "not started": "localhost/after" });
+  }, 60_000);
 
   test("an ignored host and a !component are configured but not deployed", () => {
     using project = tempProject(FILES);
