@@ -12,8 +12,9 @@ import { configure, type ConfigureResult, configureScope } from "./configure.ts"
 import type { ConnectionFactory, DeploymentRun, HostConnection } from "./connection.ts";
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
 import { locateEnvironment } from "./environment-file.ts";
-import { BatouError, ConfigurationError } from "./errors.ts";
+import { BatouError, ConfigurationError, ConfigurationErrors } from "./errors.ts";
 import type { DeployEvent, EventSink } from "./events.ts";
+import type { Host } from "./host.ts";
 import { localConnections } from "./local-connection.ts";
 import { type Acquired, acquireLock, currentUser, ownLockInfo } from "./lock-file.ts";
 import type { Reporter } from "./reporter.ts";
@@ -29,6 +30,10 @@ export interface DeploymentOptions {
   /** `-L`: deploy to this machine whatever the environment says. */
   local: boolean;
   jobs?: number;
+  /** `--hosts`: deploy only these hosts (the whole model is still configured and checked). */
+  hosts?: string[];
+  /** `--exclude-hosts`: deploy all hosts but these. */
+  excludeHosts?: string[];
   /** `--exit-code`: exit {@link EXIT_CHANGED} when something changed (or would, under -P). */
   exitCode?: boolean;
   dirty: boolean;
@@ -62,14 +67,15 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
   try {
     const loaded = await report.phase("load", () => load(options, held, report.emit));
     report.hosts = loaded.environment.hosts.size;
+    const deployed = hostsToDeploy(loaded.environment, options);
     const configured = await report.phase("configure", () => configureModel(loaded.environment, report));
-    report.roots = configured.order.map((root) => `${root.host.name}/${root.name}`);
+    report.roots = configured.order.filter((root) => !root.ignore && deployed.includes(root.host)).map((root) => `${root.host.name}/${root.name}`);
     if (options.consistencyOnly) {
       report.tally.components = countComponents(configured);
       return report.finish(true, 0);
     }
     const run = runValue(options, loaded);
-    const connections = await report.phase("connect", () => connect(options, run, held, report.emit));
+    const connections = await report.phase("connect", () => connect(options, run, deployed, held, report.emit));
     const result = await report.phase("deploy", () => deploy(options, loaded.environment, configured, connections, report));
     if (result.error !== undefined) throw result.error;
     return report.finish(true, options.exitCode && report.tally.changed > 0 ? EXIT_CHANGED : 0);
@@ -226,16 +232,33 @@ function runValue(options: DeploymentOptions, { environment, secrets }: Loaded):
   });
 }
 
-/** Phase 3: open a connection to every host that is not ignored, all at once. */
-async function connect(options: DeploymentOptions, run: DeploymentRun, held: Held, emit: EventSink): Promise<ReadonlyMap<string, HostConnection>> {
+/**
+ * The hosts this run deploys: those not ignored, narrowed by `--hosts` and
+ * `--exclude-hosts` (names the environment does not have are errors).
+ */
+function hostsToDeploy(environment: Environment, options: DeploymentOptions): Host[] {
+  const known = [...environment.hosts.keys()].sort();
+  const errors: BatouError[] = [];
+  for (const [flag, names] of [["--hosts", options.hosts], ["--exclude-hosts", options.excludeHosts]] as const) {
+    for (const name of names ?? []) {
+      if (!environment.hosts.has(name)) errors.push(new ConfigurationError(`${flag} names an unknown host "${name}"`, { file: environment.file, known: known.join(", ") }));
+    }
+  }
+  if (errors.length) throw errors.length === 1 ? errors[0] : new ConfigurationErrors(errors);
+  const wanted = options.hosts ? new Set(options.hosts) : undefined;
+  const excluded = new Set(options.excludeHosts);
+  return [...environment.hosts.values()].filter((host) => !host.ignore && (!wanted || wanted.has(host.name)) && !excluded.has(host.name));
+}
+
+/** Phase 3: open a connection to every host to deploy, all at once. */
+async function connect(options: DeploymentOptions, run: DeploymentRun, hosts: Host[], held: Held, emit: EventSink): Promise<ReadonlyMap<string, HostConnection>> {
   const { environment } = run;
   const local = options.local || environment.settings.connectMethod === "local";
   if (!local && !options.remote) {
     throw new ConfigurationError("this batou cannot connect over SSH", { hint: 'use connect_method = "local" or -L' });
   }
   const connectionTo = (local ? localConnections : options.remote!)(run);
-  const active = [...environment.hosts.values()].filter((host) => !host.ignore);
-  for (const host of active) held.connections.set(host.name, connectionTo(host));
+  for (const host of hosts) held.connections.set(host.name, connectionTo(host));
   await Promise.all([...held.connections.values()].map((connection) => connection.open(emit)));
   return held.connections;
 }

@@ -15,8 +15,8 @@ export type DeployEvent =
   | { event: "diff"; host: string; component: string; path: string; diff?: string; note?: string }
   /** Something worth knowing that does not stop the run. */
   | { event: "warning"; host?: string; component?: string; message: string }
-  /** A root component starts deploying on a host, or is skipped. */
-  | { event: "root"; host: string; root: string; status: "start" | "skip-host" | "skip-component" | "done"; changed?: number; seconds?: number }
+  /** A root component starts deploying on a host, is done, or is skipped (host ignored, host excluded by --hosts/--exclude-hosts, component ignored). */
+  | { event: "root"; host: string; root: string; status: "start" | "skip-host" | "skip-excluded" | "skip-component" | "done"; changed?: number; seconds?: number }
   /** A host connection changed state (connect, ship, configure). */
   | { event: "host"; host: string; status: string; seconds?: number; detail?: string }
   /** A line for `--debug` (the reporter drops it otherwise). */

@@ -114,6 +114,7 @@ export class Reporter {
         break;
       case "root":
         if (event.status === "skip-host") this.out(c.dim(`${event.host}: skipping ${event.root} (host ignored)`));
+        if (event.status === "skip-excluded") this.out(c.dim(`${event.host}: skipping ${event.root} (host excluded)`));
         if (event.status === "skip-component") this.out(c.dim(`${event.host}: skipping ${event.root} (component ignored)`));
         if (this.debugMode && event.status === "done") this.out(c.dim(`${event.host}: ${event.root} done in ${event.seconds?.toFixed(2)}s`));
         break;

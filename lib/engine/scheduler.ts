@@ -1,8 +1,9 @@
 /**
  * Deploys root components in resource order (providers first), up to `jobs`
  * at once across all hosts. A root starts when every root it depends on is
- * done; ignored roots and hosts are skipped but still unblock their
- * dependents. The first failure stops new work; running roots finish.
+ * done; ignored roots and the roots of hosts without a connection (ignored,
+ * or left out with --hosts/--exclude-hosts) are skipped but still unblock
+ * their dependents. The first failure stops new work; running roots finish.
  */
 import type { HostConnection } from "./connection.ts";
 import type { EventSink } from "./events.ts";
@@ -20,7 +21,7 @@ export interface ScheduleResult {
   failedRoot?: RootComponent;
 }
 
-/** Deploys `order` through `connections` (host name → connection); resolves when nothing runs any more. */
+/** Deploys `order` through `connections` (host name → connection, for the hosts to deploy); resolves when nothing runs any more. */
 export async function scheduleRoots(
   order: RootComponent[],
   dependencies: Map<RootComponent, Set<RootComponent>>,
@@ -41,9 +42,7 @@ export async function scheduleRoots(
     const began = performance.now();
     options.emit({ event: "root", host: root.host.name, root: root.name, status: "start" });
     try {
-      const connection = connections.get(root.host.name);
-      if (!connection) throw new Error(`no connection to host ${root.host.name}`);
-      const changed = await connection.deploy({ root: root.name, predicting: options.predicting }, options.emit);
+      const changed = await connections.get(root.host.name)!.deploy({ root: root.name, predicting: options.predicting }, options.emit);
       options.emit({ event: "root", host: root.host.name, root: root.name, status: "done", changed, seconds: (performance.now() - began) / 1000 });
     } catch (error) {
       result.error ??= error;
@@ -56,9 +55,10 @@ export async function scheduleRoots(
     let launched = false;
     for (const [root, deps] of remaining) {
       if (started.has(root) || deps.size > 0) continue;
-      if (root.host.ignore || root.ignore) {
+      const skip = root.ignore ? "skip-component" : connections.has(root.host.name) ? undefined : root.host.ignore ? "skip-host" : "skip-excluded";
+      if (skip) {
         started.add(root);
-        options.emit({ event: "root", host: root.host.name, root: root.name, status: root.host.ignore ? "skip-host" : "skip-component" });
+        options.emit({ event: "root", host: root.host.name, root: root.name, status: skip });
         finish(root);
         launched = true;
         continue;

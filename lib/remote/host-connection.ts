@@ -243,7 +243,8 @@ export class SshHostConnection implements HostConnection {
     } catch (error) {
       if (isRetryable(error)) {
         const e = error as SshError;
-        throw new DeploymentError(`host ${name} is unreachable after ${attempts} attempt(s): ${e.message}`, { ...e.context, host: name, step: "connecting", kind: e.kind }, { cause: e });
+        const hint = `set ignore = true for host "${name}" in the environment, or deploy the others with --exclude-hosts ${name}`;
+        throw new DeploymentError(`host ${name} is unreachable after ${attempts} attempt(s): ${e.message}`, { ...e.context, host: name, step: "connecting", kind: e.kind, hint }, { cause: e });
       }
       throw hostError(error, name, "connecting");
     }

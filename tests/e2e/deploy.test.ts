@@ -125,6 +125,7 @@ export class After extends Component {
   "environments/parallel.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["left", "right"]\n`,
   "environments/slow.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["slow"]\n`,
   "environments/interrupt.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["after", "sleeper"]\n`,
+  "environments/two.toml": `[environment]\nconnect_method = "local"\n\n[hosts.one]\ncomponents = ["app"]\n\n[hosts.two]\ncomponents = ["watcher"]\n\n[hosts.three]\ncomponents = ["failing"]\nignore = true\n`,
   "environments/mixed.toml": `[environment]\nconnect_method = "local"\n\n[hosts.localhost]\ncomponents = ["app", "!failing"]\n\n[hosts.faraway]\ncomponents = ["watcher"]\nignore = true\n`,
 };
 
@@ -285,6 +286,33 @@ describe.each(RUNNERS)("deploy ($name)", (runner) => {
     expect(events.at(-1)).toMatchObject({ event: "summary", ok: false, changed: 1 });
     expect(events.find((e) => e.event === "error").context).toMatchObject({ "stopped halfway": "localhost/sleeper", "not started": "localhost/after" });
   }, 60_000);
+
+  test("--hosts and --exclude-hosts deploy only those hosts; the whole model is still configured and checked", () => {
+    using project = tempProject(FILES);
+    const statuses = (events: JsonEvent[]) => ofType(events, "root").map((e) => `${e.host}/${e.root}:${e.status}`).sort();
+    const only = run(project, "deploy", "two", "--hosts", "two", "--json");
+    expect(only.code).toBe(0);
+    expect(statuses(only.events)).toEqual(["one/app:skip-excluded", "three/failing:skip-host", "two/watcher:done", "two/watcher:start"]);
+    // watcher read the resource of app on the host not deployed
+    expect(project.read("work/watcher/watching")).toBe(`${project.dir}/work/app\n`);
+    expect(project.exists("work/app")).toBe(false);
+    expect(only.summary).toMatchObject({ ok: true, hosts: 3 });
+
+    const text = run(project, "deploy", "two", "--exclude-hosts", "two");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain("two: skipping watcher (host excluded)");
+    expect(project.exists("work/app/data/greeting.txt")).toBe(true);
+
+    const unknown = run(project, "deploy", "two", "--hosts", "one,four");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('ERROR: --hosts names an unknown host "four"');
+    expect(unknown.stderr).toContain("known: one, three, two");
+
+    project.write("components/watcher/component.ts", "export class Broken {\n");
+    const broken = run(project, "deploy", "two", "--hosts", "one");
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("components/watcher/component.ts");
+  });
 
   test("an ignored host and a !component are configured but not deployed", () => {
     using project = tempProject(FILES);

@@ -212,8 +212,15 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     const error = result.errors[0]!;
     expect(error.message).toContain("host gone is unreachable after 3 attempt(s)");
     expect(error.context.host).toBe("gone");
+    expect(error.context.hint).toBe('set ignore = true for host "gone" in the environment, or deploy the others with --exclude-hosts gone');
     expect(result.events.filter((e) => e.event === "warning" && e.host === "gone").length).toBe(2);
     expect(performance.now() - began).toBeLessThan(20_000);
+    // as the hint says: the others deploy, the model is still checked with gone's components
+    const without = await deploy(p, "gone", ["--exclude-hosts", "gone"]);
+    expect(without.errors).toEqual([]);
+    expect(without.code).toBe(0);
+    expect(without.events.filter((e) => e.event === "root" && e.host === "gone").map((e) => e.status)).toEqual(["skip-excluded"]);
+    expect(existsSync(home("host1", `deploy/t-gone-${process.pid}/work/db/db.conf`))).toBe(true);
   }, 60_000);
 
   test("a concurrent second deployment is refused at once, naming the holder", async () => {

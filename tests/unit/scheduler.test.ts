@@ -44,8 +44,9 @@ class Recorder {
   maxRunning = 0;
   readonly connections = new Map<string, HostConnection>();
 
-  constructor(m: Model) {
-    for (const host of m.environment.hosts.values()) this.connections.set(host.name, this.connection(host));
+  /** Connections to the hosts a run deploys: not ignored, and not in `excluded` (as --exclude-hosts). */
+  constructor(m: Model, excluded: string[] = []) {
+    for (const host of m.environment.hosts.values()) if (!host.ignore && !excluded.includes(host.name)) this.connections.set(host.name, this.connection(host));
   }
 
   private connection(host: Host): HostConnection {
@@ -124,9 +125,12 @@ describe("scheduleRoots", () => {
     await done;
   });
 
-  test("ignored hosts and !components are skipped, never deployed, and their dependents still run", async () => {
-    const m = model({ components: { db: Provider, app: Consumer, extra: Plain }, hosts: { h1: ["app", "!extra"], h2: { components: ["db"], ignore: true } } });
-    const recorder = new Recorder(m);
+  test("ignored hosts, excluded hosts and !components are skipped, never deployed, and their dependents still run", async () => {
+    const m = model({
+      components: { db: Provider, app: Consumer, extra: Plain },
+      hosts: { h1: ["app", "!extra"], h2: { components: ["db"], ignore: true }, h3: ["extra"] },
+    });
+    const recorder = new Recorder(m, ["h3"]);
     const events: DeployEvent[] = [];
     const done = schedule(m, recorder, 1, events);
     await waitFor(() => recorder.calls.length === 1, 5, "the consumer");
@@ -136,6 +140,7 @@ describe("scheduleRoots", () => {
     const roots = events.filter((e) => e.event === "root").map((e) => `${e.host}/${e.root}:${e.status}`);
     expect(roots).toContain("h2/db:skip-host");
     expect(roots).toContain("h1/extra:skip-component");
+    expect(roots).toContain("h3/extra:skip-excluded");
     expect(roots.indexOf("h2/db:skip-host")).toBeLessThan(roots.indexOf("h1/app:start"));
     expect(events.find((e) => e.event === "root" && e.status === "done")).toMatchObject({ root: "app", changed: 2 });
   });

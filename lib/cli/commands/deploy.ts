@@ -15,6 +15,8 @@ options:
   -c, --consistency-only   load and configure the model, check it, deploy nothing
   -L, --local              deploy to this machine, whatever connect_method says
   -j, --jobs N             root components deployed in parallel (default: the environment's jobs, else 1)
+      --hosts A,B          deploy only these hosts (the whole model is still configured and checked)
+      --exclude-hosts C    deploy every host but these
       --exit-code          exit 3 when something changed (with -P: would change), 0 when nothing did
   -D, --dirty              skip the branch check
   -t, --timeout S          seconds for connecting and for each remote step
@@ -32,6 +34,14 @@ function positiveNumber(value: string | undefined, flag: string, integer: boolea
   return number;
 }
 
+/** `a,b` → `["a", "b"]`. */
+function hostList(value: string | undefined, flag: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(",").map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`${flag} expects host names, separated by commas`);
+  return names;
+}
+
 export const deployCommand: Command = {
   name: "deploy",
   summary: "deploy an environment (-P predicts, -c checks only)",
@@ -47,6 +57,8 @@ export const deployCommand: Command = {
           "consistency-only": { type: "boolean", short: "c", default: false },
           local: { type: "boolean", short: "L", default: false },
           jobs: { type: "string", short: "j" },
+          hosts: { type: "string" },
+          "exclude-hosts": { type: "string" },
           "exit-code": { type: "boolean", default: false },
           dirty: { type: "boolean", short: "D", default: false },
           timeout: { type: "string", short: "t" },
@@ -75,6 +87,8 @@ export const deployCommand: Command = {
       consistencyOnly: values["consistency-only"]!,
       local: values.local!,
       jobs: positiveNumber(values.jobs, "--jobs", true),
+      hosts: hostList(values.hosts, "--hosts"),
+      excludeHosts: hostList(values["exclude-hosts"], "--exclude-hosts"),
       exitCode: values["exit-code"]!,
       dirty: values.dirty!,
       timeout: positiveNumber(values.timeout, "--timeout", false),
