@@ -20,7 +20,7 @@ import { type Acquired, acquireLock, currentUser, ownLockInfo } from "./lock-fil
 import type { Reporter } from "./reporter.ts";
 import { scheduleRoots } from "./scheduler.ts";
 import { Tally } from "./tally.ts";
-import { checkBranch } from "./vcs.ts";
+import { checkBranch, checkClean } from "./vcs.ts";
 
 export interface DeploymentOptions {
   projectRoot: string;
@@ -196,7 +196,8 @@ async function load(options: DeploymentOptions, held: Held, emit: EventSink): Pr
   // Checking a remote model here: names resolve on the hosts, by their agents.
   if (!options.local && environment.settings.connectMethod !== "local") environment.resolveAddresses = "on-hosts";
   if (!options.dirty && environment.settings.branch) await checkBranch(projectRoot, environment.settings.branch);
-  if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch check is skipped" });
+  if (!options.dirty && environment.settings.clean) await checkClean(projectRoot);
+  if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch and clean checks are skipped" });
   return { environment, secrets };
 }
 

@@ -167,7 +167,6 @@ export const ENVIRONMENT_KEYS = {
     type: boolean,
     default: false,
     doc: "refuse to deploy uncommitted or unpushed changes, unless `--dirty`",
-    planned: true,
   },
   ssh_client: { prop: "sshClient", ...sshClient },
   require_v4: {

@@ -131,7 +131,6 @@ describe("[environment] keys", () => {
 
   // Part of the format, not implemented yet: refused, never silently accepted.
   test.each([
-    ["clean", `true`, /\[environment\] clean is not implemented yet/],
     ["exec", `["podman", "exec", "-i", "{host}"]`, /\[environment\] exec is not implemented yet/],
     ["connect_method", `"vagrant"`, /connect_method = "vagrant" is not implemented yet/],
     ["connect_method", `"exec"`, /connect_method = "exec" is not implemented yet/],
