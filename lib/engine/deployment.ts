@@ -110,7 +110,7 @@ class RunReport {
   readonly tally = new Tally();
   readonly phases: Record<string, number> = {};
   hosts = 0;
-  /** Every root (`host/name`), once configured. */
+  /** Every root this run deploys (`host/name`: not ignored, its host not left out), once configured. */
   roots: string[] = [];
   current: Phase = "load";
   private readonly started = performance.now();
