@@ -30,3 +30,5 @@ export { Mercurial, type MercurialOptions } from "./library/mercurial.ts";
 export { AuthorizedKeys, type AuthorizedKeysOptions } from "./library/authorized-keys.ts";
 export { KnownHost, type KnownHostOptions } from "./library/known-host.ts";
 export { KeyPair, type KeyPairOptions } from "./library/key-pair.ts";
+export { Build, type BuildOptions } from "./library/build.ts";
+export { NodeApp, type NodeAppOptions } from "./library/node-app.ts";

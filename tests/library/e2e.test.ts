@@ -8,13 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
+import { packGreet, sourceArchive, writeApp } from "./library2-fixtures.ts";
 
 afterAll(cleanupProjects);
 
 setDefaultTimeout(180_000);
 
 const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
-const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip", "hg", "htpasswd", "openssl"].every(have);
+const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip", "hg", "htpasswd", "openssl", "gcc", "make", "npm"].every(have);
 const USER = "batou-crontest";
 
 function sh(cmd: string, cwd?: string): string {
@@ -36,6 +37,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(archive) });
     mkdirSync(join(scratch, "repo"));
     sh("git init -q -b main && echo hello > README && git add . && git commit -q -m init", join(scratch, "repo"));
+    writeApp(join(scratch, "node-app"), packGreet(scratch, "1.0.0"), "npm");
     sh(`ssh-keygen -q -t ed25519 -N "" -C e2e -f ${join(scratch, "e2e-key")}`);
     mkdirSync(join(scratch, "hgrepo"));
     sh("hg init && echo hello > README && hg commit -q -A -u t -m init", join(scratch, "hgrepo"));
@@ -65,12 +67,13 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
   test("second deploy: changed 0", async () => {
     const sha = new Bun.CryptoHasher("sha256").update(archive).digest("hex");
     const sup = join(scratch, "sup");
+    const source = sourceArchive(scratch, "1.0");
     const p = makeProject(
       {
         "components/app/component.ts": `import {
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
-  Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair,
+  Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair, Build, NodeApp,
 } from "batou";
 
 export class App extends Component {
@@ -106,6 +109,9 @@ export class App extends Component {
     this.add(new AuthorizedKeys({ keys: [key], path: "ssh/authorized_keys" }));
     this.add(new KnownHost("git.example.com", { key, path: "ssh/known_hosts" }));
     this.add(new KeyPair("ssh/id_ed25519"));
+    this.add(new Build(${JSON.stringify(source.path)}, { configure: "--greeting=e2e", make: "hello" }));
+    this.add(new Directory("node-app", { source: ${JSON.stringify(join(scratch, "node-app"))}, exclude: ["node_modules"] }));
+    this.add(new NodeApp("node-app"));
     this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }
@@ -143,6 +149,8 @@ export class Logs extends Component {
     expect(existsSync(join(p.work("app"), "pkg-zip/bin/tool"))).toBe(true);
     expect(readFileSync(join(p.work("app"), "checkout/README"), "utf8")).toBe("hello\n");
     expect(readFileSync(join(p.work("app"), "hg-checkout/README"), "utf8")).toBe("hello\n");
+    expect(sh(join(p.work("app"), "bin/hello"))).toBe("e2e from 1.0\n");
+    expect(existsSync(join(p.work("app"), "node-app/node_modules/greet/index.js"))).toBe(true);
     expect(sh(`crontab -u ${USER} -l`)).toContain(`45 2 * * * /usr/sbin/logrotate -s ${join(p.work("logs"), "logrotate.state")}`);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(false);
     expect(sh(`crontab -u ${USER} -l`)).toContain("0 4 * * * bin/server --once");

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from "node:path";
 import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project } from "../remote/remote-helpers.ts";
+import { packGreet, sourceArchive, writeApp } from "./library2-fixtures.ts";
 
 setDefaultTimeout(180_000);
 
@@ -18,7 +19,7 @@ const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).e
 /** uid of the test bed's service user. */
 const SERVICE_UID = 2001;
 
-describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab"].every(have))("library components over SSH as the service user", () => {
+describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab", "gcc", "make", "npm"].every(have))("library components over SSH as the service user", () => {
   let tb: Testbed;
   let p: Project;
   const target = `t-library2-${process.pid}`;
@@ -38,8 +39,12 @@ describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab"].
     hg(join(shared, "hgrepo"), "init");
     writeFileSync(join(shared, "hgrepo/README"), "from hg\n");
     hg(join(shared, "hgrepo"), "commit", "-A", "-m", "init");
+    const archive = sourceArchive(shared, "1.0");
+    const tarball = packGreet(shared, "1.0.0");
+    const app = join(shared, "app");
+    writeApp(app, tarball, "npm");
     Bun.spawnSync(["chmod", "-R", "a+rX", shared]);
-    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 60\n[hosts.host1]\ncomponents = ["web", "logs", "cron"]\n`;
+    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 120\n[hosts.host1]\ncomponents = ["web", "logs", "cron", "tools"]\n`;
     p = makeProject(tb, {
       "environments/bed.toml": env,
       "components/web/component.ts": `import { Certificate, Command, Component, File, HTTPCheck, Htpasswd, Mercurial, RotatedLogfile } from "batou";
@@ -55,6 +60,17 @@ export class Web extends Component {
     this.add(new HTTPCheck("http://127.0.0.1:${httpPort}/health", { timeout: 30, contains: "ok" }));
     this.add(new Mercurial("${join(shared, "hgrepo")}", { target: "hg" }));
     this.add(new RotatedLogfile("server.log", { rotate: 2, size: "1", postrotate: "touch rotated" }));
+  }
+}
+`,
+      "components/tools/app/package.json": readFileSync(join(app, "package.json"), "utf8"),
+      "components/tools/app/package-lock.json": readFileSync(join(app, "package-lock.json"), "utf8"),
+      "components/tools/component.ts": `import { Build, Component, Directory, NodeApp } from "batou";
+export class Tools extends Component {
+  configure() {
+    this.add(new Build("${archive.path}", { checksum: "sha256:${archive.checksum}", configure: "--greeting=remote", make: "hello" }));
+    this.add(new Directory("app", { source: "app", exclude: ["node_modules"] }));
+    this.add(new NodeApp("app", { production: true }));
   }
 }
 `,
@@ -97,6 +113,10 @@ export class Cron extends Component { configure() { this.add(new CronTab()); } }
     expect(Bun.spawnSync(["openssl", "x509", "-in", crt, "-noout", "-subject"]).stdout.toString()).toBe("subject=CN = host1\n");
     expect(statSync(join(work("web"), "tls.key")).uid).toBe(SERVICE_UID);
     expect(readFileSync(join(work("web"), "hg/README"), "utf8")).toBe("from hg\n");
+    // built and installed into the prefix (the workdir) as the service user; the app's dependency installed by npm ci
+    expect(runInHost("host1", "sudo", "-u", "service", `/home/service/${target}/work/tools/bin/hello`).stdout).toBe("remote from 1.0\n");
+    expect(statSync(join(work("tools"), "bin/hello")).uid).toBe(SERVICE_UID);
+    expect(readFileSync(join(work("tools"), "app/node_modules/greet/index.js"), "utf8")).toContain("greet 1.0.0");
     // the service user's crontab runs logrotate on the service user's configuration; run its command as the cron daemon would
     const crontab = runInHost("host1", "crontab", "-u", "service", "-l").stdout;
     const line = crontab.split("\n").find((l) => l.includes("logrotate"))!;

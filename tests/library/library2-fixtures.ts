@@ -1,0 +1,73 @@
+/**
+ * Fixtures of the Build and NodeApp tests (locally and over SSH): a tiny
+ * autotools-style source archive, and an npm package packed into a tarball
+ * with an application whose lockfile names it.
+ */
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** configure: takes --prefix and --greeting=X, writes a Makefile, and counts its runs in ../configure-runs. */
+const CONFIGURE = `#!/bin/sh
+prefix=/usr/local
+greeting=hello
+for arg in "$@"; do
+  case "$arg" in
+    --prefix=*) prefix="\${arg#--prefix=}" ;;
+    --greeting=*) greeting="\${arg#--greeting=}" ;;
+    *) echo "configure: unknown option $arg" >&2; exit 1 ;;
+  esac
+done
+echo run >> ../configure-runs
+cat > Makefile <<EOF
+PREFIX = $prefix
+hello: hello.c
+\tgcc -O1 -DGREETING='"$greeting"' -o hello hello.c
+install: hello
+\tmkdir -p \\$(PREFIX)/bin
+\tcp hello \\$(PREFIX)/bin/hello
+EOF
+`;
+
+const HELLO = `#include <stdio.h>\nint main(void) { printf("%s from %s\\n", GREETING, VERSION); return 0; }\n`;
+
+/** A source archive `hello-VERSION.tar.gz` (one top folder) in `dir`; its sha256. */
+export function sourceArchive(dir: string, version: string): { path: string; checksum: string } {
+  const top = join(dir, `hello-${version}`);
+  mkdirSync(top, { recursive: true });
+  writeFileSync(join(top, "configure"), CONFIGURE);
+  chmodSync(join(top, "configure"), 0o755);
+  writeFileSync(join(top, "hello.c"), `#define VERSION "${version}"\n${HELLO}`);
+  const path = join(dir, `hello-${version}.tar.gz`);
+  const r = Bun.spawnSync(["tar", "-czf", path, `hello-${version}`], { cwd: dir });
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
+  return { path, checksum: new Bun.CryptoHasher("sha256").update(readFileSync(path)).digest("hex") };
+}
+
+export function run(cwd: string, ...argv: string[]): string {
+  const r = Bun.spawnSync(argv, { cwd, env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false", npm_config_offline: "true" } });
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+  return r.stdout.toString();
+}
+
+/** `npm pack` of a tiny package `greet` at `version`; the tarball's path. */
+export function packGreet(dir: string, version: string): string {
+  const source = join(dir, `greet-src-${version}`);
+  mkdirSync(source, { recursive: true });
+  writeFileSync(join(source, "package.json"), JSON.stringify({ name: "greet", version, main: "index.js" }));
+  writeFileSync(join(source, "index.js"), `module.exports = () => "hello from greet ${version}";\n`);
+  const name = run(source, "npm", "pack", "--pack-destination", dir).trim().split("\n").at(-1)!;
+  return join(dir, name);
+}
+
+/** The application's folder in the project: package.json depending on the tarball, and its lockfile. */
+export function writeApp(app: string, tarball: string, installer: "npm" | "bun"): void {
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "web", version: "1.0.0", private: true, dependencies: { greet: `file:${tarball}` } }, null, 2));
+  rmSync(join(app, "package-lock.json"), { force: true });
+  rmSync(join(app, "bun.lock"), { force: true });
+  if (installer === "npm") run(app, "npm", "install", "--package-lock-only");
+  else {
+    run(app, process.execPath, "install", "--lockfile-only");
+  }
+}
+
