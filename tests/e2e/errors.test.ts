@@ -51,6 +51,18 @@ const CASES: Case[] = [
     expect: ["TOML syntax error", "environments/dev.toml:3"],
   },
   {
+    name: "an unterminated TOML string",
+    files: base(`[environment]\nconnect_method = "local"\n[hosts.localhost]\ncomponents = ["app]\n`),
+    expect: ["TOML syntax error: unterminated string", "environments/dev.toml:4"],
+  },
+  {
+    name: "an attribute conversion that fails",
+    files: base(localEnvironment(["conv"], `\n[components.conv]\nworkers = "many"\n`), {
+      "components/conv/component.ts": `import { attribute, Component } from "batou";\nexport class Conv extends Component {\n  workers = attribute("integer", { default: 2 });\n}\n`,
+    }),
+    expect: ['cannot convert the value of "workers": not an integer', "environments/dev.toml:8", "component: Conv", "attribute: workers", 'value: "many"', "conversion: integer"],
+  },
+  {
     name: "an unknown section",
     files: base(`${localEnvironment(["app"])}\n[provisioners]\nx = 1\n`),
     expect: ["unknown section [provisioners]", "environments/dev.toml:7"],
@@ -68,12 +80,12 @@ const CASES: Case[] = [
   {
     name: "an override of an unknown attribute",
     files: base(localEnvironment(["app"], `\n[components.app]\nprot = 80\n`)),
-    expect: ['unknown attribute "prot"', "environments/dev.toml", "component: App", "attribute: prot"],
+    expect: ['override of an unknown attribute "prot"', "environments/dev.toml:8", "component: App", "attribute: prot"],
   },
   {
     name: "an override of the wrong type",
     files: base(localEnvironment(["app"], `\n[components.app]\nport = "eighty"\n`)),
-    expect: ["environments/dev.toml", "attribute: port", "expected number, got string"],
+    expect: ["override of the wrong type: expected number, got string", "environments/dev.toml:8", "attribute: port", 'value: "eighty"'],
   },
   {
     name: "overrides of an unknown component",

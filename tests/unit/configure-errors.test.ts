@@ -156,6 +156,15 @@ describe("overrides", () => {
     expect(text).toContain('attribute: port\nvalue: "eighty"');
   });
 
+  test.each(["__proto__", "constructor", "toString", "hasOwnProperty"])("an override named %s is an unknown attribute; the component is untouched", (key) => {
+    const values = JSON.parse(`{"${key}": {"polluted": true}}`);
+    const m = model({ components: { typed: Typed }, hosts: { localhost: ["typed"] }, overrides: { typed: values } });
+    expect((thrown(() => m.configure()) as unknown as ConfigurationErrors).errors.map((e) => e.message)).toEqual([`override of an unknown attribute "${key}"`]);
+    const fresh = new Typed();
+    expect(Object.getPrototypeOf(fresh)).toBe(Typed.prototype);
+    expect((fresh as unknown as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   // Bug: a table override was rejected with "expected table, got object" (TOML tables have no prototype).
   test("a table override replaces a table attribute, inline or as a sub-table", async () => {
     const { parseEnvironmentFile } = await import("../../lib/engine/environment-file.ts");
