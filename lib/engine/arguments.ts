@@ -49,7 +49,7 @@ const declared = new WeakMap<Component, Map<string, AttributeState>>();
  * that convert a `defaultText` when first read and refuse to read an
  * attribute that has no value. Runs once per instance, before any value is set.
  */
-export function installAttributes(component: Component): void {
+function installAttributes(component: Component): void {
   if (declared.has(component)) return;
   const states = new Map<string, AttributeState>();
   const self = component as unknown as Record<string, unknown>;
@@ -147,7 +147,7 @@ function typeName(value: unknown): string {
  * default), or returns an error text. Strings convert where that is
  * unambiguous: a decimal number, `true`/`false`.
  */
-export function convertOverride(current: unknown, value: unknown): { value: unknown } | { error: string } {
+function convertOverride(current: unknown, value: unknown): { value: unknown } | { error: string } {
   const expected = typeName(current);
   const given = typeName(value);
   if (expected === "nothing" || expected === given) return { value };

@@ -103,7 +103,10 @@ export class Component {
 
   /** When this component was last updated (ms since the epoch), for `assertComponentIsCurrent`. */
   lastUpdated(): number | undefined {
-    throw new Error(`${this.constructor.name} does not implement lastUpdated()`);
+    throw new ConfigurationError(`${this.constructor.name} does not implement lastUpdated()`, {
+      component: internals(this).root ? this.breadcrumbs : this.constructor.name,
+      hint: "assertComponentIsCurrent needs lastUpdated() on both components",
+    });
   }
 
   // ---- the tree ----
@@ -215,7 +218,7 @@ export class Component {
   requireOne<T = unknown>(key: string, options: RequireOptions = {}): T {
     const values = this.require<T>(key, options);
     if (values.length > 1) {
-      throw new ConfigurationError(`expected one provider of resource "${key}", got ${values.length}`, {
+      throw new ConfigurationError(`resource "${key}" has ${values.length} providers, requireOne() expects one`, {
         host: this.host.name,
         component: this.breadcrumbs,
         resource: key,
@@ -254,7 +257,7 @@ export class Component {
   template(file: string, extra: Record<string, unknown> = {}): string {
     const path = isAbsolute(file) ? file : join(this.defdir, file);
     if (!existsSync(path)) {
-      throw new ConfigurationError(`template file not found: ${path}`, { host: this.host.name, component: this.breadcrumbs });
+      throw new ConfigurationError(`cannot read the template file: it does not exist`, { template: path, host: this.host.name, component: this.breadcrumbs });
     }
     return renderIn(this, readFileSync(path, "utf8"), extra, path) + "\n";
   }

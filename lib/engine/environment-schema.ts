@@ -37,22 +37,22 @@ export function isFiniteNumber(value: unknown): value is number {
   return typeof value === "number" && Number.isFinite(value);
 }
 
-export const string: ValueType<string> = {
+const string: ValueType<string> = {
   shows: "a non-empty string",
   check: (v) => (typeof v === "string" && v !== "" ? { value: v } : must("a non-empty string")),
 };
 
-export const boolean: ValueType<boolean> = {
+const boolean: ValueType<boolean> = {
   shows: "`true`, `false`",
   check: (v) => (typeof v === "boolean" ? { value: v } : must("true or false")),
 };
 
-export const positiveInteger: ValueType<number> = {
+const positiveInteger: ValueType<number> = {
   shows: "a positive integer",
   check: (v) => (Number.isSafeInteger(v) && (v as number) > 0 ? { value: v as number } : must("a positive integer")),
 };
 
-export const positiveNumber: ValueType<number> = {
+const positiveNumber: ValueType<number> = {
   shows: "a positive number",
   check: (v) => (isFiniteNumber(v) && v > 0 ? { value: v } : must("a positive number")),
 };
@@ -61,7 +61,7 @@ export const positiveNumber: ValueType<number> = {
  * One of `allowed` strings; values in `planned` are part of the format but
  * refused until they are implemented.
  */
-export function oneOf<const T extends string>(allowed: readonly T[], planned: readonly T[] = []): ValueType<T> {
+function oneOf<const T extends string>(allowed: readonly T[], planned: readonly T[] = []): ValueType<T> {
   const quoted = (values: readonly string[]) => values.map((a) => `"${a}"`).join(", ");
   const code = (values: readonly string[]) => values.map((a) => `\`"${a}"\``).join(", ");
   return {
@@ -73,19 +73,19 @@ export function oneOf<const T extends string>(allowed: readonly T[], planned: re
   };
 }
 
-export const stringList: ValueType<string[]> = {
+const stringList: ValueType<string[]> = {
   shows: "an array of strings",
   check: (v) => (Array.isArray(v) && v.every((item) => typeof item === "string") ? { value: v as string[] } : must("an array of strings")),
 };
 
 /** A free-form table (host data): checked value by value by the reader. */
-export const table: ValueType<Record<string, unknown>> = {
+const table: ValueType<Record<string, unknown>> = {
   shows: "a table",
   check: (v) => (isTable(v) ? { value: v } : must("a table")),
 };
 
 /** `exec = ["podman", "exec", "-i", "{host}"]`: argv, `{host}` replaced by the host name. */
-export const argv: ValueType<string[]> = {
+const argv: ValueType<string[]> = {
   shows: 'an array of strings, `"{host}"` replaced',
   check: (v) =>
     Array.isArray(v) && v.length > 0 && v.every((item) => typeof item === "string" && item !== "")
@@ -95,7 +95,7 @@ export const argv: ValueType<string[]> = {
 
 /** `require_v4`/`require_v6`: the address family must resolve, must not be used, or may be absent. */
 export type Requirement = boolean | "optional";
-export const requirement: ValueType<Requirement> = {
+const requirement: ValueType<Requirement> = {
   shows: '`true`, `false`, `"optional"`',
   check: (v) => (v === true || v === false || v === "optional" ? { value: v } : must('true, false or "optional"')),
 };

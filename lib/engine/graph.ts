@@ -21,10 +21,9 @@ export class CycleError<T> extends Error {
 export function topologicalOrder<T>(graph: Map<T, Set<T>>): T[] {
   const pending = new Map<T, number>();
   const dependents = new Map<T, T[]>();
-  for (const [node, deps] of graph) {
+  for (const node of graph.keys()) {
     pending.set(node, 0);
     dependents.set(node, []);
-    void deps;
   }
   for (const [node, deps] of graph) {
     for (const dep of deps) {

@@ -145,7 +145,7 @@ describe("provide and require", () => {
 
     build({ a: ["provider", "one"], b: ["provider"] });
     const text = errorText(thrown(() => m!.configure()));
-    expect(text).toContain('expected one provider of resource "answer", got 2');
+    expect(text).toContain('resource "answer" has 2 providers, requireOne() expects one');
     expect(text).toContain("host: a");
   });
 
