@@ -4,7 +4,7 @@
  * configure)" and comes after it (batou's examples/errors2, in our words).
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { Component } from "../../lib/batou.ts";
+import { Component, CronJob, CronTab } from "../../lib/batou.ts";
 import { type ConfigurationErrors } from "../../lib/engine/errors.ts";
 import { cleanupModels, errorText, model, thrown } from "../helpers/model.ts";
 
@@ -129,6 +129,25 @@ describe("knock-on errors", () => {
       "configure() failed: Error: job maker is broken",
       "configure() failed: Error: no jobs found (because db/brokenprovider, db/jobmaker failed to configure)",
       'resource "application" is required but nothing provides it (because db/brokenprovider, db/jobmaker failed to configure)',
+    ]);
+  });
+
+  test("a CronTab whose jobs' component failed says so, after the cause", () => {
+    class Jobs extends Component {
+      override configure() {
+        throw new Error("app is broken");
+        this.add(new CronJob("bin/run", { timing: "0 3 * * *" }));
+      }
+    }
+    class Cron extends Component {
+      override configure() {
+        this.add(new CronTab());
+      }
+    }
+    const m = model({ components: { jobs: Jobs, cron: Cron }, hosts: { web: ["jobs", "cron"] } });
+    expect(errorsOf(() => m.configure())).toEqual([
+      "configure() failed: Error: app is broken",
+      "no cron jobs on host web for its CronTab (because web/jobs failed to configure)",
     ]);
   });
 
