@@ -200,6 +200,25 @@ export function validateArguments(component: Component, args: unknown[], overrid
   if (overrides) applyOverrides(component, overrides);
 }
 
+/**
+ * What is wrong with overriding `component`'s attribute `key` with `value`,
+ * checked without a host (`secrets edit` checks this way): an error text, or
+ * undefined when it fits. Template strings of expanded attributes are left to
+ * the deployment, which can render them.
+ */
+export function overrideProblem(component: Component, key: string, value: unknown): string | undefined {
+  installAttributes(component);
+  if (!isAttribute(component, key)) return `no attribute "${key}"`;
+  const state = declared.get(component)?.get(key);
+  if (state) {
+    if (typeof value === "string" && state.spec.options.expand !== false && /\{[{%]/.test(value)) return undefined;
+    const converted = convert(state.spec.conversion, value);
+    return "problem" in converted ? `${converted.problem} (conversion ${state.spec.conversionName})` : undefined;
+  }
+  const converted = convertOverride((component as unknown as Record<string, unknown>)[key], value);
+  return "error" in converted ? converted.error : undefined;
+}
+
 /** The fields a user may set on `component`, for messages. */
 export function declaredAttributes(component: Component): string[] {
   return Object.keys(component).filter((key) => isAttribute(component, key));

@@ -6,7 +6,7 @@
  * of the environment. The messages list the known names and never show a value.
  */
 import { constructed } from "../engine/component.ts";
-import { convertOverride, declaredAttributes, isAttribute } from "../engine/arguments.ts";
+import { declaredAttributes, isAttribute, overrideProblem } from "../engine/arguments.ts";
 import { readEnvironmentFile } from "../engine/environment-file.ts";
 import { loadComponents } from "../engine/loader.ts";
 import type { SecretsDocument } from "./cleartext.ts";
@@ -34,8 +34,8 @@ export async function modelProblems(projectRoot: string, env: string, doc: Secre
             problems.push(`components.${name}.${key}: ${definition.factory.name} has no attribute "${key}"; known: ${list(declaredAttributes(instance))}`);
             continue;
           }
-          const converted = convertOverride((instance as unknown as Record<string, unknown>)[key], value);
-          if ("error" in converted) problems.push(`components.${name}.${key}: the value does not fit: ${converted.error}`);
+          const problem = overrideProblem(instance, key, value);
+          if (problem) problems.push(`components.${name}.${key}: the value does not fit: ${problem}`);
         }
       }
     }

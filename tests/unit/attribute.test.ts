@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { overrideProblem } from "../../lib/engine/arguments.ts";
 import { attribute, convert, parseLiteral } from "../../lib/engine/attribute.ts";
 import { Component } from "../../lib/engine/component.ts";
 import type { ConfigurationErrors } from "../../lib/engine/errors.ts";
@@ -189,4 +190,18 @@ describe("attributes in the model", () => {
     const m = model({ components: { reader: Reader }, hosts: { localhost: ["reader"] }, overrides: { reader: { b: 1 } } });
     expect(errorText(thrown(() => m.configure()))).toContain('override of an unknown attribute "b"\nfile: environments/test.toml\nhost: localhost\ncomponent: Reader\nattribute: b\nknown: a');
   });
+});
+
+test("overrideProblem checks a value without a host (as secrets edit does): conversions, plain fields, templates left for later", () => {
+  const fresh = new Foo();
+  expect(overrideProblem(fresh, "port", "eighty")).toBe("not an integer (conversion integer)");
+  expect(overrideProblem(fresh, "port", "9002")).toBeUndefined();
+  expect(overrideProblem(fresh, "greeting", "{{ host.name }}")).toBeUndefined();
+  expect(overrideProblem(fresh, "raw", 5)).toBeUndefined();
+  expect(overrideProblem(fresh, "hosts", [1])).toContain("not a list");
+  expect(overrideProblem(fresh, "nope", 1)).toBe('no attribute "nope"');
+  class Plain extends Component {
+    port = 80;
+  }
+  expect(overrideProblem(new Plain(), "port", "x")).toBe("expected number, got string");
 });
