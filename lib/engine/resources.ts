@@ -51,7 +51,6 @@ export class Resources {
     return this.empty.get(root) ?? new Set();
   }
 
-
   /** Values under `key`, only from providers on `host` when given. */
   get(key: string, host?: string): unknown[] {
     const result: unknown[] = [];

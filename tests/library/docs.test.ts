@@ -4,11 +4,12 @@
  * as a component module.
  */
 import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as core from "../../lib/batou-core.ts";
 import * as api from "../../lib/batou.ts";
 import { Component } from "../../lib/batou.ts";
+import { exampleTypeErrors, writeExamples } from "../helpers/examples.ts";
 import { cleanupProjects, scratchDir } from "./helpers.ts";
 
 afterAll(cleanupProjects);
@@ -64,40 +65,12 @@ describe("docs/library.md", () => {
 
   test("every example type-checks and loads as a component module", async () => {
     const dir = scratchDir("batou-docs-");
-    const files: string[] = [];
     let index = 0;
-    for (const [name, examples] of docs) {
-      for (const code of examples) {
-        const file = join(dir, "components", `${name.toLowerCase()}-${index++}`, "component.ts");
-        mkdirSync(join(file, ".."), { recursive: true });
-        writeFileSync(file, code + "\n");
-        files.push(file);
-      }
-    }
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ESNext",
-          module: "Preserve",
-          moduleResolution: "bundler",
-          lib: ["ESNext"],
-          types: ["bun"],
-          typeRoots: [join(ROOT, "node_modules/@types")],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: true,
-          allowImportingTsExtensions: true,
-          paths: { batou: [join(ROOT, "lib/batou.ts")] },
-        },
-        include: ["components"],
-      }),
+    const files = writeExamples(
+      dir,
+      [...docs].flatMap(([name, examples]) => examples.map((code) => [`${name.toLowerCase()}-${index++}`, code] as [string, string])),
     );
-    const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", join(dir, "tsconfig.json")], { cwd: dir });
-    const output = tsc.stdout.toString() + tsc.stderr.toString();
-    // Report errors of the examples only (the library itself is checked by `bun run typecheck`).
-    const exampleErrors = output.split("\n").filter((line) => line.includes("components/") && !line.startsWith(ROOT));
-    expect(exampleErrors).toEqual([]);
+    expect(exampleTypeErrors(dir)).toEqual([]);
 
     await import("../../lib/plugin.ts");
     for (const file of files) {

@@ -4,14 +4,14 @@
  * the attribute example configures as the page says.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component } from "../../lib/batou.ts";
+import { exampleTypeErrors, writeExamples } from "../helpers/examples.ts";
 import { cleanupModels, model } from "../helpers/model.ts";
 
-const ROOT = join(import.meta.dir, "../..");
-const DOC = readFileSync(join(ROOT, "docs/components.md"), "utf8");
+const DOC = readFileSync(join(import.meta.dir, "../../docs/components.md"), "utf8");
 const examples = [...DOC.matchAll(/```ts\n([^]*?)```/g)].map((m) => m[1]!).filter((code) => /^import .* from "batou";/m.test(code));
 const dir = mkdtempSync(join(tmpdir(), "batou-docs-"));
 afterAll(() => {
@@ -21,34 +21,8 @@ afterAll(() => {
 
 test("every complete example type-checks and loads", async () => {
   expect(examples.length).toBeGreaterThanOrEqual(3);
-  const files = examples.map((code, index) => {
-    const file = join(dir, "components", `example${index}`, "component.ts");
-    mkdirSync(join(file, ".."), { recursive: true });
-    writeFileSync(file, code);
-    return file;
-  });
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        target: "ESNext",
-        module: "Preserve",
-        moduleResolution: "bundler",
-        lib: ["ESNext"],
-        types: ["bun"],
-        typeRoots: [join(ROOT, "node_modules/@types")],
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        allowImportingTsExtensions: true,
-        paths: { batou: [join(ROOT, "lib/batou.ts")] },
-      },
-      include: ["components"],
-    }),
-  );
-  const tsc = Bun.spawnSync([join(ROOT, "node_modules/.bin/tsc"), "-p", join(dir, "tsconfig.json")], { cwd: dir });
-  const output = tsc.stdout.toString() + tsc.stderr.toString();
-  expect(output.split("\n").filter((line) => line.includes("components/") && !line.startsWith(ROOT))).toEqual([]);
+  const files = writeExamples(dir, examples.map((code, index) => [`example${index}`, code]));
+  expect(exampleTypeErrors(dir)).toEqual([]);
   for (const file of files) {
     const module = await import(file);
     expect(Object.values(module).some((value) => typeof value === "function" && value.prototype instanceof Component)).toBe(true);
