@@ -48,6 +48,8 @@ export class Environment implements EnvironmentInfo {
   readonly roots: RootComponent[] = [];
   secretFiles: Record<string, string> = {};
   secretValues: string[] = [];
+  /** Where root components' work directories live (`<project>/work` unless the run says otherwise). */
+  workdirBase: string;
   /** `[resolver]`: names pinned to addresses for `Address`. */
   resolver: Record<string, string[]> = Object.create(null);
   /** `[vfs]`: maps absolute paths of components (identity without a sandbox). */
@@ -65,7 +67,9 @@ export class Environment implements EnvironmentInfo {
     readonly file: string,
     readonly settings: EnvironmentSettings,
     readonly definitions: Map<string, ComponentDefinition>,
-  ) {}
+  ) {
+    this.workdirBase = join(projectRoot, "work");
+  }
 
   get hostDomain(): string | undefined {
     return this.settings.hostDomain;
@@ -121,6 +125,7 @@ export function buildEnvironment(
   if (options.timeout !== undefined) settings.timeout = options.timeout;
   const environment = new Environment(file.name, options.projectRoot, file.file, settings, definitions);
   const workBase = options.workBase ?? join(options.projectRoot, "work");
+  environment.workdirBase = workBase;
   environment.resolver = file.resolver;
   if (file.vfs) environment.mapPath = sandboxMap(file.vfs, workBase);
   const unknownComponent = (message: string, name: string) => {

@@ -16,6 +16,8 @@ export interface EnvironmentInfo {
   name: string;
   /** The project root on the machine the component runs on. */
   projectRoot: string;
+  /** Where root components' work directories live (`<project>/work`; batou's `workdir_base`). */
+  workdirBase: string;
   hostDomain?: string;
   serviceUser?: string;
   platform?: string;

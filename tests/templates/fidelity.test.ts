@@ -32,10 +32,11 @@ function renderAll(cases: Case[]): { id: string; ours: Rendered; theirs: Rendere
   const prepared = cases.map((c) => ({ ...c, context: withDefaults(c.context) }));
   const ours = new Map<string, Rendered>();
   for (const c of prepared) {
-    const { rendered, header, root } = renderWithOurs(c);
+    const { rendered, header, root, workdirBase } = renderWithOurs(c);
     ours.set(c.id, rendered);
     c.context.batou_generated_header = header;
     if (c.context.component?.root) c.context.component.root = root;
+    if (c.context.environment?.workdir_base) c.context.environment.workdir_base = workdirBase;
   }
   const theirs = renderWithJinja2(prepared);
   return prepared.map((c) => ({ id: c.id, ours: ours.get(c.id)!, theirs: theirs.get(c.id)! }));

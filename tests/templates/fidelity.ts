@@ -11,7 +11,7 @@
  * what printing it gives (batou's Address and the like) and whose
  * `__methods__` map method names to what calling them returns.
  * `component.root` is not an attribute but the real root: the Python side
- * gets its `workdir`.
+ * gets its `workdir`; likewise `environment.workdir_base` is the real one.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -94,15 +94,17 @@ function revive(value: unknown): unknown {
  * from the context, and the File's content is the result. Also returns the
  * batou_generated_header ours offers, for the Python side.
  */
-export function renderWithOurs(c: Case): { rendered: Rendered; header: string; root: { workdir: string } } {
+export function renderWithOurs(c: Case): { rendered: Rendered; header: string; root: { workdir: string }; workdirBase: string } {
   const attributes = revive(c.context.component ?? {}) as Record<string, unknown>;
   const extra = Object.fromEntries(Object.entries(c.context).filter(([key]) => !["component", "host", "environment"].includes(key)).map(([k, v]) => [k, revive(v)]));
   let header = "";
   let root = { workdir: "" };
+  let workdirBase = "";
   let file: File | undefined;
   class Template extends Component {
     override configure() {
       root = { workdir: this.root.workdir };
+      workdirBase = this.environment.workdirBase;
       for (const [key, value] of Object.entries(attributes)) if (key !== "root") Object.defineProperty(this, key, { value, enumerable: true, configurable: true, writable: true });
       header = String(this.templateContext().batou_generated_header);
       file = this.add(new File("/nonexistent/rendered", { source: c.path, templateArgs: (extra.args ?? {}) as Record<string, unknown> }));
@@ -118,9 +120,9 @@ export function renderWithOurs(c: Case): { rendered: Rendered; header: string; r
   try {
     m.configure();
     const content = file?.subComponents.find((child) => "data" in child) as { data: string } | undefined;
-    return { rendered: { output: content?.data ?? "" }, header, root };
+    return { rendered: { output: content?.data ?? "" }, header, root, workdirBase };
   } catch (error) {
-    return { rendered: { error: String((error as Error).message) }, header, root };
+    return { rendered: { error: String((error as Error).message) }, header, root, workdirBase };
   } finally {
     cleanupModels();
   }
