@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { RunResult } from "../helpers/project.ts";
 import { startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
+import { lockSecrets } from "../../lib/secrets/edit-lock.ts";
 import { filesContaining, outputsContaining, sandbox, secretsProject } from "./deploy-helpers.ts";
 
 const bed = testbedAvailability();
@@ -122,4 +123,18 @@ describe.skipIf(!bed.ok)("the poison test over SSH", () => {
     expect(filesContaining(box.home, SENTINEL)).toEqual([]);
     expect(filesContaining(box.tmp, SENTINEL)).toEqual([]);
   }, 600_000);
+
+  test("a deploy while `secrets edit` runs warns, and the edit lock is not shipped", () => {
+    const lock = lockSecrets(join(project.dir, "environments", "remote"), "batou secrets edit remote");
+    try {
+      const result = run("deploy while editing", ["deploy", "remote"], 0);
+      expect(result.stderr).toContain("WARN: the secrets of environments/remote are being edited by ");
+      expect(result.stderr).toContain('"batou secrets edit remote"');
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(deployed("environments/remote/environment.toml"))).toBe(true);
+    expect(existsSync(deployed("environments/remote/.secrets.lock"))).toBe(false);
+  }, 120_000);
 });
+
