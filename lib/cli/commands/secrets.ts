@@ -27,7 +27,8 @@ const USAGE = `usage: batou secrets <subcommand> [options]
   remove KEY [--environments a,b]      remove a recipient (key line, fingerprint or comment)
                                        and re-encrypt with a new key
   reencrypt [--environments a,b] [-f]  re-encrypt files whose recipients differ from the
-                                       recipients file (-f: every file, new keys)
+                                       recipients file, sign unsigned (v1) files (-f: every
+                                       file, new keys; re-signs files of former recipients)
   keygen [PATH] [-C COMMENT]           create a batou key pair (default PATH:
                                        $XDG_CONFIG_HOME/batou/identity)
   decrypttostdout FILE                 print a sealed file's cleartext (a git textconv)
