@@ -94,17 +94,21 @@ export async function loadSecrets(projectRoot: string, env: string, identities?:
       `the secrets of environments/${env} are being edited by ${editing}: this deployment uses the sealed files as they are now`,
     );
   }
-  const getIdentities = lazyIdentities(identities);
-  const values = new Set<string>();
-  for (const sealed of sealedFiles) {
+  // Every file is checked (no key needed) before any is decrypted, or a passphrase asked.
+  const checked = sealedFiles.map((sealed) => {
     const parsed = parseSealed(readFileSync(sealed.path, "utf8"), sealed.display);
     const trust = deployTrust(sealed, recipients, recipientsFile);
-    checkProvenance(parsed, sealed.display, trust); // before any key is needed
+    checkProvenance(parsed, sealed.display, trust);
     if (recipients.length && rewrapPlan(parsed, recipients) !== "unchanged") {
       result.warnings.push(
         `${sealed.display} is sealed to other recipients than ${recipientsFile}; run \`batou secrets reencrypt --environments ${env}\``,
       );
     }
+    return { sealed, parsed, trust };
+  });
+  const getIdentities = lazyIdentities(identities);
+  const values = new Set<string>();
+  for (const { sealed, parsed, trust } of checked) {
     const opened = await openSealed(parsed, await getIdentities(), sealed.display, trust);
     const cleartext = decodeUtf8(opened.plaintext, sealed.display);
     if (sealed.name === null) {
