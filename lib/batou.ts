@@ -32,3 +32,5 @@ export { KnownHost, type KnownHostOptions } from "./library/known-host.ts";
 export { KeyPair, type KeyPairOptions } from "./library/key-pair.ts";
 export { Build, type BuildOptions } from "./library/build.ts";
 export { NodeApp, type NodeAppOptions } from "./library/node-app.ts";
+export { VirtualEnv, type VirtualEnvOptions } from "./library/virtualenv.ts";
+export { Requirements, Package, type PackageOptions } from "./library/python-requirements.ts";

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
-import { packGreet, sourceArchive, writeApp } from "./library2-fixtures.ts";
+import { PYTHON, packGreet, sourceArchive, wheel, writeApp } from "./library2-fixtures.ts";
 
 afterAll(cleanupProjects);
 
@@ -38,6 +38,8 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     mkdirSync(join(scratch, "repo"));
     sh("git init -q -b main && echo hello > README && git add . && git commit -q -m init", join(scratch, "repo"));
     writeApp(join(scratch, "node-app"), packGreet(scratch, "1.0.0"), "npm");
+    mkdirSync(join(scratch, "wheels"));
+    wheel(join(scratch, "wheels"), "greeting", "1.0");
     sh(`ssh-keygen -q -t ed25519 -N "" -C e2e -f ${join(scratch, "e2e-key")}`);
     mkdirSync(join(scratch, "hgrepo"));
     sh("hg init && echo hello > README && hg commit -q -A -u t -m init", join(scratch, "hgrepo"));
@@ -74,6 +76,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
   Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair, Build, NodeApp,
+  VirtualEnv, Package,
 } from "batou";
 
 export class App extends Component {
@@ -112,6 +115,8 @@ export class App extends Component {
     this.add(new Build(${JSON.stringify(source.path)}, { configure: "--greeting=e2e", make: "hello" }));
     this.add(new Directory("node-app", { source: ${JSON.stringify(join(scratch, "node-app"))}, exclude: ["node_modules"] }));
     this.add(new NodeApp("node-app"));
+    const venv = this.add(new VirtualEnv("venv", { python: "${PYTHON}", noIndex: true, findLinks: [${JSON.stringify(join(scratch, "wheels"))}] }));
+    venv.add(new Package("greeting", { version: "1.0" }));
     this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }
@@ -151,6 +156,7 @@ export class Logs extends Component {
     expect(readFileSync(join(p.work("app"), "hg-checkout/README"), "utf8")).toBe("hello\n");
     expect(sh(join(p.work("app"), "bin/hello"))).toBe("e2e from 1.0\n");
     expect(existsSync(join(p.work("app"), "node-app/node_modules/greet/index.js"))).toBe(true);
+    expect(sh(`${join(p.work("app"), "venv/bin/python")} -c "import greeting; print(greeting.VALUE)"`)).toBe("greeting 1.0\n");
     expect(sh(`crontab -u ${USER} -l`)).toContain(`45 2 * * * /usr/sbin/logrotate -s ${join(p.work("logs"), "logrotate.state")}`);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(false);
     expect(sh(`crontab -u ${USER} -l`)).toContain("0 4 * * * bin/server --once");

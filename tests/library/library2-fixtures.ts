@@ -1,7 +1,7 @@
 /**
  * Fixtures of the Build and NodeApp tests (locally and over SSH): a tiny
  * autotools-style source archive, and an npm package packed into a tarball
- * with an application whose lockfile names it.
+ * with an application whose lockfile names it, and pure-Python wheels.
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -69,5 +69,34 @@ export function writeApp(app: string, tarball: string, installer: "npm" | "bun")
   else {
     run(app, process.execPath, "install", "--lockfile-only");
   }
+}
+
+
+/** The Debian interpreter (what a host has). */
+export const PYTHON = "/usr/bin/python3";
+
+/** Writes a pure-Python wheel `name-version-py3-none-any.whl` into `dir` (with `requires` as Requires-Dist). */
+export function wheel(dir: string, name: string, version: string, requires: string[] = []): void {
+  const script = `
+import base64, hashlib, sys, zipfile
+dir, name, version, requires = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+info = f"{name}-{version}.dist-info"
+files = {
+    f"{name}/__init__.py": f"VALUE = {name!r} + ' ' + {version!r}\\n",
+    f"{info}/METADATA": "Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n%s" % (name, version, "".join(f"Requires-Dist: {r}\\n" for r in requires)),
+    f"{info}/WHEEL": "Wheel-Version: 1.0\\nGenerator: batou-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+for path, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{path},sha256={digest},{len(text.encode())}")
+record.append(f"{info}/RECORD,,")
+with zipfile.ZipFile(f"{dir}/{name}-{version}-py3-none-any.whl", "w") as z:
+    for path, text in files.items():
+        z.writestr(path, text)
+    z.writestr(f"{info}/RECORD", "\\n".join(record) + "\\n")
+`;
+  const r = Bun.spawnSync([PYTHON, "-c", script, dir, name, version, ...requires]);
+  if (r.exitCode !== 0) throw new Error(r.stderr.toString());
 }
 

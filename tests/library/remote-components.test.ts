@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from "node:path";
 import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project } from "../remote/remote-helpers.ts";
-import { packGreet, sourceArchive, writeApp } from "./library2-fixtures.ts";
+import { packGreet, sourceArchive, wheel, writeApp } from "./library2-fixtures.ts";
 
 setDefaultTimeout(180_000);
 
@@ -43,6 +43,8 @@ describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab", 
     const tarball = packGreet(shared, "1.0.0");
     const app = join(shared, "app");
     writeApp(app, tarball, "npm");
+    mkdirSync(join(shared, "wheels"));
+    wheel(join(shared, "wheels"), "greeting", "1.0");
     Bun.spawnSync(["chmod", "-R", "a+rX", shared]);
     const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 120\n[hosts.host1]\ncomponents = ["web", "logs", "cron", "tools"]\n`;
     p = makeProject(tb, {
@@ -65,9 +67,11 @@ export class Web extends Component {
 `,
       "components/tools/app/package.json": readFileSync(join(app, "package.json"), "utf8"),
       "components/tools/app/package-lock.json": readFileSync(join(app, "package-lock.json"), "utf8"),
-      "components/tools/component.ts": `import { Build, Component, Directory, NodeApp } from "batou";
+      "components/tools/component.ts": `import { Build, Component, Directory, NodeApp, Package, VirtualEnv } from "batou";
 export class Tools extends Component {
   configure() {
+    const venv = this.add(new VirtualEnv("venv", { noIndex: true, findLinks: ["${join(shared, "wheels")}"] }));
+    venv.add(new Package("greeting", { version: "1.0" }));
     this.add(new Build("${archive.path}", { checksum: "sha256:${archive.checksum}", configure: "--greeting=remote", make: "hello" }));
     this.add(new Directory("app", { source: "app", exclude: ["node_modules"] }));
     this.add(new NodeApp("app", { production: true }));
@@ -117,6 +121,8 @@ export class Cron extends Component { configure() { this.add(new CronTab()); } }
     expect(runInHost("host1", "sudo", "-u", "service", `/home/service/${target}/work/tools/bin/hello`).stdout).toBe("remote from 1.0\n");
     expect(statSync(join(work("tools"), "bin/hello")).uid).toBe(SERVICE_UID);
     expect(readFileSync(join(work("tools"), "app/node_modules/greet/index.js"), "utf8")).toContain("greet 1.0.0");
+    const venvPython = `/home/service/${target}/work/tools/venv/bin/python`;
+    expect(runInHost("host1", "sudo", "-u", "service", venvPython, "-c", "import greeting; print(greeting.VALUE)").stdout).toBe("greeting 1.0\n");
     // the service user's crontab runs logrotate on the service user's configuration; run its command as the cron daemon would
     const crontab = runInHost("host1", "crontab", "-u", "service", "-l").stdout;
     const line = crontab.split("\n").find((l) => l.includes("logrotate"))!;
