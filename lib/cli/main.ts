@@ -2,12 +2,13 @@ import { VERSION } from "../version.ts";
 import { type Command, UsageError } from "./command.ts";
 import { agentCommand } from "./commands/agent.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { historyCommand } from "./commands/history.ts";
 import { initCommand } from "./commands/init.ts";
 import { secretsCommand } from "./commands/secrets.ts";
 import { updateCommand } from "./commands/update.ts";
 
 /** Every sub-command, in the order `--help` lists them. */
-const COMMANDS: Command[] = [deployCommand, secretsCommand, initCommand, updateCommand];
+const COMMANDS: Command[] = [deployCommand, historyCommand, secretsCommand, initCommand, updateCommand];
 /** Internal sub-commands: dispatched like the others, never listed in `--help`. */
 const HIDDEN_COMMANDS: Command[] = [agentCommand];
 

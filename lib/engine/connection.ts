@@ -10,6 +10,7 @@
  */
 import type { Environment, SecretsData } from "./environment.ts";
 import type { EventSink } from "./events.ts";
+import type { HistoryEntry } from "./history.ts";
 import type { Host } from "./host.ts";
 
 export interface DeployRequest {
@@ -23,6 +24,8 @@ export interface HostConnection {
   open(emit: EventSink): Promise<void>;
   /** Deploys one root component of this host; resolves to the number of changed components. */
   deploy(request: DeployRequest, emit: EventSink): Promise<number>;
+  /** Appends one entry to the host's deployment history (after a deployment, before close). */
+  record(entry: HistoryEntry): Promise<void>;
   /** Releases everything (locks, channels, processes); safe to call twice. */
   close(): Promise<void>;
 }

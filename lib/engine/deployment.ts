@@ -20,7 +20,7 @@ import { type Acquired, acquireLock, currentUser, ownLockInfo } from "./lock-fil
 import type { Reporter } from "./reporter.ts";
 import { scheduleRoots } from "./scheduler.ts";
 import { Tally } from "./tally.ts";
-import { checkBranch, checkClean } from "./vcs.ts";
+import { checkBranch, checkClean, projectRevision } from "./vcs.ts";
 
 export interface DeploymentOptions {
   projectRoot: string;
@@ -77,6 +77,7 @@ export async function runDeployment(options: DeploymentOptions): Promise<number>
     const run = runValue(options, loaded);
     const connections = await report.phase("connect", () => connect(options, run, deployed, held, report.emit));
     const result = await report.phase("deploy", () => deploy(options, loaded.environment, configured, connections, report));
+    if (!options.predict && !guard?.interrupted) await recordHistory(run, loaded, connections, report);
     if (result.error !== undefined) throw result.error;
     return report.finish(true, options.exitCode && report.tally.changed > 0 ? EXIT_CHANGED : 0);
   } catch (error) {
@@ -176,6 +177,8 @@ class RunReport {
 interface Loaded {
   environment: Environment;
   secrets?: SecretsData;
+  /** What is deployed (for the history; not looked up for -P and -c). */
+  revision: { commit?: string; dirty?: boolean };
 }
 
 /** Phase 1: the environment lock, the secrets, the environment and its components; the branch check. */
@@ -198,7 +201,8 @@ async function load(options: DeploymentOptions, held: Held, emit: EventSink): Pr
   if (!options.dirty && environment.settings.branch) await checkBranch(projectRoot, environment.settings.branch);
   if (!options.dirty && environment.settings.clean) await checkClean(projectRoot);
   if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch and clean checks are skipped" });
-  return { environment, secrets };
+  const revision = options.predict || options.consistencyOnly ? {} : await projectRevision(projectRoot);
+  return { environment, secrets, revision };
 }
 
 /** Phase 2: configure until stable; its warnings and the components' configure logs. */
@@ -275,6 +279,26 @@ function deploy(
   const jobs = options.jobs ?? environment.settings.jobs;
   report.reporter.debug(`deploying with ${jobs} job(s)`);
   return scheduleRoots(configured.order, configured.dependencies, connections, { jobs, predicting: options.predict, emit: report.emit });
+}
+
+/**
+ * Phase 5, for deployments: every host appends this run to its history, with
+ * what changed there and whether all its roots were deployed.
+ */
+async function recordHistory(run: DeploymentRun, { revision }: Loaded, connections: ReadonlyMap<string, HostConnection>, report: RunReport) {
+  const { owner } = run;
+  const common = { time: owner.time, deployer: `${owner.user}@${owner.machine}`, batou: owner.version, environment: owner.environment, ...revision };
+  await Promise.all(
+    [...connections.values()].map(async (connection) => {
+      const host = connection.host.name;
+      const ok = report.roots.filter((id) => id.startsWith(`${host}/`)).every((id) => report.tally.doneRoots.has(id));
+      try {
+        await connection.record({ ...common, host, ok, changed: report.tally.changes.get(host) ?? [] });
+      } catch (error) {
+        report.emit({ event: "warning", host, message: `cannot record the deployment in the host's history: ${(error as Error).message}` });
+      }
+    }),
+  );
 }
 
 /** Ctrl-C: say so and what changed, stop the agents, release the locks, summarize, exit. */

@@ -2,10 +2,12 @@
  * `connect_method = "local"`: deploys on this machine, in this process, from
  * the environment configured here (no second configure, no shipping).
  */
+import { join } from "node:path";
 import type { ConnectionFactory, DeployRequest, HostConnection } from "./connection.ts";
 import { deployTree } from "./deploy-component.ts";
 import type { Environment } from "./environment.ts";
 import type { EventSink } from "./events.ts";
+import { appendHistory, type HistoryEntry, LOCAL_HISTORY_FILE } from "./history.ts";
 import type { Host } from "./host.ts";
 import { DeploymentError } from "./errors.ts";
 
@@ -23,6 +25,10 @@ export class LocalConnection implements HostConnection {
     const root = this.environment.roots.find((r) => r.host === this.host && r.name === request.root);
     if (!root) throw new DeploymentError(`no root component "${request.root}"`, { host: this.host.name });
     return deployTree(root, { predicting: request.predicting, emit, secretValues: this.environment.secretValues });
+  }
+
+  async record(entry: HistoryEntry): Promise<void> {
+    appendHistory(join(this.environment.projectRoot, LOCAL_HISTORY_FILE), entry);
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,8 @@
  * is on the branch the environment demands (`branch = "main"`), and with
  * `clean = true` the working tree has no uncommitted changes (untracked files
  * included, as batou's `git status --porcelain`) and the branch is pushed to
- * its upstream, so what is deployed is what others can see.
+ * its upstream, so what is deployed is what others can see. The deployment
+ * history records the commit that was deployed.
  */
 import { runCommand } from "./cmd.ts";
 import { ConfigurationError } from "./errors.ts";
@@ -64,4 +65,12 @@ export async function checkClean(projectRoot: string): Promise<void> {
       hint: `push them, or ${DIRTY_HINT}`,
     });
   }
+}
+
+/** The project's git commit and whether its working tree has changes; nothing when it is not a git repository. */
+export async function projectRevision(projectRoot: string): Promise<{ commit?: string; dirty?: boolean }> {
+  const commit = (await git(projectRoot, "rev-parse", "HEAD"))?.trim();
+  if (!commit) return {};
+  const status = await git(projectRoot, "status", "--porcelain");
+  return { commit, dirty: Boolean(status?.trim()) };
 }

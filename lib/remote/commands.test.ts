@@ -12,6 +12,7 @@ import {
   asUser,
   DEFAULT_EXCLUDES,
   EXIT_TARGET_UNUSABLE,
+  historyReader,
   launchScript,
   PROBE_MARKER,
   PROJECT_EXCLUDES,
@@ -172,4 +173,15 @@ test("the stream receiver puts the file in place with its sidecar; a short or fa
 
 test("the stream receiver names its part file after its own shell, so two deploys never share one", () => {
   expect(streamReceiver("/d", "batou-1.0.0", 5, "ab")).toContain("p=.batou-1.0.0.part.$$");
+});
+
+test("the history reader prints the target directory's history, and nothing (creating nothing) when there is none", () => {
+  expect(historyReader("app")).toBe(`T=app\ncase "$T" in /*) ;; "~"/*) T="$HOME/\${T#"~/"}" ;; *) T="$HOME/$T" ;; esac\nif [ -f "$T/.batou/history.jsonl" ]; then cat "$T/.batou/history.jsonl"; fi`);
+  const home = tempHome();
+  const none = run(historyReader("app"), home);
+  expect(none).toEqual({ stdout: "", stderr: "", status: 0 });
+  expect(readdirSync(home)).toEqual([]);
+  mkdirSync(join(home, "my app", ".batou"), { recursive: true });
+  writeFileSync(join(home, "my app", ".batou", "history.jsonl"), '{"ok":true}\n');
+  for (const target of ["my app", "~/my app", join(home, "my app")]) expect(run(historyReader(target), home).stdout).toBe('{"ok":true}\n');
 });

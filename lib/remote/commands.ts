@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { HISTORY_FILE } from "../engine/history.ts";
 
 /** Exit status of a remote script when the target directory cannot be created or entered. */
 export const EXIT_TARGET_UNUSABLE = 97;
@@ -58,13 +59,19 @@ export function asUser(user: string | undefined, command: string): string {
   return user ? `sudo -n -H -u ${shellQuote(user)} ${command}` : command;
 }
 
-/** Resolves `targetDir` (relative to $HOME, or `~/…`, or absolute) into `$T` and enters it. */
+/** Resolves `targetDir` (relative to $HOME, or `~/…`, or absolute) into `$T`. */
+function resolveTarget(targetDir: string): string[] {
+  return [`T=${shellQuote(targetDir)}`, 'case "$T" in /*) ;; "~"/*) T="$HOME/${T#"~/"}" ;; *) T="$HOME/$T" ;; esac'];
+}
+
+/** Resolves `targetDir` into `$T` (see {@link resolveTarget}) and enters it, creating it first. */
 function enterTarget(targetDir: string): string[] {
-  return [
-    `T=${shellQuote(targetDir)}`,
-    'case "$T" in /*) ;; "~"/*) T="$HOME/${T#"~/"}" ;; *) T="$HOME/$T" ;; esac',
-    `mkdir -p "$T/${EXECUTABLE_DIR}" && cd "$T" || exit ${EXIT_TARGET_UNUSABLE}`,
-  ];
+  return [...resolveTarget(targetDir), `mkdir -p "$T/${EXECUTABLE_DIR}" && cd "$T" || exit ${EXIT_TARGET_UNUSABLE}`];
+}
+
+/** Prints the target directory's deployment history, nothing when there is none (and creates nothing). */
+export function historyReader(targetDir: string): string {
+  return [...resolveTarget(targetDir), `if [ -f "$T/${HISTORY_FILE}" ]; then cat "$T/${HISTORY_FILE}"; fi`].join("\n");
 }
 
 /** The sha256 and size the deploying side expects of the shipped executable. */

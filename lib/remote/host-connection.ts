@@ -30,6 +30,7 @@
 import type { DeploymentRun, DeployRequest, HostConnection } from "../engine/connection.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
+import { type HistoryEntry, HISTORY_NAME } from "../engine/history.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
 import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver } from "./commands.ts";
@@ -323,9 +324,9 @@ export class SshHostConnection implements HostConnection {
       how = probe.zstd ? "streamed, zstd" : "streamed";
     } else {
       // another build or version is there (or a damaged copy, whose size and time may
-      // match): rsync sends the difference (and removes the old one)
+      // match): rsync sends the difference (and removes the old one, never the history)
       const extraArgs = ["--fuzzy", "--delete-delay", ...(probe.sha256 ? ["--ignore-times"] : [])];
-      const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [], extraArgs }, "shipping batou");
+      const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [`/${HISTORY_NAME}`], extraArgs }, "shipping batou");
       this.bytes.executable = shipped.bytesSent;
       how = "rsync delta";
     }
@@ -349,6 +350,11 @@ export class SshHostConnection implements HostConnection {
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
     const result = await this.agent.client.request("deploy", request, { emit });
     return result.changed;
+  }
+
+  async record(entry: HistoryEntry): Promise<void> {
+    if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
+    await this.agent.client.request("history", { entry }, { timeoutSeconds: this.timeout });
   }
 
   close(): Promise<void> {

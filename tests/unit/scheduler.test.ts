@@ -53,6 +53,7 @@ class Recorder {
     return {
       host,
       open: async () => {},
+      record: async () => {},
       close: async () => {},
       deploy: (request: DeployRequest, emit: EventSink) => {
         const { promise, resolve, reject } = Promise.withResolvers<number>();

@@ -1,7 +1,7 @@
 /**
  * What the agent does for each request: take the target directory's lock,
  * fingerprint the shipped project, load and configure the environment, deploy
- * a root. Checked against the protocol's `Handlers` type (every method, the
+ * a root, append to the deployment history. Checked against the protocol's `Handlers` type (every method, the
  * right params and results).
  *
  * @module
@@ -13,6 +13,7 @@ import { deployTree } from "../../engine/deploy-component.ts";
 import { type Environment, loadEnvironment } from "../../engine/environment.ts";
 import { BatouError } from "../../engine/errors.ts";
 import type { EventSink } from "../../engine/events.ts";
+import { appendHistory, HISTORY_FILE } from "../../engine/history.ts";
 import { type Acquired, acquireLock, ownLockInfo } from "../../engine/lock-file.ts";
 import { REMOTE_LOCK_NAME } from "../commands.ts";
 import { projectManifest } from "../ship/project-manifest.ts";
@@ -66,6 +67,11 @@ export function agentHandlers(state: AgentState) {
 
     async manifest({ excludes }) {
       return projectManifest(state.projectRoot, excludes);
+    },
+
+    async history({ entry }) {
+      appendHistory(join(state.projectRoot, HISTORY_FILE), entry);
+      return {};
     },
 
     setup(params) {

@@ -21,6 +21,7 @@
 import type { SecretsData } from "../../engine/environment.ts";
 import { BatouError, ConfigurationErrors, type ErrorContext } from "../../engine/errors.ts";
 import type { DeployEvent } from "../../engine/events.ts";
+import type { HistoryEntry } from "../../engine/history.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { ProjectManifest } from "../ship/project-manifest.ts";
 
@@ -87,11 +88,17 @@ export interface LockResult {
   tookOver?: LockOwner & { agentPid?: number; host?: string };
 }
 
+/** One line for the target directory's deployment history. */
+export interface HistoryParams {
+  entry: HistoryEntry;
+}
+
 export type RequestMap = {
   lock: { params: LockParams; result: LockResult };
   setup: { params: SetupParams; result: SetupResult };
   deploy: { params: DeployParams; result: { changed: number } };
   manifest: { params: ManifestParams; result: ProjectManifest };
+  history: { params: HistoryParams; result: Record<string, never> };
 };
 export type Method = keyof RequestMap;
 
@@ -257,6 +264,19 @@ const PARAMS: { [M in Method]: Check } = {
   }),
   deploy: shape({ root: str, predicting: bool }),
   manifest: shape({ excludes: listOf(str) }),
+  history: shape({
+    entry: shape({
+      time: str,
+      deployer: str,
+      batou: str,
+      environment: str,
+      host: str,
+      commit: optional(str),
+      dirty: optional(bool),
+      ok: bool,
+      changed: listOf(str),
+    }),
+  }),
 };
 
 const isMethod = (method: unknown): method is Method => typeof method === "string" && Object.hasOwn(PARAMS, method);
