@@ -34,3 +34,6 @@ export { Build, type BuildOptions } from "./library/build.ts";
 export { NodeApp, type NodeAppOptions } from "./library/node-app.ts";
 export { VirtualEnv, type VirtualEnvOptions } from "./library/virtualenv.ts";
 export { Requirements, Package, type PackageOptions } from "./library/python-requirements.ts";
+export { PostgresUser, type PostgresUserOptions } from "./library/postgres-user.ts";
+export { PostgresDatabase, type PostgresDatabaseOptions } from "./library/postgres-database.ts";
+export { PostgresExtension, type PostgresExtensionOptions } from "./library/postgres-extension.ts";

@@ -8,14 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
-import { PYTHON, packGreet, sourceArchive, wheel, writeApp } from "./library2-fixtures.ts";
+import { type Cluster, PG_BIN, PYTHON, packGreet, sourceArchive, startCluster, wheel, writeApp } from "./library2-fixtures.ts";
 
 afterAll(cleanupProjects);
 
 setDefaultTimeout(180_000);
 
 const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).exitCode === 0;
-const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip", "hg", "htpasswd", "openssl", "gcc", "make", "npm"].every(have);
+const ready = process.getuid?.() === 0 && ["crontab", "supervisord", "supervisorctl", "git", "rsync", "tar", "unzip", "hg", "htpasswd", "openssl", "gcc", "make", "npm", "psql"].every(have) && PG_BIN !== "";
 const USER = "batou-crontest";
 
 function sh(cmd: string, cwd?: string): string {
@@ -28,7 +28,13 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
   const scratch = mkdtempSync(join(tmpdir(), "batou-e2e-"));
   let server: ReturnType<typeof Bun.serve>;
   let archive: Uint8Array;
+  let cluster: Cluster | undefined;
+  const pgPort = 30000 + (process.pid % 5000);
   beforeAll(() => {
+    mkdirSync(join(scratch, "pg"));
+    Bun.spawnSync(["chown", "postgres", join(scratch, "pg")]);
+    Bun.spawnSync(["chmod", "755", scratch]);
+    cluster = startCluster(join(scratch, "pg"), "postgres", pgPort);
     // an archive to download, a git repository to clone, a supervisord to run the service
     mkdirSync(join(scratch, "src/pkg/bin"), { recursive: true });
     writeFileSync(join(scratch, "src/pkg/bin/tool"), "#!/bin/sh\necho tool\n");
@@ -57,6 +63,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     Bun.spawnSync(["crontab", "-u", USER, "-r"]);
   });
   afterAll(() => {
+    cluster?.stop();
     server?.stop(true);
     const s = join(scratch, "sup");
     const pid = existsSync(join(s, "pid")) ? Number(readFileSync(join(s, "pid"), "utf8")) : 0;
@@ -76,7 +83,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
   Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair, Build, NodeApp,
-  VirtualEnv, Package,
+  VirtualEnv, Package, PostgresUser, PostgresDatabase, PostgresExtension,
 } from "batou";
 
 export class App extends Component {
@@ -117,6 +124,10 @@ export class App extends Component {
     this.add(new NodeApp("node-app"));
     const venv = this.add(new VirtualEnv("venv", { python: "${PYTHON}", noIndex: true, findLinks: [${JSON.stringify(join(scratch, "wheels"))}] }));
     venv.add(new Package("greeting", { version: "1.0" }));
+    const pg = { runAs: "postgres", pgHost: ${JSON.stringify(join(scratch, "pg"))}, pgPort: ${pgPort} };
+    this.add(new PostgresUser("e2e", { password: "e2e-db-pass", ...pg }));
+    this.add(new PostgresDatabase("e2e", { owner: "e2e", ...pg }));
+    this.add(new PostgresExtension("pgcrypto", { database: "e2e", ...pg }));
     this.add(new HTTPCheck("http://127.0.0.1:${server.port}/pkg.tar.gz", { timeout: 10 }));
   }
 }
@@ -156,6 +167,7 @@ export class Logs extends Component {
     expect(readFileSync(join(p.work("app"), "hg-checkout/README"), "utf8")).toBe("hello\n");
     expect(sh(join(p.work("app"), "bin/hello"))).toBe("e2e from 1.0\n");
     expect(existsSync(join(p.work("app"), "node-app/node_modules/greet/index.js"))).toBe(true);
+    expect(cluster!.sql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'e2e'")).toBe("e2e\n");
     expect(sh(`${join(p.work("app"), "venv/bin/python")} -c "import greeting; print(greeting.VALUE)"`)).toBe("greeting 1.0\n");
     expect(sh(`crontab -u ${USER} -l`)).toContain(`45 2 * * * /usr/sbin/logrotate -s ${join(p.work("logs"), "logrotate.state")}`);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(false);

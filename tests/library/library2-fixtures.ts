@@ -100,3 +100,47 @@ with zipfile.ZipFile(f"{dir}/{name}-{version}-py3-none-any.whl", "w") as z:
   if (r.exitCode !== 0) throw new Error(r.stderr.toString());
 }
 
+
+/** The folder of PostgreSQL's server programs (Debian keeps them out of PATH). */
+export const PG_BIN = Bun.spawnSync(["sh", "-c", "ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1"]).stdout.toString().trim();
+
+/** A PostgreSQL cluster a test started: its socket folder, port and server log. */
+export interface Cluster {
+  dir: string;
+  socket: string;
+  port: number;
+  log: string;
+  /** Runs `sql` as the cluster's superuser; returns psql's output. */
+  sql(sql: string, database?: string): string;
+  stop(): void;
+}
+
+/**
+ * initdb into `dir` and start the server as OS user `user` (its superuser role
+ * has that name; local connections by peer, TCP by SCRAM password), on a
+ * private port and socket folder, every statement logged. `wrap` runs a
+ * command elsewhere (inside a test host). Stop it with `stop()`.
+ */
+export function startCluster(dir: string, user: string, port: number, wrap: (argv: string[]) => string[] = (argv) => argv): Cluster {
+  const as = (argv: string[]) => wrap(["sudo", "-n", "-u", user, "--", ...argv]);
+  const run = (argv: string[], input?: string) => {
+    const r = Bun.spawnSync(as(argv), { stdin: input === undefined ? "ignore" : new TextEncoder().encode(input) });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+    return r.stdout.toString();
+  };
+  const data = join(dir, "data");
+  const log = join(dir, "server.log");
+  run([join(PG_BIN, "initdb"), "--auth-local=peer", "--auth-host=scram-sha-256", "--username", user, "--encoding=UTF8", "--locale=C", "-D", data]);
+  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c log_statement=all -c fsync=off`;
+  run([join(PG_BIN, "pg_ctl"), "-D", data, "-l", log, "-o", options, "-w", "-t", "60", "start"]);
+  return {
+    dir,
+    socket: dir,
+    port,
+    log,
+    sql: (sql, database = "postgres") => run(["psql", "--no-psqlrc", "-qtA", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-d", database], sql),
+    stop: () => {
+      Bun.spawnSync(as([join(PG_BIN, "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop"]));
+    },
+  };
+}

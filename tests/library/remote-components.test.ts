@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from "node:path";
 import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project } from "../remote/remote-helpers.ts";
-import { packGreet, sourceArchive, wheel, writeApp } from "./library2-fixtures.ts";
+import { PG_BIN, packGreet, sourceArchive, startCluster, wheel, writeApp } from "./library2-fixtures.ts";
+import { TESTHOSTS } from "../testbed/testbed.ts";
 
 setDefaultTimeout(180_000);
 
@@ -185,6 +186,51 @@ export class Keys extends Component {
       q.remove();
       for (const name of ["id_ed25519", "id_ed25519.pub", "known_hosts", "authorized_keys"]) rmSync(join(ssh, name), { force: true });
       Bun.spawnSync(["rm", "-rf", join(home, sshTarget)]);
+    }
+  });
+
+  test.skipIf(PG_BIN === "")("PostgresUser, PostgresDatabase and PostgresExtension as the service user against its own PostgreSQL on the host", async () => {
+    const inside = `/home/service/pg-${process.pid}`;
+    const outside = join(home, `pg-${process.pid}`);
+    mkdirSync(outside);
+    Bun.spawnSync(["chown", String(SERVICE_UID), outside]);
+    // initdb, pg_ctl and psql run inside host1, as its service user
+    const cluster = startCluster(inside, "service", 5432, (argv) => ["env", `TESTHOSTS_DIR=${tb.dir}`, "TESTHOSTS_QUIET=1", TESTHOSTS, "run", "host1", ...argv]);
+    const pgTarget = `${target}-pg`;
+    const q = makeProject(tb, {
+      "environments/pg.toml": `[environment]\ntarget_directory = "${pgTarget}"\nservice_user = "service"\ntimeout = 60\n[hosts.host1]\ncomponents = ["db"]\n`,
+      "components/db/component.ts": `import { Component, PostgresDatabase, PostgresExtension, PostgresUser } from "batou";
+export class Db extends Component {
+  configure() {
+    const connection = { pgHost: "${inside}", pgPort: 5432 };
+    this.add(new PostgresUser("app", { password: "rem0te-Pg-pass", ...connection }));
+    this.add(new PostgresDatabase("appdb", { owner: "app", ...connection }));
+    this.add(new PostgresExtension("pgcrypto", { database: "appdb", ...connection }));
+  }
+}
+`,
+    });
+    try {
+      const predicted = await deploy(q, "pg", ["-P"]);
+      expect(predicted.errors).toEqual([]);
+      expect(cluster.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'app'")).toBe("0\n");
+      const first = await deploy(q, "pg");
+      expect(first.errors).toEqual([]);
+      expect(cluster.sql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'")).toBe("app\n");
+      expect(cluster.sql("SELECT extname FROM pg_extension WHERE extname = 'pgcrypto'", "appdb")).toBe("pgcrypto\n");
+      // the password logs in over TCP on the host
+      const login = runInHost("host1", "env", "PGPASSWORD=rem0te-Pg-pass", "psql", "-qtA", "-w", "-h", "127.0.0.1", "-p", "5432", "-U", "app", "-d", "appdb", "-c", "SELECT current_user");
+      expect(login.stdout).toBe("app\n");
+      const second = await deploy(q, "pg");
+      expect(second.errors).toEqual([]);
+      expect(second.summary?.changed).toBe(0);
+      const output = [predicted, first, second].map((run) => run.stdout + run.stderr).join("\n") + readFileSync(join(outside, "server.log"), "utf8");
+      expect(output).not.toContain("rem0te-Pg-pass");
+    } finally {
+      cluster.stop();
+      q.remove();
+      rmSync(outside, { recursive: true, force: true });
+      Bun.spawnSync(["rm", "-rf", join(home, pgTarget)]);
     }
   });
 });
