@@ -4,11 +4,12 @@ import { agentCommand } from "./commands/agent.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { historyCommand } from "./commands/history.ts";
 import { initCommand } from "./commands/init.ts";
+import { migratePythonCommand } from "./commands/migrate-python.ts";
 import { secretsCommand } from "./commands/secrets.ts";
 import { updateCommand } from "./commands/update.ts";
 
 /** Every sub-command, in the order `--help` lists them. */
-const COMMANDS: Command[] = [deployCommand, historyCommand, secretsCommand, initCommand, updateCommand];
+const COMMANDS: Command[] = [deployCommand, historyCommand, secretsCommand, initCommand, updateCommand, migratePythonCommand];
 /** Internal sub-commands: dispatched like the others, never listed in `--help`. */
 const HIDDEN_COMMANDS: Command[] = [agentCommand];
 
