@@ -31,16 +31,19 @@ interface Writer {
   used: Set<number>;
   hand: string[];
   converted: string[];
+  /** The last Python line written: comments after it and before the next statement belong to that statement. */
+  cursor: number;
 }
 
-/** Emits the Python comments between lines `from` and `to` (inclusive) that were not written yet. */
-function flushComments(w: Writer, from: number, to: number, indent: string): void {
-  for (let line = from; line <= to; line++) {
+/** Emits the Python comments from after the last written line up to `to` that were not written yet. */
+function flushComments(w: Writer, _from: number, to: number, indent: string): void {
+  for (let line = w.cursor + 1; line <= to; line++) {
     const text = w.comments.get(line);
     if (text === undefined || w.used.has(line)) continue;
     w.used.add(line);
     w.lines.push(`${indent}// ${text.replace(/^#\s?/, "")}`);
   }
+  w.cursor = Math.max(w.cursor, to);
 }
 
 /** Keeps a statement as commented Python, marked TODO, and reports it. */
@@ -50,6 +53,7 @@ function keepPython(w: Writer, node: PyNode, indent: string, why: string, where:
     w.used.add(line);
     w.lines.push(`${indent}// ${w.source[line - 1] ?? ""}`.trimEnd());
   }
+  w.cursor = Math.max(w.cursor, node.end_lineno!);
   w.hand.push(`line ${node.lineno}: ${where}: ${why}: ${(w.source[node.lineno! - 1] ?? "").trim()}${node.end_lineno! > node.lineno! ? " …" : ""}`);
 }
 
@@ -87,7 +91,9 @@ function needsAwait(body: PyNode[]): boolean {
 }
 
 function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, where: string, declared: Set<string>): void {
-  flushComments(w, stmt.lineno!, stmt.end_lineno!, indent);
+  // a compound statement's inner comments go with its inner statements
+  const compound = stmt._type === "If" || stmt._type === "For";
+  flushComments(w, stmt.lineno!, compound ? stmt.lineno! : stmt.end_lineno!, indent);
   const fail = (why: string) => keepPython(w, stmt, indent, why, where);
   const emit = (text: string | null, why = "no translation for this") => {
     if (text === null) return fail(why);
@@ -425,7 +431,7 @@ export function componentSkeleton(parsed: Extract<ParsedPython, { ok: true }>, a
   const { classes, imports } = classModels(parsed.module);
   const source = parsed.source.split(/\r?\n/);
   const comments: Comments = new Map(parsed.comments.map(([line, , text]) => [line, text]));
-  const w: Writer = { lines: [], source, comments, used: new Set(), hand: [], converted: [] };
+  const w: Writer = { lines: [], source, comments, used: new Set(), hand: [], converted: [], cursor: 0 };
   const globals = new Set<string>();
   for (const stmt of parsed.module.body as PyNode[]) {
     const assigned = classAssignment(stmt);

@@ -35,7 +35,7 @@ function keyLine(key: string, value: unknown, spec: KeySpec<unknown>, report: Fi
     report.hand.push(`${where}: ${key} = ${JSON.stringify(value)} ${checked.problem}; written as a comment`);
     return [`# ${key} = ${tomlValue(value)}  # TODO(migrate): ${checked.problem}`];
   }
-  return [`${key} = ${tomlValue(checked.value)}`];
+  return [`${key} = ${tomlValue(value)}`];
 }
 
 /** batou reads booleans of host sections with `ast.literal_eval`. */
@@ -101,6 +101,7 @@ interface HostDraft {
   line: number;
   comments: string[];
   components: string[];
+  componentComments: string[];
   keys: string[];
   data: string[];
 }
@@ -124,7 +125,7 @@ function hostsSections(doc: IniDocument, report: FileReport, known: Set<string>)
   const hosts = new Map<string, HostDraft>();
   const draft = (name: string, line: number, comments: string[]) => {
     let host = hosts.get(name);
-    if (!host) hosts.set(name, (host = { name, line, comments, components: [], keys: [], data: [] }));
+    if (!host) hosts.set(name, (host = { name, line, comments, components: [], componentComments: [], keys: [], data: [] }));
     return host;
   };
   const single = doc.sections.find((s) => s.name === "hosts");
@@ -144,7 +145,7 @@ function hostsSections(doc: IniDocument, report: FileReport, known: Set<string>)
       const at = `line ${entry.line}`;
       const comments = commentLines(entry.comments);
       if (entry.key === "components") {
-        host.keys.push(...comments);
+        host.componentComments.push(...comments);
         host.components.push(...hostComponents(asList(entry.value), name, entry.line, report, known));
       } else if (entry.key.startsWith("data-")) {
         host.data.push(...comments, `${tomlKey(entry.key.slice(5))} = ${tomlString(entry.value)}`);
@@ -171,7 +172,7 @@ function hostsSections(doc: IniDocument, report: FileReport, known: Set<string>)
   const lines: string[] = [];
   for (const host of hosts.values()) {
     lines.push("", ...commentLines(host.comments), `[hosts.${tomlKey(host.name)}]`);
-    lines.push(`components = ${tomlValue(host.components)}`, ...host.keys);
+    lines.push(...host.componentComments, `components = ${tomlValue(host.components)}`, ...host.keys);
     if (host.data.length) lines.push("", `[hosts.${tomlKey(host.name)}.data]`, ...host.data);
   }
   return { lines, hosts: [...hosts.keys()] };

@@ -82,9 +82,9 @@ export function hasBatouSecrets(project: string, env: BatouEnvironment): boolean
   return batouSecretFiles(project, env).length > 0;
 }
 
-async function decrypt(file: BatouSecretFile, age: () => AgeIdentities): Promise<Uint8Array> {
+async function decrypt(file: BatouSecretFile, age: () => AgeIdentities, env: Env): Promise<Uint8Array> {
   const data = new Uint8Array(readFileSync(file.path));
-  if (file.provider === "gpg") return decryptGpg(file.path);
+  if (file.provider === "gpg") return decryptGpg(file.path, env);
   if (file.provider === "age") return decryptAge(data, age());
   // age-diffable: an INI file whose values (outside [batou]) are base64 age files
   const doc = parseIni(new TextDecoder().decode(data), file.path);
@@ -233,9 +233,9 @@ export async function migrateSecrets(project: string, env: BatouEnvironment, mod
   const plain = new Map<string | null, Uint8Array>();
   for (const file of files) {
     try {
-      plain.set(file.name, await decrypt(file, age));
+      plain.set(file.name, await decrypt(file, age, processEnv));
     } catch (error) {
-      const ids = file.provider === "gpg" ? `GnuPG (encrypted to ${gpgRecipients(file.path).join(", ") || "unknown keys"})` : `your identities: ${age().described.join(", ") || "none found"}`;
+      const ids = file.provider === "gpg" ? `GnuPG (encrypted to ${gpgRecipients(file.path, processEnv).join(", ") || "unknown keys"})` : `your identities: ${age().described.join(", ") || "none found"}`;
       report.hand.push(`${relative(project, file.path)}: cannot decrypt it with ${ids}: ${(error as Error).message}${ageIds?.problems.length ? ` (${ageIds.problems.join("; ")})` : ""}; its secrets were not migrated`);
       return { files: [], report };
     }
