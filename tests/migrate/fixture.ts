@@ -1,8 +1,8 @@
 /**
  * A batou 2.x project written for the migration tests, in batou's own formats:
  * environments with every section, components with the common constructs, a
- * template. `local` deploys on this machine (Python batou wrote the files in
- * expected/ from it, see expected/README.md); `prod` and `staging` are checked only.
+ * template. `local` deploys on this machine (tests/migrate/expected/local.json is what
+ * Python batou wrote from it: see regenerate.ts there); `prod` and `staging` are checked only.
  */
 
 export const APP_PY = `from batou.component import Attribute, Component, ConfigString, handle_event

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { migrateProject } from "../../lib/migrate/project.ts";
 import { loadSecrets } from "../../lib/secrets/store.ts";
@@ -63,6 +63,26 @@ afterAll(() => {
   rmSync(keys, { recursive: true, force: true });
   rmSync(gnupg, { recursive: true, force: true });
 });
+
+/** What a deployment left in work/, as tests/migrate/expected/regenerate.ts records Python batou's. */
+function workManifest(work: string): Record<string, unknown> {
+  const files: Record<string, unknown> = {};
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const path = join(dir, entry);
+      const rel = relative(work, path);
+      if (rel.startsWith(".batou")) continue;
+      const stat = lstatSync(path);
+      if (stat.isSymbolicLink()) files[rel] = { symlink: relative(dir, resolve(dir, readlinkSync(path))) };
+      else if (stat.isDirectory()) {
+        files[rel] = { directory: true };
+        visit(path);
+      } else files[rel] = { content: readFileSync(path, "utf8"), mode: (stat.mode & 0o777).toString(8) };
+    }
+  };
+  visit(work);
+  return files;
+}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
@@ -175,6 +195,9 @@ describe("migrate-python", () => {
       expect(readFileSync(join(work, "database/db.conf"), "utf8")).toBe("name=appdb\n");
       expect(statSync(join(work, "database/db.conf")).mode & 0o777).toBe(0o600);
       expect(existsSync(join(work, "app/logs"))).toBe(true);
+      // what Python batou wrote for the same project (tests/migrate/expected/regenerate.ts)
+      const expected = JSON.parse(readFileSync(join(import.meta.dir, "expected/local.json"), "utf8")).files;
+      expect(workManifest(work)).toEqual(expected);
     });
 
     test("a second run keeps what exists and says so", async () => {
