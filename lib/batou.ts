@@ -9,12 +9,14 @@
  * compiled executable alike, so a project needs no `node_modules`.
  */
 export * from "./batou-core.ts";
-export { File, Content, type FileOptions } from "./library/file.ts";
+export { File, type FileOptions, type FileKind } from "./library/file.ts";
+export { Content, type ContentOptions } from "./library/content.ts";
+export { Presence } from "./library/presence.ts";
 export { Directory, type DirectoryOptions } from "./library/directory.ts";
 export { Symlink } from "./library/symlink.ts";
 export { Mode, Owner, Group } from "./library/attributes.ts";
 export { Purge } from "./library/purge.ts";
-export { JSONContent, YAMLContent, type StructuredContentOptions } from "./library/structured-content.ts";
+export { JSONContent, YAMLContent, type StructuredContentOptions, type JSONContentOptions } from "./library/structured-content.ts";
 export { Download, type DownloadOptions } from "./library/download.ts";
 export { Extract, type ExtractOptions } from "./library/extract.ts";
 export { GitClone, type GitCloneOptions } from "./library/git.ts";

@@ -298,12 +298,13 @@ export class Component {
 
   /**
    * Reports how `path` would change from `before` to `after` as a unified
-   * diff (hidden when `sensitive`, binary, or containing a secret value).
+   * diff (hidden when `sensitive`, `binary` (or holding a NUL byte), or
+   * containing a secret value).
    */
-  showDiff(path: string, before: string, after: string, options: { sensitive?: boolean } = {}): void {
+  showDiff(path: string, before: string, after: string, options: { sensitive?: boolean; binary?: boolean } = {}): void {
     const session = internals(this).session;
     if (!session) return;
-    const view = diffView(path, before, after, { sensitive: options.sensitive, secrets: session.secretValues });
+    const view = diffView(path, before, after, { sensitive: options.sensitive, binary: options.binary, secrets: session.secretValues });
     session.emit({ event: "diff", host: this.host.name, component: this.breadcrumbs, path, ...view });
   }
 

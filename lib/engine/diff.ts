@@ -21,9 +21,14 @@ function containsSecret(text: string, secrets: readonly string[]): boolean {
   return secrets.some((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret));
 }
 
-export function diffView(path: string, before: string, after: string, options: { sensitive?: boolean; secrets?: readonly string[] } = {}): DiffView {
+export function diffView(
+  path: string,
+  before: string,
+  after: string,
+  options: { sensitive?: boolean; binary?: boolean; secrets?: readonly string[] } = {},
+): DiffView {
   if (options.sensitive) return { note: "not showing the diff: sensitive content" };
-  if (looksBinary(before) || looksBinary(after)) return { note: "not showing the diff: binary content" };
+  if (options.binary || looksBinary(before) || looksBinary(after)) return { note: "binary content changed" };
   if (containsSecret(before, options.secrets ?? []) || containsSecret(after, options.secrets ?? [])) {
     return { note: "not showing the diff: it contains a secret value" };
   }

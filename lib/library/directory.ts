@@ -1,27 +1,8 @@
-/**
- * `Directory`: a directory exists (optionally with its parents), with an
- * optional mode; with `source`, its content mirrors a folder of the project
- * (rsync semantics: new and changed files are copied, extras deleted, `exclude`
- * patterns neither copied nor deleted).
- *
- * @example
- * ```ts
- * this.add(new Directory("logs"));
- * this.add(new Directory("/srv/app/releases", { leadingDirs: true, mode: 0o750 }));
- * this.add(new Directory("htdocs", { source: "static", exclude: ["*.map"] }));
- * ```
- */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { Mode } from "./attributes.ts";
-
-export interface DirectoryOptions {
-  mode?: number | string;
-  leadingDirs?: boolean;
-  source?: string;
-  exclude?: string[];
-}
+import { checkParents, isMissing, lookAt } from "./safe-path.ts";
 
 /** Lines of rsync's `--itemize-changes` output that are real differences. */
 function itemized(stdout: string): string[] {
@@ -31,9 +12,41 @@ function itemized(stdout: string): string[] {
     .filter((line) => line && !line.startsWith("created ") && !/^\S+ \.\/$/.test(line));
 }
 
+/** The newest modification time (ms) of the files below `folder`, not following symlinks; 0 when there are none. */
+function newestFile(folder: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestFile(path));
+    else if (entry.isFile()) newest = Math.max(newest, lstatSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `Directory`: a directory exists (`leadingDirs` creates its parents), with an
+ * optional `mode`; with `source`, its content mirrors a folder of the project
+ * with rsync semantics: new and changed files are copied, files that are not in
+ * the source are deleted, and paths matching `exclude` (rsync patterns) are
+ * neither copied nor deleted. Needs `rsync` on the host for `source`.
+ *
+ * A symlink at the path is an error (it could lead anywhere, and what is
+ * written "into the directory" would land there) unless `allowSymlink` says it
+ * may be one; every folder `leadingDirs` creates is checked to be a real
+ * directory after creating it.
+ *
+ * @example
+ * ```ts
+ * this.add(new Directory("logs", { mode: 0o750 }));
+ * this.add(new Directory("/srv/app/releases", { leadingDirs: true }));
+ * this.add(new Directory("htdocs", { source: "static", exclude: ["*.map", "uploads/"] }));
+ * ```
+ */
 export class Directory extends Component {
   static override namevar = "path";
+  /** The directory; relative paths are inside the workdir. */
   path = "";
+  /** The directory's permission bits (`0o750`, `"750"`, `"rwxr-x---"`). */
   mode: number | string | undefined = undefined;
   /** Create missing parents too. */
   leadingDirs = false;
@@ -41,8 +54,10 @@ export class Directory extends Component {
   source: string | undefined = undefined;
   /** Patterns (rsync syntax) not synced from `source`, and not deleted in the target. */
   exclude: string[] = [];
+  /** The path may be a symlink to a directory (it is then used as it is, and `mode` is refused). */
+  allowSymlink = false;
 
-  private _mode?: Mode;
+  #mode?: Mode;
 
   constructor(path: string, options: DirectoryOptions = {}) {
     super(path, options);
@@ -61,13 +76,23 @@ export class Directory extends Component {
 
   override configure(): void {
     // The mode is checked by this component itself: a Mode child would run before the directory exists.
-    this._mode = this.mode !== undefined ? this.use(new Mode(this.target, { mode: this.mode })) : undefined;
+    this.#mode = this.mode !== undefined ? this.use(new Mode(this.target, { mode: Mode.parseFor(this.mode, this) })) : undefined;
     const source = this.sourcePath;
     if (source !== undefined && !(existsSync(source) && statSync(source).isDirectory())) {
       throw new ConfigurationError(`source folder not found: ${source}`, { component: this.breadcrumbs });
     }
     if (!Array.isArray(this.exclude) || this.exclude.some((pattern) => typeof pattern !== "string")) {
       throw new ConfigurationError(`Directory('${this.path}'): exclude must be a list of patterns`, { component: this.breadcrumbs });
+    }
+  }
+
+  /** The newest modification time of the files inside (ms; 0 when empty), for `assertComponentIsCurrent`. */
+  override lastUpdated(): number | undefined {
+    try {
+      return newestFile(this.target);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
     }
   }
 
@@ -99,22 +124,55 @@ export class Directory extends Component {
     }
   }
 
+  /** Whether the directory exists (as a directory, or an allowed symlink to one); errors for anything else. */
+  private exists(): boolean {
+    const target = this.target;
+    checkParents(target, { component: this.breadcrumbs });
+    const found = lookAt(target);
+    const context = { component: this.breadcrumbs, path: target };
+    switch (found.kind) {
+      case "missing":
+        return false;
+      case "directory":
+        return true;
+      case "symlink":
+        if (!this.allowSymlink) {
+          throw new DeploymentError(`${target} is a symlink (to ${found.target}), not a directory; refusing to use it`, {
+            ...context,
+            hint: "remove the symlink, or say it may be one with { allowSymlink: true }",
+          });
+        }
+        if (!(existsSync(target) && statSync(target).isDirectory())) {
+          throw new DeploymentError(`${target} is a symlink (to ${found.target}) that does not lead to a directory`, context);
+        }
+        if (this.#mode) throw new DeploymentError(`${target} is a symlink; its mode cannot be set through it`, { ...context, hint: "set the mode of the directory it points to" });
+        return true;
+      default:
+        throw new DeploymentError(`${target} exists but is not a directory`, context);
+    }
+  }
+
+  /** Throws unless the parent exists or will be created (`leadingDirs`, or an earlier component under -P). */
+  private checkParent(): void {
+    const parent = dirname(this.target);
+    if (this.leadingDirs || this.predicting || existsSync(parent)) return;
+    throw new DeploymentError(`directory ${parent} does not exist (add a Directory or use leadingDirs: true)`, {
+      component: this.breadcrumbs,
+      path: this.target,
+    });
+  }
+
   override async verify(): Promise<void> {
-    if (!existsSync(this.target)) {
-      if (!this.leadingDirs && !existsSync(dirname(this.target)) && !this.predicting) {
-        throw new ConfigurationError(`the parent of ${this.target} does not exist`, {
-          component: this.breadcrumbs,
-          hint: "use { leadingDirs: true } to create it",
-        });
-      }
+    if (!this.exists()) {
+      this.checkParent();
       if (this.source !== undefined) await this.reportSync();
       throw new UpdateNeeded(`${this.target} does not exist`);
     }
-    if (!statSync(this.target).isDirectory()) {
-      throw new ConfigurationError(`${this.target} exists but is not a directory`, { component: this.breadcrumbs });
-    }
     if (this.source !== undefined && (await this.reportSync()) > 0) throw new UpdateNeeded(`${this.target} differs from ${this.sourcePath}`);
-    await this._mode?.verify();
+    const change = this.#mode?.pendingChange();
+    if (change === undefined) return;
+    this.log(change);
+    throw new UpdateNeeded(change);
   }
 
   /** Logs what a sync would change; returns the number of changes. */
@@ -128,14 +186,30 @@ export class Directory extends Component {
   }
 
   override async update(): Promise<void> {
-    if (!existsSync(this.target)) mkdirSync(this.target, { recursive: this.leadingDirs });
+    if (!this.exists()) {
+      this.checkParent();
+      this.create();
+    }
     if (this.source !== undefined) await this.rsync(false);
-    if (this._mode) {
+    this.#mode?.applyChange();
+  }
+
+  /** Creates the directory and (with `leadingDirs`) its missing parents, one by one, each checked to be a real directory. */
+  private create(): void {
+    const missing: string[] = [];
+    for (let folder = this.target; lookAt(folder).kind === "missing"; folder = dirname(folder)) missing.unshift(folder);
+    for (const folder of missing) {
       try {
-        await this._mode.verify();
-      } catch {
-        await this._mode.update();
+        mkdirSync(folder);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      if (lookAt(folder).kind !== "directory") {
+        throw new DeploymentError(`${folder} was replaced while creating it; refusing to continue`, { component: this.breadcrumbs, path: folder });
       }
     }
   }
 }
+
+/** The options of `Directory` (each documented on its field). */
+export type DirectoryOptions = Partial<Pick<Directory, "mode" | "leadingDirs" | "source" | "exclude" | "allowSymlink">>;

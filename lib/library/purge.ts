@@ -1,7 +1,29 @@
+import { lstatSync, rmSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { checkParents, isMissing, lookAt } from "./safe-path.ts";
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/** True when a folder between `base` and `path` (both excluded) is a symlink: the match lies elsewhere. */
+function throughSymlink(base: string, path: string): boolean {
+  const parts = relative(base, path).split(sep).slice(0, -1);
+  let current = base;
+  for (const part of parts) {
+    current = join(current, part);
+    if (lookAt(current).kind === "symlink") return true;
+  }
+  return false;
+}
+
 /**
- * `Purge`: nothing matches a glob pattern. Matching files and symlinks are
- * unlinked, matching directories removed with their content (a symlink to a
- * directory is only unlinked). Relative patterns are inside the workdir.
+ * `Purge`: nothing matches a glob pattern (`*`, `?`, `[...]`, `{a,b}`, `**`;
+ * `*` does not match dot files). Matching files and symlinks (broken ones too)
+ * are unlinked, matching directories removed with their content; a symlink is
+ * only unlinked, never followed: the folder the pattern starts in must not be
+ * a symlink, and matches behind a symlinked folder are not touched. Relative
+ * patterns are inside the workdir; a pattern matching top-level folders of the
+ * file system (`/*`) is refused.
  *
  * @example
  * ```ts
@@ -9,12 +31,6 @@
  * this.add(new Purge("/srv/app/cache/**"));
  * ```
  */
-import { existsSync, lstatSync, rmSync } from "node:fs";
-import { join, sep } from "node:path";
-import { Component, ConfigurationError, UpdateNeeded } from "../batou-core.ts";
-
-const GLOB_CHARS = /[*?[\]{}]/;
-
 export class Purge extends Component {
   static override namevar = "pattern";
   /** A shell-style glob (`*`, `?`, `[...]`, `{a,b}`, `**`); `*` does not match dot files. */
@@ -43,21 +59,28 @@ export class Purge extends Component {
     }
   }
 
-  /** The absolute paths that match now, sorted. */
+  /** The absolute paths that match now, sorted (none behind a symlinked folder). */
   matches(): string[] {
     const { base, rest } = this.split();
-    if (!existsSync(base)) return [];
+    checkParents(base, { component: this.breadcrumbs });
+    const found = lookAt(base);
+    if (found.kind === "missing") return [];
+    if (found.kind === "symlink") {
+      throw new DeploymentError(`${base} is a symlink (to ${found.target}); Purge does not remove files behind a symlink`, {
+        component: this.breadcrumbs,
+        pattern: this.pattern,
+        hint: "purge in the folder it points to",
+      });
+    }
     if (!GLOB_CHARS.test(rest)) {
       const path = join(base, rest);
-      try {
-        lstatSync(path);
-        return [path];
-      } catch {
-        return [];
-      }
+      return lookAt(path).kind === "missing" || throughSymlink(base, path) ? [] : [path];
     }
     const glob = new Bun.Glob(rest);
-    return [...glob.scanSync({ cwd: base, onlyFiles: false, followSymlinks: false, dot: false })].map((p) => join(base, p)).sort();
+    return [...glob.scanSync({ cwd: base, onlyFiles: false, followSymlinks: false, dot: false })]
+      .map((p) => join(base, p))
+      .filter((path) => !throughSymlink(base, path))
+      .sort();
   }
 
   override async verify(): Promise<void> {
@@ -70,13 +93,14 @@ export class Purge extends Component {
 
   override async update(): Promise<void> {
     for (const path of this.matches()) {
-      let stat;
+      let directory: boolean;
       try {
-        stat = lstatSync(path);
-      } catch {
-        continue; // removed with a folder matched before
+        directory = lstatSync(path).isDirectory(); // a symlink is unlinked, never followed
+      } catch (error) {
+        if (isMissing(error)) continue; // removed with a folder matched before
+        throw error;
       }
-      rmSync(path, { recursive: stat.isDirectory(), force: true });
+      rmSync(path, { recursive: directory, force: true });
     }
   }
 }

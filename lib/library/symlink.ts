@@ -1,16 +1,21 @@
+import { symlinkSync } from "node:fs";
+import { Component, ConfigurationError, DeploymentError, replaceAtomic, UpdateNeeded } from "../batou-core.ts";
+import { checkParents, lookAt } from "./safe-path.ts";
+
 /**
- * `Symlink`: `path` is a symbolic link to `target` (replaced atomically).
+ * `Symlink`: `path` is a symbolic link to `target`, written into the link as
+ * given (a relative target is relative to the link's folder). It is replaced
+ * atomically; an existing file or directory at `path` is an error, never
+ * overwritten.
  *
  * @example
  * ```ts
  * this.add(new Symlink("current", { target: "releases/2024-06-01" }));
  * ```
  */
-import { lstatSync, readlinkSync, symlinkSync } from "node:fs";
-import { Component, ConfigurationError, UpdateNeeded, replaceAtomic } from "../batou-core.ts";
-
 export class Symlink extends Component {
   static override namevar = "path";
+  /** The link; relative paths are inside the workdir. */
   path = "";
   /** What the link points to, as written into the link. */
   target = "";
@@ -23,22 +28,25 @@ export class Symlink extends Component {
     if (!this.target) throw new ConfigurationError(`Symlink('${this.path}') needs a target`, { component: this.breadcrumbs });
   }
 
+  override lastUpdated(): number | undefined {
+    const found = lookAt(this.map(this.path));
+    return found.kind === "missing" ? undefined : found.stat.mtimeMs;
+  }
+
   override async verify(): Promise<void> {
     const link = this.map(this.path);
-    let current: string | undefined;
-    try {
-      current = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : undefined;
-    } catch {
-      throw new UpdateNeeded(`${link} does not exist`);
+    checkParents(link, { component: this.breadcrumbs });
+    const found = lookAt(link);
+    if (found.kind === "missing") throw new UpdateNeeded(`${link} does not exist`);
+    if (found.kind !== "symlink") {
+      throw new DeploymentError(`${link} exists and is not a symlink; refusing to replace it`, { component: this.breadcrumbs });
     }
-    if (current === undefined) {
-      throw new ConfigurationError(`${link} exists and is not a symlink; refusing to replace it`, { component: this.breadcrumbs });
-    }
-    if (current !== this.target) throw new UpdateNeeded(`${link} points to ${current}`);
+    if (found.target !== this.target) throw new UpdateNeeded(`${link} points to ${found.target}`);
   }
 
   override async update(): Promise<void> {
-    replaceAtomic(this.map(this.path), (temporary) => symlinkSync(this.target, temporary));
+    const link = this.map(this.path);
+    checkParents(link, { component: this.breadcrumbs });
+    replaceAtomic(link, (temporary) => symlinkSync(this.target, temporary));
   }
 }
-

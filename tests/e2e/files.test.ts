@@ -116,7 +116,7 @@ describe.each(RUNNERS)("the file family ($name)", (runner) => {
     expect(changedPaths(repaired.events).sort()).toEqual(
       [
         "File('plain.txt') > Content('plain.txt')",
-        "File('run.sh') > Mode('run.sh')",
+        "File('run.sh') > Content('run.sh')",
         "Mode('tool')",
         "Symlink('current')",
         "Directory('var/cache/app')",
