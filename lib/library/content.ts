@@ -46,9 +46,9 @@ export abstract class ManagedContent extends Component {
    */
   protected abstract wanted(): Uint8Array | undefined;
 
-  /** Why `wanted()` gave nothing (for the error outside -P and the log under -P). */
-  protected missingSource(): string {
-    return "the content is not available yet";
+  /** The source file `wanted()` waits for when it gives nothing. */
+  protected pendingSource(): string {
+    return "(none)";
   }
 
   /** The encoding the file's text is in, for diffs. */
@@ -67,7 +67,10 @@ export abstract class ManagedContent extends Component {
     return found.kind === "missing" ? undefined : found.stat.mtimeMs;
   }
 
-  /** Throws when the file cannot be written where it is (a missing folder, a directory in the way). */
+  /**
+   * Whether the file's folder exists (false only under -P: an earlier component
+   * may create it); throws when the file cannot be written where it is.
+   */
   private checkPlace(found: Found): boolean {
     checkParents(this.path, { component: this.breadcrumbs });
     const folder = dirname(this.path);
@@ -88,7 +91,7 @@ export abstract class ManagedContent extends Component {
   private wantedNow(): Uint8Array | undefined {
     const bytes = this.wanted();
     if (bytes !== undefined || this.predicting) return bytes;
-    throw new DeploymentError(this.missingSource(), { component: this.breadcrumbs, path: this.path });
+    throw new DeploymentError(`source file not found: ${this.pendingSource()}`, { component: this.breadcrumbs, path: this.path });
   }
 
   override async verify(): Promise<void> {
@@ -96,7 +99,7 @@ export abstract class ManagedContent extends Component {
     const folderExists = this.checkPlace(found);
     const wanted = this.wantedNow();
     if (wanted === undefined) {
-      this.log(`${this.missingSource()}: it would be read when deploying`);
+      this.log(`source file ${this.pendingSource()} does not exist yet; it is read when deploying (an earlier component may write it)`);
       throw new UpdateNeeded(`${this.path}: source not there yet`);
     }
     if (found.kind === "symlink") this.log(`${this.path} is a symlink (to ${found.target}); it would be replaced by a file`);

@@ -73,8 +73,8 @@ export abstract class StructuredContent extends ManagedContent {
     this.#bytes = this.#source === undefined || existsSync(this.#source) ? this.render() : undefined;
   }
 
-  protected override missingSource(): string {
-    return `source file not found: ${this.#source}`;
+  protected override pendingSource(): string {
+    return this.#source!;
   }
 
   protected wanted(): Uint8Array | undefined {

@@ -205,7 +205,7 @@ describe("JSONContent and YAMLContent sources", () => {
     const predicted = await deploy(p, { predict: true });
     expect(predicted.code).toBe(0);
     expect(predicted.changed).toContain("App > JSONContent('app.json')");
-    expect(predicted.logs.join("\n")).toContain(`source file not found: ${join(p.work("app"), "base.json")}: it would be read when deploying`);
+    expect(predicted.logs.join("\n")).toContain(`source file ${join(p.work("app"), "base.json")} does not exist yet; it is read when deploying`);
     expect((await deploy(p)).code).toBe(0);
     expect(readFileSync(join(p.work("app"), "app.json"), "utf8")).toBe('{\n    "debug": false,\n    "port": 8080\n}\n');
     expect((await deploy(p)).summary.changed).toBe(0);
