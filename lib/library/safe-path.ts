@@ -86,7 +86,7 @@ function onlyWeChange(folder: Stats): boolean {
   return ownedByUs(folder) && ((folder.mode & 0o022) === 0 || sticky);
 }
 
-/** Why the symlink `link` (in folder `parent`) is not trusted, or undefined when it is. */
+/** Why the symlink `link` is not trusted (see the module comment), or undefined when it is. */
 function distrust(link: string, stat: Stats): string | undefined {
   if (!ownedByUs(stat)) return `${link} is a symlink owned by uid ${stat.uid}`;
   const folder = statSync(dirname(link));

@@ -4,15 +4,17 @@
  * local --json` runs it: environment file, component loader, configure, the
  * local connection, the JSON reporter); the CLI itself is tested end to end
  * in tests/e2e. A test file removes the folders it made with
- * `afterAll(cleanupProjects)`.
+ * `afterAll(cleanupProjects)` (see scratch.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { deployExtensions } from "../../lib/cli/extensions.ts";
 import { runDeployment } from "../../lib/engine/deployment.ts";
 import { componentFiles } from "../../lib/engine/loader.ts";
 import { Reporter } from "../../lib/engine/reporter.ts";
+import { scratchDir } from "./scratch.ts";
+
+export { cleanupProjects, scratchDir } from "./scratch.ts";
 
 export const BATOU = join(import.meta.dir, "../../batou.ts");
 
@@ -22,22 +24,6 @@ export interface Project {
   work: (component: string) => string;
   /** Writes (or rewrites) a file of the project; the next deploy sees it. */
   write: (path: string, content: string) => void;
-}
-
-/** Folders made by `scratchDir` and `makeProject` and not yet removed. */
-const projects = new Set<string>();
-
-/** Removes every folder made so far (`afterAll(cleanupProjects)` in each test file). */
-export function cleanupProjects(): void {
-  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
-  projects.clear();
-}
-
-/** A temporary folder, removed by `cleanupProjects`. */
-export function scratchDir(prefix = "batou-lib-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  projects.add(dir);
-  return dir;
 }
 
 /**
