@@ -23,8 +23,8 @@ const NAMES: Record<string, TextEncodingName> = {
 export const ENCODING_NAMES = "utf-8, latin-1 (iso-8859-1), ascii";
 
 /** The canonical name of `name`, or undefined when it is not supported. */
-export function encodingNamed(name: string): TextEncodingName | undefined {
-  return NAMES[name.toLowerCase()];
+export function encodingNamed(name: unknown): TextEncodingName | undefined {
+  return typeof name === "string" ? NAMES[name.toLowerCase()] : undefined;
 }
 
 /** The highest code point a one-byte encoding can hold. */

@@ -29,6 +29,9 @@ const FILE_OPTIONS: Record<string, OptionRule> = {
   group: "group",
   leading: "leadingDirs",
   sensitive_data: "sensitive",
+  ensure: "ensure",
+  link_to: "linkTo",
+  encoding: "encoding",
 };
 
 /** By batou's qualified name (`batou.lib.file.File`). */
@@ -41,6 +44,7 @@ export const LIBRARY: Record<string, Counterpart> = {
     name: "Directory",
     options: { leading: "leadingDirs", source: "source", exclude: "exclude", mode: "mode" },
   },
+  "batou.lib.file.Presence": { name: "Presence", options: { leading: "leadingDirs" } },
   "batou.lib.file.SyncDirectory": {
     name: "Directory",
     options: { source: "source", exclude: "exclude" },
