@@ -5,7 +5,6 @@
  * error that names what failed and, after deploy started, which hosts changed.
  */
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { VERSION } from "../version.ts";
 import type { Component } from "./component.ts";
 import { configure, type ConfigureResult, configureScope } from "./configure.ts";
@@ -16,7 +15,7 @@ import { BatouError, ConfigurationError, ConfigurationErrors } from "./errors.ts
 import type { DeployEvent, EventSink } from "./events.ts";
 import type { Host } from "./host.ts";
 import { localConnections } from "./local-connection.ts";
-import { type Acquired, acquireLock, currentUser, ownLockInfo } from "./lock-file.ts";
+import { type Acquired, acquireLock, currentUser, environmentLockPath, ownLockInfo } from "./lock-file.ts";
 import type { Reporter } from "./reporter.ts";
 import { scheduleRoots } from "./scheduler.ts";
 import { Tally } from "./tally.ts";
@@ -188,7 +187,9 @@ async function load(options: DeploymentOptions, held: Held, emit: EventSink): Pr
   locateEnvironment(projectRoot, name);
   if (!options.consistencyOnly) {
     // One deployment per environment at a time on this machine (-c changes nothing: no lock).
-    held.lock = acquireLock(join(projectRoot, "work", `.batou-lock-${name}`), ownLockInfo(name), `environment "${name}"`);
+    held.lock = acquireLock(environmentLockPath(projectRoot, name), ownLockInfo(name), `environment "${name}"`, {
+      release: `run \`batou lock release ${name}\``,
+    });
     const { tookOver } = held.lock;
     if (tookOver) emit({ event: "warning", message: `took over the stale lock of pid ${tookOver.pid} (${tookOver.time}), which is gone` });
   }

@@ -3,15 +3,16 @@
  * (user, machine, pid, time, batou version, environment). Used for the
  * per-environment lock on the deploying machine (`work/.batou-lock-ENV`) and
  * for the lock in each host's target directory (`.batou-lock`, held by the
- * agent). A lock whose holder process is gone (same machine, pid dead or
- * reused) is stale and taken over with a warning; a live one is an error that
- * names the holder.
+ * agent), and for the secrets edit lock. A lock whose holder process is gone
+ * (same machine, pid dead or reused) is stale and taken over with a warning,
+ * as is a file that holds no lock (`{}`, not JSON); a live one is an error
+ * that names the holder and, when it ran on another machine, how to remove it.
  *
  * @module
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, type Stats, writeSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { BatouError } from "./errors.ts";
 import { VERSION } from "../version.ts";
 
@@ -32,6 +33,11 @@ export interface LockInfo {
 
 export class LockError extends BatouError {
   override name = "LockError";
+}
+
+/** The lock a deployment of `environment` holds on the deploying machine: `work/.batou-lock-ENV`. */
+export function environmentLockPath(projectRoot: string, environment: string): string {
+  return join(projectRoot, "work", `.batou-lock-${environment}`);
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks); undefined off Linux. */
@@ -99,12 +105,72 @@ export function describeHolder(info: Partial<LockInfo>): string {
   return `${who}${by} since ${info.time ?? "?"}`;
 }
 
-function readLock(path: string): LockInfo | undefined {
+/** What is at a lock's path. */
+export type LockState =
+  | { kind: "free" }
+  /** A lock file naming its holder; `stale`: on this machine and its process is gone. */
+  | { kind: "held"; holder: LockInfo; text: string; stale: boolean; thisMachine: boolean }
+  /** A file that is no lock: empty (being written), not JSON, or JSON without a holder (`{}`). */
+  | { kind: "garbage"; text: string }
+  /** A directory, symlink, socket, ...: never read, never removed. */
+  | { kind: "not-a-file"; type: string };
+
+function isLockInfo(value: unknown): value is LockInfo {
+  const info = value as Partial<LockInfo> | null;
+  return (
+    typeof info === "object" &&
+    info !== null &&
+    typeof info.machine === "string" &&
+    typeof info.user === "string" &&
+    typeof info.time === "string" &&
+    Number.isInteger(info.pid) &&
+    info.pid! > 0
+  );
+}
+
+function fileType(stat: Stats): string {
+  if (stat.isDirectory()) return "directory";
+  if (stat.isSymbolicLink()) return "symlink";
+  return "special file";
+}
+
+/** Looks at `path` without following a symlink. */
+export function inspectLock(path: string): LockState {
+  let stat: Stats;
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as LockInfo;
-  } catch {
-    return undefined;
+    stat = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "free" };
+    throw error;
   }
+  if (!stat.isFile()) return { kind: "not-a-file", type: fileType(stat) };
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "free" };
+    throw error;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: "garbage", text };
+  }
+  if (!isLockInfo(parsed)) return { kind: "garbage", text };
+  return { kind: "held", holder: parsed, text, stale: isStale(parsed), thisMachine: parsed.machine === hostname() };
+}
+
+/**
+ * Removes the lock at `path` if it still holds `text` (what the caller judged),
+ * so a lock another process took meanwhile stays. Returns whether it removed it.
+ */
+export function removeLockIf(path: string, text: string): boolean {
+  const now = inspectLock(path);
+  if (now.kind !== "held" && now.kind !== "garbage") return false;
+  if (now.text !== text) return false;
+  rmSync(path, { force: true });
+  return true;
 }
 
 export interface Acquired {
@@ -115,18 +181,28 @@ export interface Acquired {
   release(): void;
 }
 
+export interface LockOptions {
+  /** Rows added to the error (e.g. `host`). */
+  context?: Record<string, string>;
+  /** Builds another error for a live holder instead of the default LockError. */
+  refuse?: (holder: LockInfo) => Error;
+  /**
+   * What a user does to remove a lock batou cannot judge (its holder ran on
+   * another machine), e.g. "run `batou lock release prod`" (default: "remove PATH").
+   */
+  release?: string;
+}
+
 /**
  * Takes the lock at `path` or throws a LockError naming the holder. `what`
- * describes the lock for messages ("environment prod", "target directory ...");
- * `refuse` builds another error for a live holder instead.
+ * describes the lock for messages ("environment prod", "target directory ...").
+ * A stale lock (holder on this machine, process gone) and a file that is no
+ * lock at all are taken over; a lock from another machine is refused with
+ * how to remove it; a path that is a directory or symlink is an error.
  */
-export function acquireLock(
-  path: string,
-  info: LockInfo,
-  what: string,
-  context: Record<string, string> = {},
-  refuse: (holder: LockInfo) => Error = (holder) => held(holder, what, path, context),
-): Acquired {
+export function acquireLock(path: string, info: LockInfo, what: string, options: LockOptions = {}): Acquired {
+  const context = options.context ?? {};
+  const refuse = options.refuse ?? ((holder: LockInfo) => held(holder, what, path, context, options.release ?? `remove ${path}`));
   mkdirSync(dirname(path), { recursive: true });
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -135,21 +211,24 @@ export function acquireLock(
       fd = openSync(path, "wx", 0o644);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = readLock(path);
-      if (holder === undefined) {
-        // Being written right now, or garbage: give the writer a moment, then treat garbage as stale.
+      let state = inspectLock(path);
+      if (state.kind === "garbage") {
+        // Being written right now (empty), or garbage: give the writer a moment, then take garbage over.
         Bun.sleepSync(50);
-        const again = readLock(path);
-        if (again === undefined) {
-          rmSync(path, { force: true });
-          continue;
-        }
-        if (!isStale(again)) throw refuse(again);
-        tookOver = again;
-      } else if (!isStale(holder)) {
-        throw refuse(holder);
-      } else tookOver = holder;
-      rmSync(path, { force: true });
+        state = inspectLock(path);
+      }
+      if (state.kind === "not-a-file") {
+        throw new LockError(`cannot lock ${what}: its lock path is a ${state.type}, not a lock file`, {
+          ...context,
+          lock: path,
+          hint: `batou never removes it; remove it by hand if nothing else needs it`,
+        });
+      }
+      if (state.kind === "held") {
+        if (!state.stale) throw refuse(state.holder);
+        tookOver = state.holder;
+      }
+      if (state.kind !== "free") removeLockIf(path, state.text);
       continue;
     }
     try {
@@ -162,20 +241,23 @@ export function acquireLock(
       info,
       tookOver,
       release: () => {
-        const current = readLock(path);
-        if (current && current.pid === info.pid && current.time === info.time) rmSync(path, { force: true });
+        const current = inspectLock(path);
+        if (current.kind === "held" && current.holder.pid === info.pid && current.holder.time === info.time) rmSync(path, { force: true });
       },
     };
   }
-  throw new LockError(`could not take the lock of ${what}`, { ...context, lock: path });
+  throw new LockError(`cannot take the lock of ${what}: it changed hands three times`, { ...context, lock: path });
 }
 
-function held(holder: LockInfo, what: string, path: string, context: Record<string, string>): LockError {
+function held(holder: LockInfo, what: string, path: string, context: Record<string, string>, release: string): LockError {
+  const here = holder.machine === hostname();
   return new LockError(`${what} is locked by another deployment`, {
     ...context,
     "held by": describeHolder(holder),
     environment: holder.environment,
     lock: path,
-    hint: "wait for it to finish; a lock whose process is gone is taken over automatically",
+    hint: here
+      ? `wait for it to finish (pid ${holder.pid} is running on this machine); a lock whose process is gone is taken over automatically`
+      : `it was taken on ${holder.machine}, and batou cannot tell from ${hostname()} whether that process still runs; if it does not, ${release}`,
   });
 }

@@ -26,12 +26,14 @@ export interface SecretsLock {
 export function lockSecrets(envDir: string, purpose: string, projectRoot?: string): SecretsLock {
   const path = join(envDir, LOCK_FILE);
   const display = projectRoot ? relative(projectRoot, path) : path;
-  const lock = acquireLock(path, ownLockInfo(basename(envDir), { purpose }), `the secrets of ${display}`, {}, (owner) => {
-    const who = describeEditor(owner);
-    return new SecretsError(
-      `the secrets of this environment are locked by ${who}: ${display}. ` +
-        `Try again when they are done, or remove ${display} if that process is gone.`,
-    );
+  const lock = acquireLock(path, ownLockInfo(basename(envDir), { purpose }), `the secrets of ${display}`, {
+    refuse: (owner) => {
+      const who = describeEditor(owner);
+      return new SecretsError(
+        `the secrets of this environment are locked by ${who}: ${display}. ` +
+          `Try again when they are done, or remove ${display} if that process is gone.`,
+      );
+    },
   });
   let released = false;
   return {
