@@ -1,16 +1,17 @@
 /**
  * Turns deploy events into what the user reads: text lines (colour only on a
  * terminal and never with NO_COLOR) or, with `--json`, one JSON object per
- * line. Errors are phrased from `BatouError` details; stack traces only with
+ * line. Errors are printed by lib/engine/error-printer.ts; stack traces only with
  * `--debug`. Once the secrets are known (`hideSecrets`), every secret value is
  * masked in everything printed, except the messages a component logs itself
  * with `this.log()`: those are printed as given.
  */
 import pc from "picocolors";
 import { MIN_SECRET_LENGTH } from "./diff.ts";
-import { BatouError, ConfigurationErrors } from "./errors.ts";
+import { errorEvent, errorLines, errorReports } from "./error-printer.ts";
 import type { DeployEvent } from "./events.ts";
 import { SlowComponents } from "./slow-components.ts";
+import { colorWanted } from "./terminal-text.ts";
 
 export interface ReporterOptions {
   json: boolean;
@@ -22,10 +23,6 @@ export interface ReporterOptions {
 
 /** What a secret value is replaced with in output. */
 export const SECRET_MASK = "<secret>";
-
-export function colorWanted(stream: { isTTY?: boolean }): boolean {
-  return Boolean(stream.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
-}
 
 export class Reporter {
   readonly json: boolean;
@@ -141,32 +138,11 @@ export class Reporter {
   /** A line only shown with `--debug`. Bound, so it can be passed around. */
   readonly debug = (message: string): void => this.emit({ event: "debug", message });
 
-  /** Reports any thrown value: batou errors by their details, others with their stack under --debug. */
+  /** Reports any thrown value through the error printer (lib/engine/error-printer.ts), masked. */
   error(error: unknown): void {
-    const list = error instanceof ConfigurationErrors ? error.errors : [error];
-    for (const item of list) {
-      if (item instanceof BatouError) {
-        if (this.json) this.rawOut(JSON.stringify(this.maskDeep({ event: "error", ...item.toJSON() })));
-        else this.printError(item.message, item.details());
-        if (this.debugMode && item.stack) this.err(this.c.dim(item.stack));
-      } else {
-        const e = item as Error;
-        const message = `unexpected error: ${e?.message ?? String(item)}`;
-        if (this.json) this.rawOut(JSON.stringify({ event: "error", error: e?.name ?? "Error", message: this.mask(message), context: {} }));
-        else this.printError(message, [["hint", "run with --debug for the stack trace; this may be a batou bug"]]);
-        if (this.debugMode && e?.stack) this.err(this.c.dim(e.stack));
-      }
-    }
-  }
-
-  private printError(message: string, rows: [string, string][]): void {
-    const { c } = this;
-    this.err(c.red(c.bold(`ERROR: ${message}`)));
-    const width = Math.max(0, ...rows.map(([label]) => label.length));
-    for (const [label, value] of rows) {
-      const [first, ...rest] = value.split("\n");
-      this.err(`  ${label.padStart(width)}: ${first}`);
-      for (const line of rest) this.err(`  ${" ".repeat(width)}  ${line}`);
+    for (const report of errorReports(error, { debugHint: "run with --debug for the stack trace" })) {
+      if (this.json) this.rawOut(JSON.stringify(this.maskDeep(errorEvent(report))));
+      else for (const line of errorLines(report, { colors: this.c, debug: this.debugMode })) this.err(line);
     }
   }
 
