@@ -53,7 +53,7 @@ connect_method = "local"
 components = ["hello"]
 `;
 
-export const GITIGNORE_LINES = ["work/", ".batou/", ".batou-lock", "node_modules/", "*.log"];
+export const GITIGNORE_LINES = ["work/", ".batou/", ".batou-lock", ".secrets.lock", "node_modules/", "*.log"];
 
 const TSCONFIG = `{
   "compilerOptions": {

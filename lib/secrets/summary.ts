@@ -1,64 +1,78 @@
 /** `batou secrets summary`: environments, their recipients and sealed files (no decryption needed). */
 import { readFileSync } from "node:fs";
-import pc from "picocolors";
-import { escapeForTerminal } from "../terminal.ts";
 import { SecretsError } from "./secrets-error.ts";
 import { parseSealed, rewrapPlan } from "./format.ts";
 import { environmentNames } from "../engine/environment-file.ts";
 import { environmentDir, recipientsPath, sealedPaths } from "./paths.ts";
 import { checkProvenance } from "./provenance.ts";
-import { describeRecipient, readRecipients } from "./recipients.ts";
+import { readRecipients } from "./recipients.ts";
 import { deployTrust } from "./store.ts";
 
+/** One sealed file of an environment. */
+export interface SealedFileSummary {
+  /** `null` for secrets.toml.nacl (overrides and host data), else the secret file's name. */
+  name: string | null;
+  /** Path relative to the project. */
+  path: string;
+  /** How many recipients the file is sealed for (absent when it cannot be read). */
+  recipients?: number;
+  /** Who signed it (format v2; absent for an unsigned v1 file). */
+  signer?: { fingerprint: string; comment: string };
+  /** Sealed for other recipients than the recipients file lists: `batou secrets reencrypt` fixes it. */
+  stale?: boolean;
+  /** Why the file cannot be read, or why a deployment would refuse it. */
+  problem?: string;
+}
+
+/** One environment: a single-file environment has no secrets (`recipientsFile` absent). */
+export interface EnvironmentSummary {
+  name: string;
+  /** Path relative to the project; absent for a single-file environment. */
+  recipientsFile?: string;
+  recipients: { fingerprint: string; comment: string; type: string }[];
+  /** Why the recipients file cannot be read. */
+  recipientsProblem?: string;
+  files: SealedFileSummary[];
+}
+
 /**
- * Describes every environment of the project as text lines. Problems (malformed
- * recipients, corrupt files, files a deployment would refuse: unsigned, signed by a
- * non-recipient, copied from elsewhere) are reported inline; `ok` is false when there
- * were any. Signatures need no key, so this checks everything but decryption.
+ * Describes every environment of the project. Problems (malformed recipients,
+ * corrupt files, files a deployment would refuse: unsigned, signed by a
+ * non-recipient, copied from elsewhere) are part of the result; `ok` is false
+ * when there were any. Signatures need no key, so this checks everything but
+ * decryption.
  */
-export function summarize(projectRoot: string): { lines: string[]; ok: boolean } {
-  const lines: string[] = [];
+export function secretsSummary(projectRoot: string): { environments: EnvironmentSummary[]; ok: boolean } {
   let ok = true;
-  const problem = (message: string) => {
-    ok = false;
-    lines.push(`    ${pc.red(`! ${message}`)}`);
-  };
-  for (const env of environmentNames(projectRoot)) {
-    lines.push(pc.bold(env));
-    const dir = environmentDir(projectRoot, env);
-    if (!dir) {
-      lines.push("  no secrets (single-file environment)", "");
-      continue;
-    }
-    lines.push(`  recipients (environments/${env}/recipients):`);
+  const environments = environmentNames(projectRoot).map((name): EnvironmentSummary => {
+    const dir = environmentDir(projectRoot, name);
+    if (!dir) return { name, recipients: [], files: [] };
+    const recipientsFile = `environments/${name}/recipients`;
+    const summary: EnvironmentSummary = { name, recipientsFile, recipients: [], files: [] };
     let recipients: ReturnType<typeof readRecipients> = [];
     try {
-      recipients = readRecipients(recipientsPath(dir), `environments/${env}/recipients`);
-      for (const r of recipients) lines.push(`    - ${r.fingerprint}  ${escapeForTerminal(r.comment) || "(no comment)"}  ${pc.dim(r.type)}`);
-      if (recipients.length === 0) lines.push("    (none)");
+      recipients = readRecipients(recipientsPath(dir), recipientsFile);
+      summary.recipients = recipients.map((r) => ({ fingerprint: r.fingerprint, comment: r.comment, type: r.type }));
     } catch (error) {
-      problem((error as Error).message);
+      ok = false;
+      summary.recipientsProblem = (error as Error).message;
     }
-    lines.push("  secret files:");
-    const files = sealedPaths(projectRoot, dir);
-    if (files.length === 0) lines.push("    (none)");
-    for (const file of files) {
-      const label = file.name === null ? "secrets.toml (overrides and host data)" : file.name;
+    for (const file of sealedPaths(projectRoot, dir)) {
+      const entry: SealedFileSummary = { name: file.name, path: file.display };
+      summary.files.push(entry);
       try {
         const sealed = parseSealed(readFileSync(file.path, "utf8"), file.display);
-        const stale = recipients.length > 0 && rewrapPlan(sealed, recipients) !== "unchanged";
-        const note = stale ? pc.yellow("  (recipients differ: run batou secrets reencrypt)") : "";
-        const signed = sealed.version === 2 ? `, signed by ${describeRecipient(sealed.signer)}` : "";
-        lines.push(`    - ${label}  ${pc.dim(`${sealed.stanzas.length} recipient(s)${signed}`)}${note}`);
-        checkProvenance(sealed, file.display, deployTrust(file, recipients, `environments/${env}/recipients`));
+        entry.recipients = sealed.stanzas.length;
+        if (sealed.version === 2) entry.signer = { fingerprint: sealed.signer.fingerprint, comment: sealed.signer.comment };
+        entry.stale = recipients.length > 0 && rewrapPlan(sealed, recipients) !== "unchanged";
+        checkProvenance(sealed, file.display, deployTrust(file, recipients, recipientsFile));
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error;
-        lines.push(`    - ${label}`);
-        problem(error.message);
+        ok = false;
+        entry.problem = error.message;
       }
     }
-    lines.push("");
-  }
-  if (lines.length === 0) lines.push("No environments found.");
-  return { lines, ok };
+    return summary;
+  });
+  return { environments, ok };
 }

@@ -1,11 +1,13 @@
 /** `batou migrate-python [PATH] [--out DIR] [--dry-run] [--json] [--fetch-keys]`: bring a Python batou 2.x project over. */
+import { BatouError } from "../../engine/errors.ts";
 import { migrateProject } from "../../migrate/project.ts";
 import { reportText } from "../../migrate/report.ts";
-import { type Command, UsageError } from "../command.ts";
+import { defineCommand } from "../command.ts";
 
-const usage = `usage: batou migrate-python [PATH] [--out DIR] [--dry-run] [--json] [--fetch-keys]
-
-Reads the batou 2.x project in PATH (default: the current directory) and writes
+export const migratePythonCommand = defineCommand({
+  name: "migrate-python",
+  summary: "bring a Python batou 2.x project over (environments, secrets, components)",
+  description: `Reads the batou 2.x project in PATH (default: the current directory) and writes
 this tool's files beside its own (or into DIR):
 
   environments/ENV/environment.cfg    → environments/ENV/environment.toml
@@ -19,46 +21,28 @@ this tool's files beside its own (or into DIR):
 Existing files are kept. Then it reports, per file, what was converted and what
 needs a hand, and the command to run next.
 
-  --out DIR      write into DIR (templates and other component files are copied)
-  --dry-run      write nothing; report what would be written
-  --json         the report as one JSON object
-  --fetch-keys   fetch https:// members' keys again (else they come from age_keys.txt)
-
 Reading component.py files needs Python 3 (python3, or BATOU_MIGRATE_PYTHON).
 Secrets: age identities from BATOU_AGE_IDENTITIES (else batou's ~/.ssh list), GnuPG
 through gpg; sealing needs your identity (BATOU_IDENTITY) among the recipients.
-See docs/porting-from-batou.md.`;
-
-export const migratePythonCommand: Command = {
-  name: "migrate-python",
-  summary: "bring a Python batou 2.x project over (environments, secrets, components)",
-  usage,
-  async run(args) {
-    const positionals: string[] = [];
-    let out: string | undefined;
-    let dryRun = false;
-    let json = false;
-    let fetchKeys = false;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (arg === "--dry-run") dryRun = true;
-      else if (arg === "--json") json = true;
-      else if (arg === "--fetch-keys") fetchKeys = true;
-      else if (arg === "--out" || arg.startsWith("--out=")) {
-        out = arg === "--out" ? args[++i] : arg.slice("--out=".length);
-        if (!out) throw new UsageError("--out needs a directory");
-      } else if (arg.startsWith("-")) throw new UsageError(`unknown option ${arg}`);
-      else positionals.push(arg);
-    }
-    if (positionals.length > 1) throw new UsageError("expected at most one project path");
+See docs/porting-from-batou.md.`,
+  arguments: [{ name: "PATH", optional: true }],
+  options: {
+    out: { type: "string", value: "DIR", help: "write into DIR (templates and other component files are copied)" },
+    "dry-run": { type: "boolean", help: "write nothing; report what would be written" },
+    json: { type: "boolean", help: "the report as one JSON object" },
+    "fetch-keys": { type: "boolean", help: "fetch https:// members' keys again (else they come from age_keys.txt)" },
+  },
+  async run({ args, options }) {
+    const project = args[0] ?? ".";
     let report;
     try {
-      report = await migrateProject({ project: positionals[0] ?? ".", out, dryRun, fetchKeys });
+      report = await migrateProject({ project, out: options.out, dryRun: options["dry-run"], fetchKeys: options["fetch-keys"] });
     } catch (error) {
-      console.error(`batou migrate-python: ${(error as Error).message}`);
-      return 1;
+      // The migration's own errors are plain Errors that say what is wrong with the old project.
+      if (error instanceof BatouError || !(error instanceof Error) || "syscall" in error) throw error;
+      throw new BatouError(`cannot migrate ${project}: ${error.message}`, {}, { cause: error });
     }
-    console.log(json ? JSON.stringify(report, null, 2) : reportText(report));
+    console.log(options.json ? JSON.stringify(report, null, 2) : reportText(report));
     return 0;
   },
-};
+});
