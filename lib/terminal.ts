@@ -1,8 +1,9 @@
 /**
- * Asking the user on the terminal: a line, a hidden line (passphrases, no echo) and a
- * yes/no question. Shared by the secrets engine (identity passphrases, `secrets edit`)
- * and the SSH transport (key passphrases). Questions go to stderr, so stdout stays
- * clean for what a command prints.
+ * The terminal: asking the user (a line, a hidden line for passphrases, a yes/no
+ * question), shared by the secrets engine and the SSH transport, with questions on
+ * stderr so stdout stays clean; and writing to it: {@link escapeForTerminal} makes
+ * text from files and hosts inert (every line the CLI and the error printer print
+ * from such text goes through it), {@link colorWanted} decides about colour.
  */
 
 /** True when stdin is a terminal, so the user can be asked. */
@@ -70,4 +71,17 @@ export function escapeForTerminal(text: string): string {
     const code = ch.codePointAt(0)!;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
   });
+}
+
+/**
+ * Whether to colour output written to `stream`. As Node does: `FORCE_COLOR` set to
+ * `1`, `2`, `3`, `true` or empty turns colour on (even through a pipe, and over
+ * `NO_COLOR`), any other value (`0`, `false`) turns it off; else `NO_COLOR` (any
+ * value) turns it off; else only a terminal whose `TERM` is not `dumb` gets colour.
+ */
+export function colorWanted(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return ["", "1", "2", "3", "true"].includes(force.toLowerCase());
+  if (env.NO_COLOR !== undefined) return false;
+  return Boolean(stream.isTTY) && env.TERM !== "dumb";
 }

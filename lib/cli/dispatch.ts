@@ -8,7 +8,7 @@
  */
 import pc from "picocolors";
 import { printError } from "../engine/error-printer.ts";
-import { colorWanted } from "../engine/terminal-text.ts";
+import { colorWanted } from "../terminal.ts";
 import { type Command, type CommandGroup, defineGroup, UsageError } from "./command.ts";
 import { parseCommandLine } from "./parse.ts";
 import { commandUsage, globalUsage, groupUsage } from "./usage.ts";

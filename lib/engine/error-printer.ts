@@ -2,7 +2,7 @@
  * The one way batou shows an error, for every command and for the deploy
  * reporter: `ERROR: message` in bold red, then aligned `label: value` rows
  * naming the file and line, the host, the component, the attribute and the
- * rest; a stack trace only in debug mode. `--json` gets the same content as
+ * rest; a stack trace only in debug mode. Text is escaped for the terminal. `--json` gets the same content as
  * one `{"event":"error",...}` object.
  *
  * How messages are written: see lib/engine/errors.ts.
@@ -15,7 +15,7 @@
  */
 import pc from "picocolors";
 import { BatouError, ConfigurationErrors, type ErrorContext } from "./errors.ts";
-import { escapeTerminal } from "./terminal-text.ts";
+import { escapeForTerminal } from "../terminal.ts";
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -62,6 +62,11 @@ function systemMessage(error: SystemError): string {
   return `cannot ${error.syscall}${where ? ` ${where}` : ""}: ${reason || error.code}`;
 }
 
+/** `text` as escaped lines (a newline ends a line; every other control character is shown). */
+function escapeLines(text: string): string[] {
+  return text.split("\n").map(escapeForTerminal);
+}
+
 /**
  * What to show for any thrown value: a `BatouError` by its message and
  * details, each error of a `ConfigurationErrors` on its own, an operating
@@ -84,20 +89,20 @@ export function errorReports(error: unknown, options: ReportOptions = {}): Error
 
 /**
  * The lines of one error for a terminal or a log: every piece of text is
- * passed through {@link escapeTerminal}, values of several lines are indented
- * under their label.
+ * passed through `escapeForTerminal` (lib/terminal.ts), values of several lines
+ * are indented under their label.
  */
 export function errorLines(report: ErrorReport, options: { colors?: Colors; debug?: boolean } = {}): string[] {
   const c = options.colors ?? pc.createColors(false);
-  const [first, ...more] = escapeTerminal(report.message).split("\n");
+  const [first, ...more] = escapeLines(report.message);
   const lines = [c.red(c.bold(`ERROR: ${first}`)), ...more.map((line) => `  ${line}`)];
   const width = Math.max(0, ...report.rows.map(([label]) => label.length));
   for (const [label, value] of report.rows) {
-    const [head, ...rest] = escapeTerminal(value).split("\n");
-    lines.push(`  ${escapeTerminal(label).padStart(width)}: ${head}`);
+    const [head, ...rest] = escapeLines(value);
+    lines.push(`  ${escapeForTerminal(label).padStart(width)}: ${head}`);
     for (const line of rest) lines.push(`  ${" ".repeat(width)}  ${line}`);
   }
-  if (options.debug && report.stack) lines.push(...escapeTerminal(report.stack).split("\n").map((line) => c.dim(line)));
+  if (options.debug && report.stack) lines.push(...escapeLines(report.stack).map((line) => c.dim(line)));
   return lines;
 }
 

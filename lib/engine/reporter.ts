@@ -10,8 +10,8 @@ import pc from "picocolors";
 import { MIN_SECRET_LENGTH } from "./diff.ts";
 import { errorEvent, errorLines, errorReports } from "./error-printer.ts";
 import type { DeployEvent } from "./events.ts";
+import { colorWanted } from "../terminal.ts";
 import { SlowComponents } from "./slow-components.ts";
-import { colorWanted } from "./terminal-text.ts";
 
 export interface ReporterOptions {
   json: boolean;

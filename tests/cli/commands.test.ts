@@ -2,12 +2,15 @@
  * Commands' own output: `secrets summary --json` and its text form with
  * hostile recipient comments (escaped), and what `batou init` writes and says.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdentity } from "../../lib/secrets/identities.ts";
 import { cli, editorScript, makeProject, sshKey, tempDir } from "../secrets/helpers.ts";
 import { REPO } from "../helpers/project.ts";
+
+// Each test runs batou as a child process, some several times.
+setDefaultTimeout(60_000);
 
 const tmp = tempDir("batou-cli-commands-");
 afterAll(() => tmp.cleanup());

@@ -1,11 +1,11 @@
 /**
  * The one error printer (lib/engine/error-printer.ts) and the terminal helpers
- * (lib/engine/terminal-text.ts): what every command and the deploy reporter
+ * (lib/terminal.ts): what every command and the deploy reporter
  * print for an error, escaped, coloured only when wanted; then the same
  * through the real CLI in both runners (no stack traces, no doubled
  * prefixes, no raw parser messages, FORCE_COLOR).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pc from "picocolors";
@@ -13,22 +13,26 @@ import { UsageError } from "../../lib/cli/command.ts";
 import { errorEvent, errorLines, errorReports } from "../../lib/engine/error-printer.ts";
 import { ConfigurationError, ConfigurationErrors } from "../../lib/engine/errors.ts";
 import { Reporter } from "../../lib/engine/reporter.ts";
-import { colorWanted, escapeTerminal } from "../../lib/engine/terminal-text.ts";
+import { colorWanted, escapeForTerminal } from "../../lib/terminal.ts";
 import { ensureCompiled, hasStackTrace, RUNNERS, runBatou, tempProject } from "../helpers/project.ts";
+
+// Each test runs batou as a child process, some several times.
+setDefaultTimeout(60_000);
 
 const lines = (error: unknown, debug = false) => errorReports(error).flatMap((report) => errorLines(report, { debug }));
 
-describe("escapeTerminal", () => {
+describe("escapeForTerminal", () => {
   test.each([
-    ["plain text, tabs\tand\nnewlines stay", "plain text, tabs\tand\nnewlines stay"],
+    ["plain text and tabs\tstay", "plain text and tabs\tstay"],
+    ["a forged\nline", "a forged\\x0aline"],
     ["bob\x1b]0;owned\x07", "bob\\x1b]0;owned\\x07"],
     ["\x1b[2J\x1b[1;1H", "\\x1b[2J\\x1b[1;1H"],
-    ["over\rwrite", "over\\rwrite"],
+    ["over\rwrite", "over\\x0dwrite"],
     ["c1 \u009b31m del \x7f nul \x00", "c1 \\x9b31m del \\x7f nul \\x00"],
-    ["file\u202egnp.exe", "file\\u202egnp.exe"],
+    ["file\u202egnp.exe", "file\\u{202e}gnp.exe"],
     ["ünïcödé ✓ 日本", "ünïcödé ✓ 日本"],
   ])("%j → %j", (text, expected) => {
-    expect(escapeTerminal(text)).toBe(expected);
+    expect(escapeForTerminal(text)).toBe(expected);
   });
 });
 
@@ -102,7 +106,7 @@ describe("the error printer", () => {
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(text).toContain("host \\x1b]0;pwned\\x07 is unknown");
     expect(text).toContain("web\\x1b[2K1");
-    expect(text).toContain("\\x1b[31mlabel: v\\r");
+    expect(text).toContain("\\x1b[31mlabel: v\\x0d");
   });
 
   test("colour: bold red ERROR line only when asked", () => {

@@ -4,12 +4,15 @@
  * a path that is a directory or symlink is a clean error, and `lock release`
  * removes exactly what no deployment holds any more.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { acquireLock, inspectLock, LockError, type LockInfo, ownLockInfo, processStartTime } from "../../lib/engine/lock-file.ts";
 import { ensureCompiled, localEnvironment, RUNNERS, runBatou, tempProject } from "../helpers/project.ts";
+
+// Each test runs batou as a child process, some several times.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "batou-lock-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 /** `batou secrets summary [--json]`: the project's environments, recipients and sealed files, as text or JSON. */
 import pc from "picocolors";
-import { colorWanted, escapeTerminal } from "../../engine/terminal-text.ts";
+import { colorWanted, escapeForTerminal } from "../../terminal.ts";
 import { findProjectRoot } from "../../project.ts";
 import { type EnvironmentSummary, secretsSummary } from "../../secrets/summary.ts";
 import { defineCommand } from "../command.ts";
@@ -9,7 +9,7 @@ type Colors = ReturnType<typeof pc.createColors>;
 
 /** The text form: every name, comment and message escaped before it is coloured. */
 export function summaryLines(environments: EnvironmentSummary[], c: Colors): string[] {
-  const e = escapeTerminal;
+  const e = escapeForTerminal;
   const lines: string[] = [];
   const problem = (message: string) => lines.push(`    ${c.red(`! ${e(message)}`)}`);
   for (const env of environments) {
