@@ -40,7 +40,7 @@ describe("batou secrets summary", () => {
           name: "prod",
           recipientsFile: "environments/prod/recipients",
           recipients: [{ fingerprint: fp, comment: "alice@test", type: "ssh-ed25519" }],
-          files: [{ name: null, path: "environments/prod/secrets.toml.nacl", recipients: 1, stale: false }],
+          files: [{ name: null, path: "environments/prod/secrets.toml.nacl", recipients: 1, signer: { fingerprint: fp, comment: "alice@test" }, stale: false }],
         },
         {
           name: "staging",
