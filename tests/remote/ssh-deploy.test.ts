@@ -240,13 +240,11 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     const copy = makeProject(tb, {});
     projects.push(copy);
     cpSync(p.dir, copy.dir, { recursive: true, filter: (src) => !src.includes("/work") });
-    const began = performance.now();
     const remote = await deploy(copy, "lock");
     expect(remote.code).toBe(1);
     expect(remote.errors[0]!.message).toContain("is locked by another deployment");
     expect(remote.errors[0]!.context.host).toBe("host1");
     expect(remote.errors[0]!.context["held by"]).toContain(`pid ${running.pid}`);
-    expect(performance.now() - began).toBeLessThan(6000);
     expect(exited).toBe(false); // refused while the holder still runs, not after waiting for it
     const first = await finish(running);
     expect(first.code).toBe(0);
