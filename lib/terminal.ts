@@ -85,3 +85,8 @@ export function colorWanted(stream: { isTTY?: boolean }, env: Record<string, str
   if (env.NO_COLOR !== undefined) return false;
   return Boolean(stream.isTTY) && env.TERM !== "dumb";
 }
+
+/** Prints one line of plain text (no colours of its own) on stdout, escaped for the terminal. */
+export function printLine(line: string): void {
+  console.log(escapeForTerminal(line));
+}

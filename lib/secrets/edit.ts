@@ -15,7 +15,7 @@ import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
 import { describeRecipient, readRecipients } from "./recipients.ts";
 import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
 import { decodeUtf8, deployTrust, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
-import { canPrompt, confirm, escapeForTerminal } from "../terminal.ts";
+import { canPrompt, confirm, printLine } from "../terminal.ts";
 
 /** What {@link editSecrets} needs. */
 export interface EditOptions {
@@ -54,7 +54,7 @@ async function runEditor(editor: string, file: string): Promise<number> {
  * Cleartext exists only in memory and in the private temp folder while the editor runs.
  */
 export async function editSecrets(opts: EditOptions): Promise<EditOutcome> {
-  const log = opts.log ?? console.log;
+  const log = opts.log ?? printLine;
   const dir = environmentDir(opts.projectRoot, opts.env);
   if (!dir) {
     throw new SecretsError(
@@ -171,6 +171,6 @@ async function checkSecretsToml(
   }
   for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
   const problems = await modelProblems(opts.projectRoot, opts.env, doc);
-  for (const problem of problems) log(`Warning: ${escapeForTerminal(problem)}.`);
+  for (const problem of problems) log(`Warning: ${problem}.`);
   return problems.length ? "misfit" : "ok";
 }

@@ -14,12 +14,13 @@ import { describeRecipient, parsePublicKey, readRecipients, type RecipientLine }
 import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
 import { deployTrust, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
 import type { Recipient } from "./types.ts";
+import { printLine } from "../terminal.ts";
 
 /** Options shared by the management functions. */
 export interface ManageOptions {
   /** Identities to open files with (default: {@link loadIdentities}, lazily). */
   identities?: IdentitySource;
-  /** Receives one line per action (default: console.log). */
+  /** Receives one line per action (default: stdout, escaped for the terminal). */
   log?: (line: string) => void;
 }
 
@@ -76,7 +77,7 @@ async function resealEnvironment(
   opts: ManageOptions,
   beforeWrite?: () => void,
 ): Promise<number> {
-  const log = opts.log ?? console.log;
+  const log = opts.log ?? printLine;
   const getIdentities = lazyIdentities(opts.identities);
   const files = sealedPaths(ctx.projectRoot, ctx.dir);
   if (files.length && next.length === 0) {
@@ -147,7 +148,7 @@ export async function addRecipient(
   environments?: string,
   opts: ManageOptions = {},
 ): Promise<void> {
-  const log = opts.log ?? console.log;
+  const log = opts.log ?? printLine;
   const key = parsePublicKey(keyLine, "the key to add");
   for (const ctx of contexts(projectRoot, environments, log)) {
     await withLock(ctx, `batou secrets add (${ctx.env})`, async () => {
@@ -187,7 +188,7 @@ export async function removeRecipient(
   environments?: string,
   opts: ManageOptions = {},
 ): Promise<void> {
-  const log = opts.log ?? console.log;
+  const log = opts.log ?? printLine;
   let found = 0;
   for (const ctx of contexts(projectRoot, environments, log)) {
     await withLock(ctx, `batou secrets remove (${ctx.env})`, async () => {
@@ -224,7 +225,7 @@ export async function reencrypt(
   force = false,
   opts: ManageOptions = {},
 ): Promise<void> {
-  const log = opts.log ?? console.log;
+  const log = opts.log ?? printLine;
   for (const ctx of contexts(projectRoot, environments, log)) {
     await withLock(ctx, `batou secrets reencrypt (${ctx.env})`, async () => {
       const recipients = readRecipients(ctx.recipientsFile, ctx.recipientsDisplay);
