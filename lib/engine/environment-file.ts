@@ -137,6 +137,7 @@ export function parseEnvironmentFile(name: string, file: string, bytes: Uint8Arr
   const section = (name: string): Record<string, unknown> => (isTable(doc[name]) ? doc[name] : Object.create(null));
 
   Object.assign(result.settings, readKeys(section("environment"), ENVIRONMENT_KEYS, "environment", fail));
+  checkExec(section("environment"), result.settings.connectMethod, fail);
   for (const [hostName, raw] of Object.entries(section("hosts"))) {
     const host = readHost(hostName, raw, lineOf, fail);
     if (host) result.hosts.push(host);
@@ -190,6 +191,17 @@ function readKeys(
     values[spec.prop ?? key] = checked.value;
   }
   return values;
+}
+
+/** `exec` is given exactly when `connect_method = "exec"` (an invalid connect_method is reported already). */
+function checkExec(given: Record<string, unknown>, connectMethod: string, fail: Fail): void {
+  if (given.connect_method !== undefined && given.connect_method !== connectMethod) return;
+  const hasExec = Object.hasOwn(given, "exec");
+  if (connectMethod === "exec" && !hasExec) {
+    fail('[environment] connect_method = "exec" needs the exec command', "environment", "connect_method", { example: 'exec = ["podman", "exec", "-i", "{host}"]' });
+  } else if (hasExec && connectMethod !== "exec") {
+    fail(`[environment] exec is only used with connect_method = "exec" (connect_method is "${connectMethod}")`, "environment", "exec");
+  }
 }
 
 /** A value as the user wrote it, for messages. */

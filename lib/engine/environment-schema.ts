@@ -84,13 +84,14 @@ const table: ValueType<Record<string, unknown>> = {
   check: (v) => (isTable(v) ? { value: v } : must("a table")),
 };
 
-/** `exec = ["podman", "exec", "-i", "{host}"]`: argv, `{host}` replaced by the host name. */
+/** `exec = ["podman", "exec", "-i", "{host}"]`: argv, `{host}` replaced by the host name (any other `{...}` is a typo). */
 const argv: ValueType<string[]> = {
   shows: 'an array of strings, `"{host}"` replaced',
-  check: (v) =>
-    Array.isArray(v) && v.length > 0 && v.every((item) => typeof item === "string" && item !== "")
-      ? { value: v as string[] }
-      : must("a non-empty array of non-empty strings"),
+  check: (v) => {
+    if (!(Array.isArray(v) && v.length > 0 && v.every((item) => typeof item === "string" && item !== ""))) return must("a non-empty array of non-empty strings");
+    const unknown = [...new Set(v.flatMap((word: string) => word.match(/\{[^{}]*\}/g) ?? []))].filter((p) => p !== "{host}");
+    return unknown.length ? { problem: `has the unknown placeholder ${unknown.map((p) => `"${p}"`).join(", ")} (only "{host}" is replaced)` } : { value: v as string[] };
+  },
 };
 
 /** `require_v4`/`require_v6`: the address family must resolve, must not be used, or may be absent. */
@@ -140,15 +141,14 @@ const sshClient: KeySpec<SshClient> = {
 export const ENVIRONMENT_KEYS = {
   connect_method: {
     prop: "connectMethod",
-    type: oneOf(["ssh", "local", "vagrant", "exec"] as const, ["vagrant", "exec"]),
+    type: oneOf(["ssh", "local", "vagrant", "exec"] as const),
     default: "ssh",
-    doc: "how hosts are reached: over SSH, on this machine, `vagrant ssh`, or the `exec` command",
+    doc: "how hosts are reached: over SSH, on this machine, over SSH with the settings of `vagrant ssh-config HOST`, or through the `exec` command (docs/remote.md, Other targets)",
   },
   exec: {
     prop: "exec",
     type: argv,
-    doc: 'with `connect_method = "exec"`: the command that runs a program on the host, e.g. `["podman", "exec", "-i", "{host}"]`',
-    planned: true,
+    doc: 'with `connect_method = "exec"` (and only then): the command that runs a program inside a host with its stdin and stdout connected, as argv (never through a shell), `{host}` replaced by the host\'s name, e.g. `["podman", "exec", "-i", "{host}"]` or `["kubectl", "exec", "-i", "{host}", "--"]`',
   },
   host_domain: { prop: "hostDomain", type: string, doc: "appended to host names without a dot (the FQDN)" },
   service_user: { prop: "serviceUser", ...serviceUser },

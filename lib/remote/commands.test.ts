@@ -69,7 +69,7 @@ test("one spelling of sudo: as the service user with its $HOME, never prompting;
 
 test("the agent command and the excludes", () => {
   expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe("cd '/home/u/deploy ment' && exec .batou/batou-1.0.0 agent");
-  expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "*.nacl"]);
+  expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "/.vagrant", "*.nacl"]);
   expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
 });
 

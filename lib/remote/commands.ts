@@ -30,8 +30,9 @@ export const EXECUTABLE_DIR = ".batou";
 /**
  * What rsync never ships. Anchored (leading `/`) except `*.nacl`: encrypted
  * secrets never leave the deploying machine, wherever they are in the tree.
+ * `/.vagrant` is Vagrant's state, with its machines' private SSH keys.
  */
-export const DEFAULT_EXCLUDES = ["/.git", "/node_modules", "/work", "/dist", `/${REMOTE_LOCK_NAME}`, "*.nacl"];
+export const DEFAULT_EXCLUDES = ["/.git", "/node_modules", "/work", "/dist", `/${REMOTE_LOCK_NAME}`, "/.vagrant", "*.nacl"];
 
 /**
  * What the project rsync leaves out: the defaults, the host's executable
@@ -176,6 +177,94 @@ export function streamReceiver(dir: string, name: string, size: number, sha256: 
       `echo "${sha256} $(stat -c '%s %Y' ${shellQuote(name)})" > "$p"`,
       `mv -f "$p" ${shellQuote(`${name}.sha256`)}`,
     ].join(" && "),
+  ].join("\n");
+}
+
+/**
+ * A name that may reach the argv of a local program batou runs for a host
+ * (`{host}` in `exec`, the machine of `vagrant ssh-config`): letters, digits,
+ * `.`, `_` and `-`, never a leading `-` (it would be read as an option). That
+ * is what container engines, Kubernetes, incus and Vagrant accept as names.
+ */
+export function validTargetName(name: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) && name.length <= 253;
+}
+
+/** The one placeholder of `exec`: the host's name (the environment schema refuses any other). */
+export const EXEC_HOST_PLACEHOLDER = "{host}";
+
+/**
+ * The exec command for `host` (`connect_method = "exec"`): `template` with
+ * every `{host}` replaced, as argv (no shell ever reads it). The caller has
+ * checked the name with {@link validTargetName}.
+ */
+export function execArgv(template: readonly string[], host: string): string[] {
+  return template.map((word) => word.replaceAll(EXEC_HOST_PLACEHOLDER, host));
+}
+
+/** What runs `command` (shell text, as an SSH login shell would get it) through the exec command: `ARGV... sh -c COMMAND`. */
+export function execCommandArgv(argv: readonly string[], command: string): string[] {
+  return [...argv, "sh", "-c", command];
+}
+
+/** The first command through an exec command: who it runs as, and whether the host has rsync. */
+export const EXEC_PROBE = 'id -un && if command -v rsync >/dev/null; then echo rsync=yes; else echo rsync=no; fi';
+
+/** Parses the answer to {@link EXEC_PROBE}; undefined when it is not one. */
+export function parseExecProbe(stdout: string): { user: string; rsync: boolean } | undefined {
+  const m = /^([^\s]+)\nrsync=(yes|no)\n?$/.exec(stdout);
+  return m ? { user: m[1]!, rsync: m[2] === "yes" } : undefined;
+}
+
+/** `vagrant ssh-config MACHINE`: the SSH settings Vagrant has for a running machine (the name checked with {@link validTargetName}). */
+export function vagrantSshConfigArgv(machine: string, vagrant = "vagrant"): string[] {
+  return [vagrant, "ssh-config", machine];
+}
+
+/**
+ * The local `tar` that packs a tree for a host without rsync: the entries
+ * named on stdin (NUL-separated, relative to `localDir`, parents before
+ * children, each given once), POSIX format (nanosecond mtimes, so the
+ * project's fingerprint matches after unpacking with GNU tar).
+ */
+export function treeArchiveArgv(localDir: string, tar = "tar"): string[] {
+  return [tar, "--create", "--file=-", "--format=posix", "--numeric-owner", `--directory=${localDir}`, "--no-recursion", "--null", "--verbatim-files-from", "--files-from=-"];
+}
+
+/** `case` patterns for the top-level names that `excludes` keep on the host (rsync: excluded paths are never deleted). */
+function keptPatterns(excludes: readonly string[]): string[] {
+  return excludes.map((pattern) => {
+    const name = pattern.startsWith("/") ? pattern.slice(1) : pattern;
+    if (name === "" || name.includes("/")) throw new Error(`tree receiver: unsupported exclude pattern "${pattern}"`);
+    if (!/[*?[]/.test(name)) return shellQuote(name);
+    if (!/^[A-Za-z0-9_.*?-]+$/.test(name)) throw new Error(`tree receiver: unsupported exclude pattern "${pattern}"`);
+    return name; // a glob (`*.nacl`): unquoted, so case matches it as one
+  });
+}
+
+/**
+ * The receiving end of a tree streamed as a tar archive (a host without
+ * rsync): `dir` is created, the archive is unpacked into a staging folder in
+ * it with the archive's modes (umask 0, as rsync's `--perms`) and without
+ * its owners; only when that succeeded, everything at the top of `dir`
+ * except what `excludes` keep (and other staging folders' leftovers go
+ * too) is replaced by the staged entries. So a broken stream changes
+ * nothing, and files removed locally disappear, as with rsync's `--delete`.
+ * Excluded names deeper in the tree are not kept (rsync would keep them).
+ */
+export function treeReceiver(dir: string, excludes: readonly string[]): string {
+  const kept = ['"$n"', ...keptPatterns(excludes)].join("|");
+  const each = (glob: string, action: string) =>
+    `for f in ${glob}; do if [ -e "$f" ] || [ -L "$f" ]; then ${action} || exit 1; fi; done`;
+  return [
+    `D=${remotePathWord(dir)}`,
+    `mkdir -p -- "$D" && cd -- "$D" || exit ${EXIT_TARGET_UNUSABLE}`,
+    "n=.batou-incoming.$$",
+    `trap 'rm -rf "$n"' EXIT`,
+    "trap 'exit 143' TERM HUP INT PIPE",
+    `mkdir "$n" && (umask 0 && exec tar -x -o -f - -C "$n") || exit 1`,
+    each("* .[!.]* ..?*", `case "$f" in ${kept}) continue ;; esac; rm -rf -- "$f"`),
+    each('"$n"/* "$n"/.[!.]* "$n"/..?*', 'mv -- "$f" .'),
   ].join("\n");
 }
 

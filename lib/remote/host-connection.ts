@@ -228,9 +228,11 @@ export class SshHostConnection implements HostConnection {
         () =>
           this.run.connectSlots.run(() =>
             openTransport(this.host.fqdn, {
+              name,
+              settings: this.run.environment.settings,
               projectRoot: this.run.projectRoot,
               timeoutSeconds: this.timeout,
-              log: (line) => this.debug(`ssh: ${line}`),
+              log: (line) => this.debug(`${this.run.environment.settings.connectMethod}: ${line}`),
               warn: (line) => emit({ event: "warning", host: name, message: line }),
             }),
           ),
@@ -328,7 +330,7 @@ export class SshHostConnection implements HostConnection {
       const extraArgs = ["--fuzzy", "--delete-delay", ...(probe.sha256 ? ["--ignore-times"] : [])];
       const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [`/${HISTORY_NAME}`], extraArgs }, "shipping batou");
       this.bytes.executable = shipped.bytesSent;
-      how = "rsync delta";
+      how = this.transport!.remoteRsync === false ? "tar stream" : "rsync delta";
     }
     emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${this.bytes.executable} B sent (${how})` });
   }

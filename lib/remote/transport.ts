@@ -47,6 +47,8 @@ export interface Transport {
   readonly user: string;
   /** One line for messages and --debug, e.g. `deploy@10.0.0.1, curve25519-sha256`. */
   readonly description: string;
+  /** False when the host has no rsync: directories then travel as tar streams (ship/stream-tree.ts). Unknown: rsync. */
+  readonly remoteRsync?: boolean;
   /** Starts `command` (shell text for the login shell). */
   spawn(command: string): Promise<RemoteProcess>;
   /** A remote shell for rsync that runs only commands `allow` accepts. */

@@ -4,6 +4,10 @@
  * service user through sudo, ProxyJump, host key refusal, unreachable hosts,
  * locks, Ctrl-C, deletion of removed files, and an agent that is the shipped
  * executable (no bun on the host's side).
+ *
+ * The cases that are not about SSH itself run once per way in: over SSH, and
+ * with `connect_method = "exec"` through `nsenter` into the same hosts
+ * (exec-helpers.ts), where the environment files get the exec lines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync, mkdtempSync, cpSync, rmSync } from "node:fs";
@@ -12,6 +16,7 @@ import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { VERSION } from "../../lib/version.ts";
 import { deploy, finish, makeProject, pgrep, type Project, startDeploy, waitFor } from "./remote-helpers.ts";
+import { type ExecTestbed, execTestbed } from "./exec-helpers.ts";
 
 const bed = testbedAvailability();
 
@@ -60,21 +65,39 @@ function env(target: string, hosts: Record<string, string[]>, extra = ""): strin
   return lines.join("\n") + "\n";
 }
 
-describe.skipIf(!bed.ok)("deploying over SSH", () => {
+/** A way into the test bed's hosts, and the debug line that shows a host was connected to (once per run). */
+interface Way {
+  name: "ssh" | "exec";
+  connected: (host: string) => string;
+}
+const WAYS: Way[] = [
+  { name: "ssh", connected: (host) => `${host}: ssh: authenticated as` },
+  { name: "exec", connected: (host) => `${host}: exec: entered as` },
+];
+
+describe.each(bed.ok ? WAYS : [])("deploying with connect_method $name", (way) => {
   let tb: Testbed;
+  let exec: ExecTestbed | undefined;
   const projects: Project[] = [];
   const home = (host: string, path: string) => join(tb.roots[host]!, "home", path);
+  /** Over exec, every environment of the project reaches its hosts through nsenter. */
+  const reached = (files: Record<string, string>) =>
+    Object.fromEntries(Object.entries(files).map(([path, text]) => [path, exec && path.startsWith("environments/") ? text.replace("[environment]\n", `[environment]\n${exec.toml}`) : text]));
   const project = (files: Record<string, string>, ssh = "") => {
-    const p = makeProject(tb, { ...CROSS, ...files }, ssh);
+    const p = makeProject(tb, { ...CROSS, ...reached(files) }, ssh);
     projects.push(p);
     return p;
   };
+  /** Cases about SSH itself (its config, keys, sshd), and those the way in does not change (the shipped executable): run once. */
+  const sshOnly = way.name === "ssh" ? test : test.skip;
 
   beforeAll(async () => {
     tb = await startTestbed(3);
+    if (way.name === "exec") exec = execTestbed(tb);
   }, 60_000);
   afterAll(() => {
     for (const p of projects) p.remove();
+    exec?.cleanup();
   });
 
   test("three hosts with a cross-host resource; a no-op redeploy changes nothing over one connection per host", async () => {
@@ -99,9 +122,9 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     const again = await deploy(p, "cross", ["-d"]);
     expect(again.code).toBe(0);
     expect(again.summary?.changed).toBe(0);
-    // one SSH connection per host serves everything (probe, rsync, agent)
+    // one connection per host serves everything (probe, rsync, agent)
     for (const host of ["host1", "host2", "host3"]) {
-      expect(again.stdout.split("\n").filter((l) => l.includes(`${host}: ssh: authenticated as`)).length).toBe(1);
+      expect(again.stdout.split("\n").filter((l) => l.includes(way.connected(host))).length).toBe(1);
     }
     expect(again.stdout).not.toContain("shipped-executable");
     // the hosts already have this project: no rsync; each agent configured its roots and their providers only
@@ -157,7 +180,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect((await deploy(p, "svc")).summary?.changed).toBe(0);
   }, 60_000);
 
-  test("a sudo that wants a password is a clear error naming host and user", async () => {
+  sshOnly("a sudo that wants a password is a clear error naming host and user", async () => {
     const target = `t-nosudo-${process.pid}`;
     const ssh = "Host asservice\n  HostName 10.231.0.1\n  HostKeyAlias host1\n  User service\n";
     const p = project({ "environments/nosudo.toml": env(target, { asservice: ["plain"] }, 'service_user = "deploy"') }, ssh);
@@ -169,7 +192,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(String(error.context.sudo)).toContain("password");
   }, 60_000);
 
-  test("ProxyJump through host1 to host3", async () => {
+  sshOnly("ProxyJump through host1 to host3", async () => {
     const target = `t-jump-${process.pid}`;
     const ssh = "Host jumped3\n  HostName host3\n  HostKeyAlias host3\n  ProxyJump host1\n";
     const p = project({ "environments/jump.toml": env(target, { jumped3: ["plain"] }) }, ssh);
@@ -180,7 +203,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(result.stdout).toContain("jump host1");
   }, 60_000);
 
-  test("a changed host key is refused; so is an unknown one", async () => {
+  sshOnly("a changed host key is refused; so is an unknown one", async () => {
     const dir = mkdtempSync(join(tmpdir(), "batou-kh-"));
     const other = Bun.spawnSync(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", join(dir, "k")]);
     expect(other.exitCode).toBe(0);
@@ -203,7 +226,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  test("an unreachable host is named after its retries", async () => {
+  sshOnly("an unreachable host is named after its retries", async () => {
     const ssh = "Host gone\n  HostName 10.231.0.254\n  Port 9\n  HostKeyAlias host1\n";
     const p = project({ "environments/gone.toml": env(`t-gone-${process.pid}`, { host1: ["db"], gone: ["app"] }) }, ssh);
     const began = performance.now();
@@ -284,7 +307,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(readFileSync(join(work, "before.txt"), "utf8")).toBe("written before the sleep\n".repeat(100));
   }, 60_000);
 
-  test("Ctrl-C during a large tree of files: the agents stop before their next file, release their locks; the message names what was left undone", async () => {
+  sshOnly("Ctrl-C during a large tree of files: the agents stop before their next file, release their locks; the message names what was left undone", async () => {
     const target = `t-many-${process.pid}`;
     const count = 60_000;
     const p = project({ "environments/many.toml": env(target, { host1: ["many"], host2: ["many", "plain"] }) + `[components.many]\ncount = ${count}\n` });
@@ -329,7 +352,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     return { running, agent: agent!, seconds, target };
   }
 
-  test("a killed agent is reported as killed, with its signal", async () => {
+  sshOnly("a killed agent is reported as killed, with its signal", async () => {
     const { running, agent, seconds } = await sleeping("killed");
     process.kill(agent, "SIGKILL");
     const result = await finish(running);
@@ -338,7 +361,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     Bun.spawnSync(["pkill", "-f", `sleep ${seconds}`]);
   }, 60_000);
 
-  test("a host whose sshd stops answering during a deploy is noticed within seconds, not minutes", async () => {
+  sshOnly("a host whose sshd stops answering during a deploy is noticed within seconds, not minutes", async () => {
     const { running, agent, seconds, target } = await sleeping("lost");
     // the agent's parent is the sshd process serving this connection: freeze it (no packets, no FIN)
     const sshd = Number(readFileSync(`/proc/${agent}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
@@ -360,7 +383,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
   }, 90_000);
 
-  test("a damaged executable on a host (size and mtime as in its sidecar) is shipped again", async () => {
+  sshOnly("a damaged executable on a host (size and mtime as in its sidecar) is shipped again", async () => {
     const target = `t-damaged-${process.pid}`;
     const p = project({ "environments/damaged.toml": env(target, { host1: ["plain"] }) });
     expect((await deploy(p, "damaged")).code).toBe(0);
@@ -378,7 +401,7 @@ describe.skipIf(!bed.ok)("deploying over SSH", () => {
     expect(readFileSync(exe).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
   }, 120_000);
 
-  test("an executable planted in the build cache (same size and mtime as the recorded build) is refused, never shipped", async () => {
+  sshOnly("an executable planted in the build cache (same size and mtime as the recorded build) is refused, never shipped", async () => {
     const { executableName, shippableExecutable } = await import("../../lib/remote/ship/host-executable.ts");
     const build = (await shippableExecutable(process.arch === "arm64" ? "arm64" : "x64")).dir; // the build this source ships
     const cache = mkdtempSync(join(tmpdir(), "batou-cache-"));

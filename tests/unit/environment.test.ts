@@ -105,7 +105,7 @@ describe("[environment] keys", () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ["connect_method", `"telnet"`, /connect_method must be "ssh" or "local"/],
+    ["connect_method", `"telnet"`, /connect_method must be "ssh", "local", "vagrant" or "exec"/],
     ["host_domain", `5`, /host_domain must be a non-empty string/],
     ["service_user", `true`, /service_user must be a non-empty string/],
     ["service_user", `""`, /service_user must be a non-empty string/],
@@ -131,14 +131,35 @@ describe("[environment] keys", () => {
 
   // Part of the format, not implemented yet: refused, never silently accepted.
   test.each([
-    ["exec", `["podman", "exec", "-i", "{host}"]`, /\[environment\] exec is not implemented yet/],
-    ["connect_method", `"vagrant"`, /connect_method = "vagrant" is not implemented yet/],
-    ["connect_method", `"exec"`, /connect_method = "exec" is not implemented yet/],
     ["ssh_client", `"openssh"`, /ssh_client = "openssh" is not implemented yet/],
   ])("planned: %s = %s is refused with its line", (key, value, message) => {
     const text = problems(`[environment]\n${key} = ${value}\n`);
     expect(text).toMatch(message);
     expect(text).toContain("file: environments/dev.toml:2");
+  });
+
+  test('connect_method = "exec" with its exec command; "vagrant" needs nothing more', () => {
+    const file = parsed(`[environment]\nconnect_method = "exec"\nexec = ["kubectl", "exec", "-i", "{host}", "--"]\n`);
+    expect(file.errors).toEqual([]);
+    expect(file.settings.connectMethod).toBe("exec");
+    expect(file.settings.exec).toEqual(["kubectl", "exec", "-i", "{host}", "--"]);
+    expect(parsed(`[environment]\nconnect_method = "vagrant"\n`).errors).toEqual([]);
+  });
+
+  test.each([
+    [`connect_method = "exec"`, /connect_method = "exec" needs the exec command\nfile: environments\/dev.toml:2/],
+    [`exec = ["podman", "exec", "-i", "{host}"]`, /exec is only used with connect_method = "exec" \(connect_method is "ssh"\)\nfile: environments\/dev.toml:2/],
+    [`connect_method = "exec"\nexec = ["podman", "exec", "-i", "{name}", "{host}"]`, /exec has the unknown placeholder "\{name\}" \(only "\{host\}" is replaced\)\nfile: environments\/dev.toml:3/],
+    [`connect_method = "exec"\nexec = []`, /exec must be a non-empty array of non-empty strings/],
+    [`connect_method = "exec"\nexec = "podman exec -i {host}"`, /exec must be a non-empty array of non-empty strings[^]*given: "podman exec -i \{host\}"/],
+  ])("%s is an error with its line, and only one", (lines, message) => {
+    const file = parsed(`[environment]\n${lines}\n`);
+    expect(file.errors).toHaveLength(1);
+    expect(errorText(new ConfigurationErrors(file.errors))).toMatch(message);
+  });
+
+  test("an invalid connect_method is one error, not also one about exec", () => {
+    expect(parsed(`[environment]\nconnect_method = "exce"\nexec = ["podman", "exec", "-i", "{host}"]\n`).errors).toHaveLength(1);
   });
 
   test("unknown keys and sections are errors with their lines, all reported at once", () => {

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ProjectManifest {
@@ -40,33 +40,49 @@ function matcher(excludes: string[]): (relative: string, name: string) => boolea
   return (relative, name) => anchored.has(relative) || globs.some((glob) => glob.test(name));
 }
 
-/** The fingerprint of the tree at `root` without what `excludes` leave out. */
-export function projectManifest(root: string, excludes: string[]): ProjectManifest {
+/** One entry of a tree as rsync would ship it. */
+export interface TreeEntry {
+  kind: "d" | "f" | "l";
+  /** Relative to the root, `/`-separated. */
+  relative: string;
+  path: string;
+  stat: BigIntStats;
+}
+
+/**
+ * Visits every directory, file and symlink of the tree at `root` that rsync
+ * would ship with `excludes`, sorted by name, each directory before what it
+ * holds (sockets, fifos and devices are skipped, as rsync without
+ * `--specials`/`--devices` does).
+ */
+export function walkTree(root: string, excludes: string[], visit: (entry: TreeEntry) => void): void {
   const excluded = matcher(excludes);
-  const hasher = new Bun.CryptoHasher("sha256");
-  let entries = 0;
   const walk = (dir: string, prefix: string) => {
-    const names = readdirSync(dir).sort();
-    for (const name of names) {
+    for (const name of readdirSync(dir).sort()) {
       const relative = prefix ? `${prefix}/${name}` : name;
       if (excluded(relative, name)) continue;
       const path = join(dir, name);
-      const st = lstatSync(path, { bigint: true });
-      const mode = (st.mode & 0o7777n).toString(8);
-      if (st.isDirectory()) {
-        hasher.update(`d\0${relative}\0${mode}\n`);
-        entries++;
+      const stat = lstatSync(path, { bigint: true });
+      if (stat.isDirectory()) {
+        visit({ kind: "d", relative, path, stat });
         walk(path, relative);
-      } else if (st.isFile()) {
-        hasher.update(`f\0${relative}\0${mode}\0${st.size}\0${st.mtimeNs}\n`);
-        entries++;
-      } else if (st.isSymbolicLink()) {
-        hasher.update(`l\0${relative}\0${readlinkSync(path)}\n`);
-        entries++;
-      }
-      // sockets, fifos, devices: rsync without --specials/--devices skips them too
+      } else if (stat.isFile()) visit({ kind: "f", relative, path, stat });
+      else if (stat.isSymbolicLink()) visit({ kind: "l", relative, path, stat });
     }
   };
   walk(root, "");
+}
+
+/** The fingerprint of the tree at `root` without what `excludes` leave out. */
+export function projectManifest(root: string, excludes: string[]): ProjectManifest {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let entries = 0;
+  walkTree(root, excludes, ({ kind, relative, path, stat }) => {
+    const mode = (stat.mode & 0o7777n).toString(8);
+    if (kind === "d") hasher.update(`d\0${relative}\0${mode}\n`);
+    else if (kind === "f") hasher.update(`f\0${relative}\0${mode}\0${stat.size}\0${stat.mtimeNs}\n`);
+    else hasher.update(`l\0${relative}\0${readlinkSync(path)}\n`);
+    entries++;
+  });
   return { hash: hasher.digest("hex"), entries };
 }

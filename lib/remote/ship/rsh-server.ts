@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runningRelease } from "../../bootstrap/release-executable.ts";
-import type { RemoteProcess } from "../transport.ts";
+import type { RemoteProcess, RsyncShell } from "../transport.ts";
 import { isCompiled } from "./host-executable.ts";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
 
@@ -151,4 +151,23 @@ export async function serveRshBridge(opener: ChannelOpener, options: RshServerOp
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A transport's {@link RsyncShell}: a bridge server relaying to commands
+ * `opener` starts; it is in `open` until closed (so the transport's close
+ * can stop it).
+ */
+export async function bridgeShell(opener: ChannelOpener, options: RshServerOptions, open: Set<RsyncShell>): Promise<RsyncShell> {
+  const server = await serveRshBridge(opener, options);
+  const shell: RsyncShell = {
+    argv: [...bridgeCommand(), server.socketPath],
+    commands: server.commands,
+    close: async () => {
+      open.delete(shell);
+      await server.close();
+    },
+  };
+  open.add(shell);
+  return shell;
 }

@@ -16,6 +16,7 @@ import { existsSync, statSync } from "node:fs";
 import { type RsyncSpec, rsyncArgv, rsyncRemotePath, shellQuote } from "../commands.ts";
 import { SshError } from "../ssh/ssh-error.ts";
 import type { Transport } from "../transport.ts";
+import { streamDirectory } from "./stream-tree.ts";
 
 /** Options of {@link shipDirectory}: the rsync spec without what the transport provides. */
 export interface ShipOptions extends Omit<RsyncSpec, "localDir" | "remoteDir" | "rsh"> {
@@ -47,12 +48,13 @@ export function parseRsyncStats(text: string): { bytesSent: number; bytesReceive
   };
 }
 
-/** Ships the contents of `localDir` into `remoteDir` on the transport's host. */
+/** Ships the contents of `localDir` into `remoteDir` on the transport's host (as a tar stream when the host has no rsync). */
 export async function shipDirectory(transport: Transport, localDir: string, remoteDir: string, options: ShipOptions = {}): Promise<ShipResult> {
   const host = transport.host;
   if (!existsSync(localDir) || !statSync(localDir).isDirectory()) {
     throw new SshError(host, "config", `cannot ship ${localDir}: not a directory`);
   }
+  if (transport.remoteRsync === false) return streamDirectory(transport, localDir, remoteDir, options);
   const started = performance.now();
   const log = options.log ?? (() => {});
   const remotePath = rsyncRemotePath({ ...options, remoteDir });

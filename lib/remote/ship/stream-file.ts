@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { SshError } from "../ssh/ssh-error.ts";
 import type { Transport } from "../transport.ts";
 
@@ -26,6 +26,31 @@ export interface StreamOptions {
 
 /** Streams `localFile` into `command`'s stdin on the host (a `streamReceiver`); rejects naming the host on any failure. */
 export async function streamFile(transport: Transport, localFile: string, command: string, options: StreamOptions): Promise<{ bytesSent: number }> {
+  const file = await open(localFile);
+  try {
+    return await streamChunks(transport, fileChunks(file), localFile, command, options);
+  } finally {
+    await file.close();
+  }
+}
+
+async function* fileChunks(file: FileHandle): AsyncGenerator<Uint8Array> {
+  for (;;) {
+    // a new buffer each time: ssh2 may hold on to a chunk after write() returns
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    const { bytesRead } = await file.read(chunk, 0, CHUNK, null);
+    if (bytesRead === 0) return;
+    yield chunk.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * Streams `chunks` into `command`'s stdin on the host, then EOF. When the
+ * source fails, the command is stopped (TERM) before EOF, so the receiver
+ * never takes a truncated stream for a whole one. `what` names the data in
+ * messages.
+ */
+export async function streamChunks(transport: Transport, chunks: AsyncIterable<Uint8Array>, what: string, command: string, options: StreamOptions): Promise<{ bytesSent: number }> {
   const host = transport.host;
   const remote = await transport.spawn(command);
   const channel = remote.stdio;
@@ -44,32 +69,33 @@ export async function streamFile(transport: Transport, localFile: string, comman
       remote.close();
     }, options.stallSeconds * 1000);
   };
-  const file = await open(localFile);
   let bytesSent = 0;
   try {
     progress();
-    for (;;) {
-      // a new buffer each time: ssh2 may hold on to a chunk after write() returns
-      const chunk = Buffer.allocUnsafe(CHUNK);
-      const { bytesRead } = await file.read(chunk, 0, CHUNK, null);
-      if (bytesRead === 0 || stalled) break;
-      const ok = channel.write(chunk.subarray(0, bytesRead));
-      bytesSent += bytesRead;
-      if (!ok) await Promise.race([new Promise((resolve) => channel.once("drain", resolve)), exit]);
-      if (channel.destroyed || channel.writableEnded) break;
-      progress();
+    try {
+      for await (const chunk of chunks) {
+        if (stalled) break;
+        const ok = channel.write(chunk);
+        bytesSent += chunk.length;
+        if (!ok) await Promise.race([new Promise((resolve) => channel.once("drain", resolve)), exit]);
+        if (channel.destroyed || channel.writableEnded) break;
+        progress();
+      }
+    } catch (error) {
+      remote.signal("TERM");
+      remote.close();
+      throw error;
     }
     channel.end();
     // a stalled host may not answer the close either: do not wait for it long
     const { code } = await (stalled ? Promise.race([exit, Bun.sleep(2000).then(() => ({ code: null }))]) : exit);
-    if (stalled) throw new SshError(host, "timeout", `sending ${localFile} stalled for ${options.stallSeconds} s (timeout)`);
+    if (stalled) throw new SshError(host, "timeout", `sending ${what} stalled for ${options.stallSeconds} s (timeout)`);
     if (code !== 0) {
       const detail = Buffer.concat(stderr).toString("utf8").trim().split("\n").slice(-3).join(" | ");
-      throw new SshError(host, "channel", `sending ${localFile} failed (exit ${code ?? "?"})${detail ? `: ${detail}` : ""}`);
+      throw new SshError(host, "channel", `sending ${what} failed (exit ${code ?? "?"})${detail ? `: ${detail}` : ""}`);
     }
     return { bytesSent };
   } finally {
     clearTimeout(timer);
-    await file.close();
   }
 }

@@ -16,7 +16,7 @@
  */
 import type { Duplex } from "node:stream";
 import type { Client, ClientChannel } from "ssh2";
-import { bridgeCommand, serveRshBridge } from "../ship/rsh-server.ts";
+import { bridgeShell } from "../ship/rsh-server.ts";
 import type { RemoteProcess, RsyncShell, Transport } from "../transport.ts";
 import { SshError } from "./ssh-error.ts";
 import { collectAuthCandidates, type PassphrasePrompt } from "./auth-keys.ts";
@@ -172,17 +172,7 @@ export class SshConnection implements Transport {
   /** rsync's remote shell: the rsh bridge (a unix socket in a private temporary folder) relaying to exec channels here. */
   async rsyncShell(allow: (command: string) => boolean, log?: (line: string) => void): Promise<RsyncShell> {
     this.assertOpen("rsync");
-    const server = await serveRshBridge(this, { allow, log });
-    const shell: RsyncShell = {
-      argv: [...bridgeCommand(), server.socketPath],
-      commands: server.commands,
-      close: async () => {
-        this.rsyncShells.delete(shell);
-        await server.close();
-      },
-    };
-    this.rsyncShells.add(shell);
-    return shell;
+    return bridgeShell(this, { allow, log }, this.rsyncShells);
   }
 
   /** Opens a TCP tunnel from the host to `host:port` (used for ProxyJump). */
