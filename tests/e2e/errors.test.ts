@@ -75,7 +75,7 @@ const CASES: Case[] = [
   {
     name: "a bad value of a known key",
     files: base(`[environment]\nconnect_method = "carrier-pigeon"\n[hosts.localhost]\ncomponents = ["app"]\n`),
-    expect: [/connect_method must be "ssh" or "local"/, "environments/dev.toml:2"],
+    expect: [/connect_method must be "ssh", "local", "vagrant" or "exec"/, "environments/dev.toml:2"],
   },
   {
     name: "an override of an unknown attribute",
