@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "
 import { dirname, join, relative, resolve } from "node:path";
 import * as batou from "../batou.ts";
 import { writeFileAtomic } from "../engine/atomic-file.ts";
+import { ConfigurationError } from "../engine/errors.ts";
 import { GITIGNORE_LINES, ownTypes, projectFiles, renderLauncher, TYPES_PATH } from "../bootstrap/new-project.ts";
 import { RELEASE } from "../bootstrap/release-info.ts";
 import { classModels, type ClassModel } from "./component-model.ts";
@@ -195,7 +196,10 @@ export async function migrateProject(options: MigrateOptions): Promise<Migration
   const project = resolve(options.project);
   const out = resolve(options.out ?? project);
   if (!existsSync(join(project, "environments")) && !existsSync(join(project, "components"))) {
-    throw new Error(`${project} is no batou project: it has neither environments/ nor components/`);
+    throw new ConfigurationError("cannot migrate: no batou project here (neither environments/ nor components/)", {
+      directory: project,
+      hint: "run batou migrate-python in the root of the Python batou project, or name it: batou migrate-python PATH",
+    });
   }
   const reports: FileReport[] = [];
   const plan: Planned[] = [];

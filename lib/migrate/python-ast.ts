@@ -5,6 +5,7 @@
  * parses exactly what batou would load (see the README, "Why these choices").
  */
 import { spawnSync } from "node:child_process";
+import { BatouError } from "../engine/errors.ts";
 
 /**
  * A node of Python's `ast`, as JSON: `_type` is the class name, the rest its fields. A
@@ -73,7 +74,7 @@ export function parsePython(sources: string[], python = pythonCommand()): Parsed
   });
   if (run.error || run.status !== 0) {
     const why = run.error ? run.error.message : run.stderr.trim().split("\n").pop();
-    throw new Error(`cannot run ${python} to read component.py files (${why}); set BATOU_MIGRATE_PYTHON to a Python 3 interpreter`);
+    throw new BatouError(`cannot read the component.py files: ${python} does not run (${why}); set BATOU_MIGRATE_PYTHON to a Python 3 interpreter`);
   }
   const results = JSON.parse(run.stdout) as Omit<ParsedPython, "source">[];
   return results.map((r, i) => ({ ...r, source: sources[i] }) as ParsedPython);

@@ -248,4 +248,20 @@ describe("migrate-python", () => {
     const bad = runBatou(RUNNERS[0], ["migrate-python", "--bogus"], project.dir);
     expect(bad.code).toBe(2);
   });
+
+  test("a folder that is no batou project is a clean error; without Python the components need a hand", () => {
+    const empty = mkdtempSync(join(tmpdir(), "batou-migrate-empty-"));
+    try {
+      const none = runBatou(RUNNERS[0], ["migrate-python", empty], project.dir);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain("ERROR: cannot migrate: no batou project here (neither environments/ nor components/)");
+      expect(none.stderr).toContain(`directory: ${empty}`);
+      const noPython = runBatou(RUNNERS[0], ["migrate-python", project.dir, "--dry-run"], project.dir, env({ BATOU_MIGRATE_PYTHON: join(empty, "python3") }));
+      expect(noPython.code).toBe(0);
+      expect(noPython.stdout).toContain(`cannot read the component.py files: ${join(empty, "python3")} does not run`);
+      expect(noPython.stdout).toContain("set BATOU_MIGRATE_PYTHON to a Python 3 interpreter; this component was not migrated");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });

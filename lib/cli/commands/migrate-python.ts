@@ -38,7 +38,7 @@ See docs/porting-from-batou.md.`,
     try {
       report = await migrateProject({ project, out: options.out, dryRun: options["dry-run"], fetchKeys: options["fetch-keys"] });
     } catch (error) {
-      // The migration's own errors are plain Errors that say what is wrong with the old project.
+      // Errors deep in the migration (a value with no TOML form, gpg) are plain Errors that say what is wrong with the old project.
       if (error instanceof BatouError || !(error instanceof Error) || "syscall" in error) throw error;
       throw new BatouError(`cannot migrate ${project}: ${error.message}`, {}, { cause: error });
     }
