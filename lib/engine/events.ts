@@ -17,8 +17,15 @@ export type DeployEvent =
   | { event: "warning"; host?: string; component?: string; message: string }
   /** A root component starts deploying on a host, is done, or is skipped (host ignored, host excluded by --hosts/--exclude-hosts, component ignored). */
   | { event: "root"; host: string; root: string; status: "start" | "skip-host" | "skip-excluded" | "skip-component" | "done"; changed?: number; seconds?: number }
-  /** A host connection changed state (connect, ship, configure). */
-  | { event: "host"; host: string; status: string; seconds?: number; detail?: string }
+  /**
+   * A host connection changed state: `connecting`, `connected`, `shipped-executable`, `shipped`
+   * (the project), `configured`. `seconds`: how long the step took; `bytes`: sent by a shipping
+   * step; `files`: project files that changed; `detail`: a description for `--debug` (`"local"`
+   * for a host deployed in this process).
+   */
+  | { event: "host"; host: string; status: string; seconds?: number; bytes?: number; files?: number; detail?: string }
+  /** Bytes of `what` ("batou", the executable, or "project") sent so far (of `total`, when known); only for the live status line, not in `--json`. */
+  | { event: "progress"; host: string; what: string; bytes: number; total?: number }
   /** A line for `--debug` (the reporter drops it otherwise). */
   | { event: "debug"; message: string }
   /**

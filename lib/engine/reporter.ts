@@ -11,6 +11,8 @@ import { MIN_SECRET_LENGTH } from "./diff.ts";
 import { errorEvent, errorLines, errorReports } from "./error-printer.ts";
 import type { DeployEvent } from "./events.ts";
 import { colorWanted } from "../terminal.ts";
+import { LiveLine, LiveStatus, type Terminal } from "./live-status.ts";
+import { progressLine } from "./progress-lines.ts";
 import { SlowComponents } from "./slow-components.ts";
 
 export interface ReporterOptions {
@@ -19,10 +21,18 @@ export interface ReporterOptions {
   color?: boolean;
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** Where a live status line is drawn (default: stdout when it is a terminal and not --json); null for none. */
+  terminal?: Terminal | null;
 }
 
 /** What a secret value is replaced with in output. */
 export const SECRET_MASK = "<secret>";
+
+/** Stdout as the live line's terminal, when it is one that can redraw a line. */
+function stdoutTerminal(): Terminal | null {
+  if (!process.stdout.isTTY || process.env.TERM === "dumb") return null;
+  return { write: (text) => void process.stdout.write(text), columns: () => process.stdout.columns || 80 };
+}
 
 export class Reporter {
   readonly json: boolean;
@@ -37,13 +47,22 @@ export class Reporter {
   /** The component whose "changed" line was printed last (its diffs and logs follow it). */
   private announced = "";
   private readonly slow = new SlowComponents();
+  /** The live status line (text output on a terminal only). */
+  private readonly live?: LiveLine;
 
   constructor(options: ReporterOptions) {
     this.json = options.json;
     this.debugMode = options.debug;
     this.c = pc.createColors(options.color ?? colorWanted(process.stdout));
-    const out = options.out ?? ((line) => process.stdout.write(line + "\n"));
-    const err = options.err ?? ((line) => process.stderr.write(line + "\n"));
+    const terminal = options.terminal === undefined ? stdoutTerminal() : options.terminal;
+    if (terminal && !options.json) this.live = new LiveLine(new LiveStatus(), terminal, (text) => this.mask(text));
+    // every line is printed above the live line: it is hidden first (and redrawn by its timer)
+    const above = (write: (line: string) => void) => (line: string) => {
+      this.live?.hide();
+      write(line);
+    };
+    const out = above(options.out ?? ((line) => process.stdout.write(line + "\n")));
+    const err = above(options.err ?? ((line) => process.stderr.write(line + "\n")));
     this.rawOut = out;
     this.out = (line) => out(this.mask(line));
     this.err = (line) => err(this.mask(line));
@@ -83,12 +102,17 @@ export class Reporter {
   readonly emit = (event: DeployEvent): void => {
     if (event.event === "debug" && !this.debugMode) return;
     if (this.json) {
+      if (event.event === "progress") return; // for the live line only
       // A component's own log message is printed as given: the user asked for it.
       if (event.event === "log") this.rawOut(JSON.stringify(event));
       else this.rawOut(JSON.stringify(this.maskDeep(event)));
       return;
     }
     const { c } = this;
+    if (event.event === "summary") this.live?.stop();
+    else this.live?.observe(event);
+    const progress = progressLine(event, this.live !== undefined);
+    if (progress) this.out(c.dim(progress));
     switch (event.event) {
       case "component":
         if (event.updated ?? event.changed) this.announce(event.host, event.component);
@@ -109,14 +133,8 @@ export class Reporter {
       case "warning":
         this.err(c.yellow(`WARN: ${event.host ? `${event.host}: ` : ""}${event.message}`));
         break;
-      case "root":
-        if (event.status === "skip-host") this.out(c.dim(`${event.host}: skipping ${event.root} (host ignored)`));
-        if (event.status === "skip-excluded") this.out(c.dim(`${event.host}: skipping ${event.root} (host excluded)`));
-        if (event.status === "skip-component") this.out(c.dim(`${event.host}: skipping ${event.root} (component ignored)`));
-        if (this.debugMode && event.status === "done") this.out(c.dim(`${event.host}: ${event.root} done in ${event.seconds?.toFixed(2)}s`));
-        break;
       case "host":
-        if (this.debugMode || event.status === "failed") this.out(c.dim(`${event.host}: ${event.status}${event.detail ? ` (${event.detail})` : ""}`));
+        if (this.debugMode) this.err(c.dim(`debug: ${event.host}: ${event.status}${event.detail ? ` (${event.detail})` : ""}`));
         break;
       case "debug":
         this.err(c.dim(`debug: ${event.message}`));

@@ -296,6 +296,8 @@ export interface RsyncSpec {
   checksum?: boolean;
   /** Extra rsync arguments (e.g. `--fuzzy`). */
   extraArgs?: string[];
+  /** Report overall progress on stdout (`--info=progress2`). */
+  progress?: boolean;
   /** The local rsync binary (default `rsync` on PATH). */
   rsyncBinary?: string;
 }
@@ -319,6 +321,7 @@ export function rsyncArgv(spec: RsyncSpec): string[] {
     ...(spec.compress ? ["--compress"] : []),
     ...(spec.exactTimes === false ? [] : ["--modify-window=-1"]),
     ...(spec.checksum ? ["--checksum"] : []),
+    ...(spec.progress ? ["--info=progress2"] : []),
     ...(spec.excludes ?? DEFAULT_EXCLUDES).map((e) => `--exclude=${e}`),
     `--rsh=${spec.rsh.map(shellQuote).join(" ")}`,
     `--rsync-path=${rsyncRemotePath(spec)}`,

@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { statSync } from "node:fs";
 import type { DeploymentRun, DeployRequest, HostConnection } from "../engine/connection.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
 import type { EventSink } from "../engine/events.ts";
@@ -79,6 +80,18 @@ function mayBeDamaged(error: unknown): boolean {
 }
 
 const since = (start: number) => (performance.now() - start) / 1000;
+
+/** Progress events of one transfer: the start at once, then at most every 100 ms (for the live status line). */
+function progressEmitter(emit: EventSink, host: string, what: string, total?: number): (bytes: number, total?: number) => void {
+  let last = performance.now();
+  emit({ event: "progress", host, what, bytes: 0, total });
+  return (bytes, known = total) => {
+    const now = performance.now();
+    if (now - last < 100) return;
+    last = now;
+    emit({ event: "progress", host, what, bytes, total: known });
+  };
+}
 
 /** An agent channel and what it turned out to be. */
 interface Started {
@@ -207,13 +220,15 @@ export class SshHostConnection implements HostConnection {
     }
     const ours = this.run.projectFingerprint();
     if ((await theirs).hash === ours.hash) {
-      emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes: 0, files: 0, detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
       return;
     }
     this.checkOpen();
-    const project = await this.rsync(this.run.projectRoot, target, { excludes: PROJECT_EXCLUDES }, "shipping the project");
+    const onProgress = progressEmitter(emit, name, "project");
+    const project = await this.rsync(this.run.projectRoot, target, { excludes: PROJECT_EXCLUDES, onProgress }, "shipping the project");
     this.bytes.project = project.bytesSent;
-    emit({ event: "host", host: name, status: "shipped", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${project.filesTransferred} file(s) changed, ${project.bytesSent} B sent` });
+    const { bytesSent: bytes, filesTransferred: files } = project;
+    emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes, files, detail: `${since(t).toFixed(2)} s, ${files} file(s) changed, ${bytes} B sent` });
   }
 
   /** Step 1: the transport, with retries; an unreachable host is named with its attempts. */
@@ -319,7 +334,8 @@ export class SshHostConnection implements HostConnection {
       // zstd-compressed when the host can unpack that
       const source = probe.zstd ? await compressedExecutable(local) : local.file;
       const command = this.command(streamReceiver(`${probe.target}/${EXECUTABLE_DIR}`, local.name, local.size, local.sha256, probe.zstd ? "zstd -dcq" : "cat"));
-      const shipped = await streamFile(this.transport!, source, command, { stallSeconds: this.timeout }).catch((error) => {
+      const onProgress = progressEmitter(emit, name, "batou", statSync(source).size);
+      const shipped = await streamFile(this.transport!, source, command, { stallSeconds: this.timeout, onProgress }).catch((error) => {
         throw hostError(error, name, "shipping batou");
       });
       this.bytes.executable = shipped.bytesSent;
@@ -328,11 +344,13 @@ export class SshHostConnection implements HostConnection {
       // another build or version is there (or a damaged copy, whose size and time may
       // match): rsync sends the difference (and removes the old one, never the history)
       const extraArgs = ["--fuzzy", "--delete-delay", ...(probe.sha256 ? ["--ignore-times"] : [])];
-      const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [`/${HISTORY_NAME}`], extraArgs }, "shipping batou");
+      const onProgress = progressEmitter(emit, name, "batou");
+      const shipped = await this.rsync(local.dir, `${probe.target}/${EXECUTABLE_DIR}`, { excludes: [`/${HISTORY_NAME}`], extraArgs, onProgress }, "shipping batou");
       this.bytes.executable = shipped.bytesSent;
       how = this.transport!.remoteRsync === false ? "tar stream" : "rsync delta";
     }
-    emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${this.bytes.executable} B sent (${how})` });
+    const bytes = this.bytes.executable;
+    emit({ event: "host", host: name, status: "shipped-executable", seconds: since(t), bytes, detail: `${since(t).toFixed(2)} s, ${local.size} B executable, ${bytes} B sent (${how})` });
   }
 
   private async rsync(localDir: string, remoteDir: string, options: ShipOptions, step: string): Promise<ShipResult> {

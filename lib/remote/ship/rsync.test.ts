@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { commandWordsFromRshArgs } from "./rsh-bridge.ts";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
 import { bridgeCommand } from "./rsh-server.ts";
-import { parseRsyncStats } from "./rsync.ts";
+import { parseRsyncProgress, parseRsyncStats } from "./rsync.ts";
 
 test("rsync --stats parsing (C locale, thousands separators)", () => {
   const text = `
@@ -14,6 +14,13 @@ Total bytes received: 1,064
 `;
   expect(parseRsyncStats(text)).toEqual({ bytesSent: 211923, bytesReceived: 1064, filesTransferred: 1234 });
   expect(parseRsyncStats("")).toEqual({ bytesSent: 0, bytesReceived: 0, filesTransferred: 0 });
+});
+
+test("rsync --info=progress2 parsing: the last progress of a chunk, with the total it is a percentage of", () => {
+  const text = "\n      1,048,576  25%   10.00MB/s    0:00:00\n      2,097,152  50%   10.00MB/s    0:00:00 (xfr#1, to-chk=3/5)\n";
+  expect(parseRsyncProgress(text)).toEqual({ bytes: 2097152, total: 4194304 });
+  expect(parseRsyncProgress("              0   0%    0.00kB/s    0:00:00")).toEqual({ bytes: 0, total: undefined });
+  expect(parseRsyncProgress("sending incremental file list\n")).toBeUndefined();
 });
 
 test("the rsh bridge drops rsync's rsh options and the host", () => {

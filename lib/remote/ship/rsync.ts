@@ -19,10 +19,38 @@ import type { Transport } from "../transport.ts";
 import { streamDirectory } from "./stream-tree.ts";
 
 /** Options of {@link shipDirectory}: the rsync spec without what the transport provides. */
-export interface ShipOptions extends Omit<RsyncSpec, "localDir" | "remoteDir" | "rsh"> {
+export interface ShipOptions extends Omit<RsyncSpec, "localDir" | "remoteDir" | "rsh" | "progress"> {
   /** Kill rsync and fail after this many seconds. */
   timeoutSeconds?: number;
   log?: (line: string) => void;
+  /** Called while rsync runs with the bytes of file data transferred so far and, once rsync knows it, the total. */
+  onProgress?: (bytes: number, total?: number) => void;
+}
+
+/**
+ * The last overall progress in a chunk of `--info=progress2` output
+ * (`   1,234,567  45%   12.34MB/s    0:00:03 (xfr#1, to-chk=0/1)`): the bytes
+ * so far and the total they are that percentage of.
+ */
+export function parseRsyncProgress(text: string): { bytes: number; total?: number } | undefined {
+  const matches = [...text.matchAll(/^\s*([\d,.']+)\s+(\d+)%/gm)];
+  const last = matches.at(-1);
+  if (!last) return undefined;
+  const bytes = Number(last[1]!.replace(/[,.']/g, ""));
+  const percent = Number(last[2]);
+  return { bytes, total: percent > 0 ? Math.round((bytes * 100) / percent) : undefined };
+}
+
+/** All of `stream` as text; `onChunk` sees each piece as it comes. */
+async function readAll(stream: ReadableStream<Uint8Array>, onChunk?: (text: string) => void): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) {
+    const piece = decoder.decode(chunk, { stream: true });
+    text += piece;
+    onChunk?.(piece);
+  }
+  return text + decoder.decode();
 }
 
 /** What a shipment transferred, from rsync's `--stats`. */
@@ -60,7 +88,8 @@ export async function shipDirectory(transport: Transport, localDir: string, remo
   const remotePath = rsyncRemotePath({ ...options, remoteDir });
   const shell = await transport.rsyncShell((command) => command.startsWith(`${remotePath} --server `), log);
   try {
-    const args = rsyncArgv({ ...options, localDir, remoteDir, rsh: shell.argv });
+    const { onProgress } = options;
+    const args = rsyncArgv({ ...options, localDir, remoteDir, rsh: shell.argv, progress: onProgress !== undefined });
     log(`rsync: ${args.map(shellQuote).join(" ")}`);
     const proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LC_ALL: "C" } });
     let timedOut = false;
@@ -68,7 +97,14 @@ export async function shipDirectory(transport: Transport, localDir: string, remo
       timedOut = true;
       proc.kill("SIGTERM");
     }, options.timeoutSeconds * 1000);
-    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    let partial = ""; // progress lines end in \r; a chunk may end within one
+    const progress = (piece: string) => {
+      const lines = (partial + piece).split(/[\r\n]/);
+      partial = lines.pop()!;
+      const seen = parseRsyncProgress(lines.join("\n"));
+      if (seen) onProgress!(seen.bytes, seen.total);
+    };
+    const [stdout, stderr, code] = await Promise.all([readAll(proc.stdout, onProgress && progress), new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);
     if (timedOut) {
       throw new SshError(host, "timeout", `rsync of ${localDir} to ${remoteDir} did not finish within ${options.timeoutSeconds} s (timeout)`);

@@ -22,6 +22,8 @@ const CHUNK = 1 << 16;
 export interface StreamOptions {
   /** Fail when no byte could be sent for this many seconds. */
   stallSeconds: number;
+  /** Called with the bytes sent so far, after each chunk (for progress output). */
+  onProgress?: (bytesSent: number) => void;
 }
 
 /** Streams `localFile` into `command`'s stdin on the host (a `streamReceiver`); rejects naming the host on any failure. */
@@ -77,6 +79,7 @@ export async function streamChunks(transport: Transport, chunks: AsyncIterable<U
         if (stalled) break;
         const ok = channel.write(chunk);
         bytesSent += chunk.length;
+        options.onProgress?.(bytesSent);
         if (!ok) await Promise.race([new Promise((resolve) => channel.once("drain", resolve)), exit]);
         if (channel.destroyed || channel.writableEnded) break;
         progress();
