@@ -15,6 +15,7 @@
  * ```
  */
 import { Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
+import { hidePassword } from "./url-password.ts";
 
 export interface HTTPCheckOptions {
   /** The expected status (default 200). */
@@ -47,13 +48,7 @@ export class HTTPCheck extends Component {
 
   /** The URL with a password replaced by `*****`, for messages. */
   get safeUrl(): string {
-    try {
-      const url = new URL(this.url);
-      if (url.password) url.password = "*****";
-      return url.toString();
-    } catch {
-      return this.url;
-    }
+    return hidePassword(this.url);
   }
 
   override get breadcrumb(): string {

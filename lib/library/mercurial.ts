@@ -18,6 +18,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
+import { hidePassword } from "./url-password.ts";
 
 export interface MercurialOptions {
   /** The folder of the working copy (relative to the workdir). */
@@ -44,7 +45,7 @@ export class Mercurial extends Component {
 
   /** The URL with a password replaced by `*****`, for messages. */
   get safeUrl(): string {
-    return this.url.replace(/\/\/([^:/@]+):[^@/]+@/, "//$1:*****@");
+    return hidePassword(this.url);
   }
 
   override get breadcrumb(): string {

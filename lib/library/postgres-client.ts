@@ -6,7 +6,7 @@
  * never appears in a command line. Pure functions, and one `runSql` for I/O.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
-import { CommandError, type Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
+import { CommandError, Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
 
 /** How to reach the server; every PostgreSQL component takes these options. */
 export interface PostgresConnection {
@@ -20,6 +20,15 @@ export interface PostgresConnection {
   runAs?: string;
   /** Seconds a statement may take (default 60). */
   timeout?: number;
+}
+
+/** The connection options as fields: the base of `PostgresUser`, `PostgresDatabase`, `PostgresExtension`. */
+export abstract class PostgresComponent extends Component implements PostgresConnection {
+  pgHost: string | undefined = undefined;
+  pgPort: number | undefined = undefined;
+  adminRole: string | undefined = undefined;
+  runAs: string | undefined = undefined;
+  timeout = 60;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
@@ -36,7 +45,7 @@ export function checkName(component: Component, attribute: string, value: string
 }
 
 /** Checks the connection options of `component`. */
-export function checkConnection(component: Component & PostgresConnection): void {
+export function checkConnection(component: PostgresComponent): void {
   if (component.pgHost !== undefined && !/^[A-Za-z0-9_./:-]+$/.test(component.pgHost)) {
     throw new ConfigurationError(`invalid pgHost "${component.pgHost}"`, { component: component.breadcrumbs, attribute: "pgHost", expected: "a socket folder or a host name" });
   }
@@ -98,7 +107,7 @@ export function passwordMatches(stored: string, password: string, role: string):
 
 /** Runs `sql` through psql; returns its output lines. Errors name the component, with `secrets` replaced by *****. */
 export async function runSql(
-  component: Component & PostgresConnection,
+  component: PostgresComponent,
   sql: string,
   options: { database?: string; secrets?: string[]; ignoreErrors?: boolean } = {},
 ): Promise<{ ok: boolean; lines: string[]; error: string }> {
@@ -127,7 +136,7 @@ export async function runSql(
  * deploy) is reported, not an error: returns true when the caller should
  * predict the change instead of looking.
  */
-export async function unreachableWhilePredicting(component: Component & PostgresConnection): Promise<boolean> {
+export async function unreachableWhilePredicting(component: PostgresComponent): Promise<boolean> {
   if (!component.predicting) return false;
   const probe = await runSql(component, "SELECT 1", { ignoreErrors: true });
   if (probe.ok) return false;

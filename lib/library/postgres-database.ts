@@ -11,8 +11,8 @@
  * this.add(new PostgresDatabase("app", { owner: "app" }));
  * ```
  */
-import { Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
-import { checkConnection, checkName, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
+import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
 
 export interface PostgresDatabaseOptions extends PostgresConnection {
   /** The owning role. */
@@ -25,7 +25,7 @@ export interface PostgresDatabaseOptions extends PostgresConnection {
   locale?: string;
 }
 
-export class PostgresDatabase extends Component {
+export class PostgresDatabase extends PostgresComponent {
   static override namevar = "name";
   name = "";
   owner = "";
@@ -33,11 +33,6 @@ export class PostgresDatabase extends Component {
   templateDatabase = "template1";
   encoding: string | undefined = undefined;
   locale: string | undefined = undefined;
-  pgHost: string | undefined = undefined;
-  pgPort: number | undefined = undefined;
-  adminRole: string | undefined = undefined;
-  runAs: string | undefined = undefined;
-  timeout = 60;
 
   private _exists = false;
 

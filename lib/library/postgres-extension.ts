@@ -10,8 +10,8 @@
  * this.add(new PostgresExtension("pgcrypto", { database: "app" }));
  * ```
  */
-import { Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
-import { checkConnection, checkName, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
+import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
 
 export interface PostgresExtensionOptions extends PostgresConnection {
   /** The database to create it in. */
@@ -20,16 +20,11 @@ export interface PostgresExtensionOptions extends PostgresConnection {
   schema?: string;
 }
 
-export class PostgresExtension extends Component {
+export class PostgresExtension extends PostgresComponent {
   static override namevar = "name";
   name = "";
   database = "";
   schema: string | undefined = undefined;
-  pgHost: string | undefined = undefined;
-  pgPort: number | undefined = undefined;
-  adminRole: string | undefined = undefined;
-  runAs: string | undefined = undefined;
-  timeout = 60;
 
   constructor(name: string, options: PostgresExtensionOptions) {
     super(name, options);

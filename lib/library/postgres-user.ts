@@ -12,11 +12,12 @@
  * this.add(new PostgresUser("app", { password: this.dbPassword, runAs: "postgres" }));
  * ```
  */
-import { Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import {
   checkConnection,
   checkName,
   passwordMatches,
+  PostgresComponent,
   type PostgresConnection,
   quoteIdent,
   quoteLiteral,
@@ -35,16 +36,11 @@ export interface PostgresUserOptions extends PostgresConnection {
 /** The role attributes `flags` may set, and the pg_roles column of each. */
 const FLAGS: Record<string, string> = { SUPERUSER: "rolsuper", CREATEDB: "rolcreatedb", CREATEROLE: "rolcreaterole", REPLICATION: "rolreplication", INHERIT: "rolinherit", BYPASSRLS: "rolbypassrls" };
 
-export class PostgresUser extends Component {
+export class PostgresUser extends PostgresComponent {
   static override namevar = "name";
   name = "";
   password = "";
   flags: string[] = ["NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE"];
-  pgHost: string | undefined = undefined;
-  pgPort: number | undefined = undefined;
-  adminRole: string | undefined = undefined;
-  runAs: string | undefined = undefined;
-  timeout = 60;
 
   /** What verify found, for update. */
   private _exists = false;
