@@ -59,10 +59,18 @@ export function packGreet(dir: string, version: string): string {
   return join(dir, name);
 }
 
-/** The application's folder in the project: package.json depending on the tarball, and its lockfile. */
+/** How many times `writeApp` wrote. */
+let appWrites = 0;
+
+/**
+ * Writes the application's package.json (depending on `tarball`) and its lockfile into `app`.
+ * Each write has another size: a Directory (rsync) that syncs it sees the change even within
+ * the same second (rsync's quick check compares size and whole-second mtimes).
+ */
 export function writeApp(app: string, tarball: string, installer: "npm" | "bun"): void {
+  appWrites++;
   mkdirSync(app, { recursive: true });
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "web", version: "1.0.0", private: true, dependencies: { greet: `file:${tarball}` } }, null, 2));
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "web", version: "1.0.0", description: "w".repeat(appWrites), private: true, dependencies: { greet: `file:${tarball}` } }, null, 2));
   rmSync(join(app, "package-lock.json"), { force: true });
   rmSync(join(app, "bun.lock"), { force: true });
   if (installer === "npm") run(app, "npm", "install", "--package-lock-only");
