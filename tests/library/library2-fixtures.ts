@@ -3,7 +3,7 @@
  * autotools-style source archive, and an npm package packed into a tarball
  * with an application whose lockfile names it, and pure-Python wheels.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** configure: takes --prefix and --greeting=X, writes a Makefile, and counts its runs in ../configure-runs. */
@@ -64,19 +64,19 @@ let appWrites = 0;
 
 /**
  * Writes the application's package.json (depending on `tarball`) and its lockfile into `app`.
- * Each write has another size: a Directory (rsync) that syncs it sees the change even within
- * the same second (rsync's quick check compares size and whole-second mtimes).
+ * Each write gets modification times of its own: a Directory (rsync) that syncs the folder sees
+ * the change even within the same second (rsync's quick check compares sizes and whole-second mtimes).
  */
 export function writeApp(app: string, tarball: string, installer: "npm" | "bun"): void {
   appWrites++;
   mkdirSync(app, { recursive: true });
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "web", version: "1.0.0", description: "w".repeat(appWrites), private: true, dependencies: { greet: `file:${tarball}` } }, null, 2));
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "web", version: "1.0.0", private: true, dependencies: { greet: `file:${tarball}` } }, null, 2));
   rmSync(join(app, "package-lock.json"), { force: true });
   rmSync(join(app, "bun.lock"), { force: true });
   if (installer === "npm") run(app, "npm", "install", "--package-lock-only");
-  else {
-    run(app, process.execPath, "install", "--lockfile-only");
-  }
+  else run(app, process.execPath, "install", "--lockfile-only");
+  const stamp = new Date(Date.UTC(2020, 0, 1) + appWrites * 1000);
+  for (const name of ["package.json", "package-lock.json", "bun.lock"]) if (existsSync(join(app, name))) utimesSync(join(app, name), stamp, stamp);
 }
 
 
