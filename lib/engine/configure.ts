@@ -164,6 +164,15 @@ function modelErrors(environment: Environment, failures: Map<RootComponent, Bato
     for (const error of list) errors.push(causes.includes(root) ? error : knockOn(error, because));
   }
   errors.push(...unsatisfiedErrors(environment).map((error) => knockOn(error, because)));
+  for (const { root, key } of resources.selfRequired()) {
+    errors.push(
+      new ConfigurationError(`${root.id} requires resource "${key}", which it provides itself`, {
+        host: root.host.name,
+        component: root.name,
+        hint: "a root component cannot wait for itself (batou calls this a cycle): move the component that requires it (a CronTab, Logrotate, Supervisor, ...) into a root component of its own",
+      }),
+    );
+  }
   const cycle = cycleError(environment);
   if (cycle) errors.push(cycle);
   if (options.checkUnused) {

@@ -108,17 +108,24 @@ export class Resources {
     return result;
   }
 
-  /** Every subscription with each provider whose values it sees (the host filter applied). */
-  private *reads(): Generator<[Subscription, RootComponent]> {
+  /** Every subscription with each provider whose values it sees (the host filter applied), and the key. */
+  private *reads(): Generator<[Subscription, RootComponent, string]> {
     for (const [key, subs] of this.subscribers) {
       const providers = this.provided.get(key);
       if (!providers) continue;
       for (const sub of subs.values()) {
         for (const provider of providers.keys()) {
-          if (sub.host === undefined || provider.host.name === sub.host) yield [sub, provider];
+          if (sub.host === undefined || provider.host.name === sub.host) yield [sub, provider, key];
         }
       }
     }
+  }
+
+  /** Roots that require a key they provide themselves (batou: a cycle of one), with the keys. */
+  selfRequired(): { root: RootComponent; key: string }[] {
+    const result: { root: RootComponent; key: string }[] = [];
+    for (const [sub, provider, key] of this.reads()) if (sub.root === provider) result.push({ root: provider, key });
+    return result;
   }
 
   /**
@@ -142,10 +149,15 @@ export class Resources {
     return result;
   }
 
-  /** Edges `root → roots it must deploy after` (providers first; `reverse` flips). */
+  /**
+   * Edges `root → roots it must deploy after` (providers first; `reverse` flips).
+   * A root that reads its own resource gets no edge to itself: configure
+   * reports that as an error of its own ({@link selfRequired}).
+   */
   dependencies(roots: RootComponent[]): Map<RootComponent, Set<RootComponent>> {
     const graph = new Map<RootComponent, Set<RootComponent>>(roots.map((root) => [root, new Set()]));
     for (const [sub, provider] of this.reads()) {
+      if (sub.root === provider) continue;
       if (sub.reverse) graph.get(provider)?.add(sub.root);
       else graph.get(sub.root)?.add(provider);
     }

@@ -109,6 +109,20 @@ describe("all errors at once", () => {
     expect((thrown(() => m.configure()) as unknown as ConfigurationErrors).errors).toHaveLength(1);
   });
 
+  test("a root that requires what it provides itself is named as such, with what to do (batou refuses it too, as a cycle)", () => {
+    class Cron extends Component {
+      override configure() {
+        this.add(new CronJob("bin/cleanup", { timing: "@daily" }));
+        this.add(new CronTab());
+      }
+    }
+    const m = model({ components: { cron: Cron }, hosts: { localhost: ["cron"] } });
+    const error = (thrown(() => m.configure()) as unknown as ConfigurationErrors).errors;
+    expect(error).toHaveLength(1);
+    expect(error[0]!.message).toBe('localhost/cron requires resource "cronjob", which it provides itself');
+    expect(String(error[0]!.context.hint)).toContain("into a root component of its own");
+  });
+
   test("a cycle alone is one error, not followed by a non-convergence error", () => {
     const m = model({ components: { cycle1: Cycle1, cycle2: Cycle2 }, hosts: { localhost: ["cycle1", "cycle2"] } });
     const messages = errorsOf(() => m.configure());
