@@ -103,6 +103,9 @@ export class Directory extends Component {
       "--links",
       "--perms",
       "--times",
+      // Compare mtimes to the nanosecond (rsync >= 3.1.3): a same-size change within the
+      // second of the last sync is otherwise taken for unchanged.
+      "--modify-window=-1",
       "--delete",
       "--itemize-changes",
       ...(dryRun ? ["--dry-run"] : []),

@@ -253,3 +253,18 @@ describe("Directory.lastUpdated()", () => {
     expect((await deploy(p)).logs).not.toContain("rebuilt");
   });
 });
+
+describe("Directory with source", () => {
+  test("a source file changed within the same second, to the same size, is synced (mtimes compared to the nanosecond)", async () => {
+    const p = appProject(`this.add(new Directory("app", { source: "app" }));`, "Directory", { "components/app/app/package.json": '{"v": "1.0.0"}\n' });
+    const source = join(p.dir, "components/app/app/package.json");
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+    utimesSync(source, second, second);
+    expect((await deploy(p)).code).toBe(0);
+    writeFileSync(source, '{"v": "2.0.0"}\n');
+    const later = new Date(second.getTime() + 500);
+    utimesSync(source, later, later);
+    expect((await deploy(p)).summary.changed).toBeGreaterThan(0);
+    expect(readFileSync(join(p.work("app"), "app/package.json"), "utf8")).toBe('{"v": "2.0.0"}\n');
+  });
+});
