@@ -16,6 +16,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { AtomicFile, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { hidePassword } from "./url-password.ts";
 
 const ALGORITHMS = ["sha256", "sha512", "sha384", "sha1", "md5"] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
@@ -52,13 +53,7 @@ export class Download extends Component {
 
   /** The URL with a password replaced by `*****`, for messages. */
   get safeUrl(): string {
-    try {
-      const url = new URL(this.url);
-      if (url.password) url.password = "*****";
-      return url.toString();
-    } catch {
-      return this.url;
-    }
+    return hidePassword(this.url);
   }
 
   override get breadcrumb(): string {

@@ -20,6 +20,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { hidePassword } from "./url-password.ts";
 
 export interface GitCloneOptions {
   /** The folder of the working copy (relative to the workdir). */
@@ -48,7 +49,7 @@ export class GitClone extends Component {
 
   /** The URL with a password replaced by `*****`, for messages. */
   get safeUrl(): string {
-    return this.url.replace(/\/\/([^:/@]+):[^@/]+@/, "//$1:*****@");
+    return hidePassword(this.url);
   }
 
   override get breadcrumb(): string {
