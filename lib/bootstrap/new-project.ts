@@ -11,9 +11,14 @@ import { RELEASE } from "./release-info.ts";
 
 export const TYPES_PATH = ".batou/types/batou.d.ts";
 
-/** The launcher template (lib/bootstrap/launcher.ts, pin empty). */
+/** Defined by `bun build --compile` from source (sourceCompileFlags in lib/compile-flags.ts); absent when running from source. */
+declare const BATOU_LAUNCHER_TEMPLATE: string | undefined;
+
+/** The launcher template (lib/bootstrap/launcher.ts, pin empty): a release's, the one compiled in, else the file. */
 export function launcherTemplate(): string {
-  return RELEASE.launcher ?? readFileSync(join(import.meta.dir, "launcher.ts"), "utf8");
+  if (RELEASE.launcher) return RELEASE.launcher;
+  if (typeof BATOU_LAUNCHER_TEMPLATE === "string") return BATOU_LAUNCHER_TEMPLATE;
+  return readFileSync(join(import.meta.dir, "launcher.ts"), "utf8");
 }
 
 /** A launcher pinned to `version` at `url`, trusting `keys`. */

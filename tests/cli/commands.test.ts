@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadIdentity } from "../../lib/secrets/identities.ts";
 import { cli, editorScript, makeProject, sshKey, tempDir } from "../secrets/helpers.ts";
-import { REPO } from "../helpers/project.ts";
+import { COMPILED, ensureCompiled, REPO } from "../helpers/project.ts";
+import { readPin } from "../../lib/bootstrap/pin.ts";
 
 // Each test runs batou as a child process, some several times.
 setDefaultTimeout(60_000);
@@ -98,5 +99,19 @@ describe("batou init", () => {
     const again = init(dir);
     expect(again.stdout).toMatch(/batou init: kept batou\.ts, [^\n]*environments\/dev\.toml[^\n]* \(they exist already\)\n/);
     expect(existsSync(join(dir, "components", "hello", "component.ts"))).toBe(true);
+  });
+
+  test("the compiled executable (dist/batou) writes the same launcher as the source", async () => {
+    await ensureCompiled();
+    const fromSource = join(tmp.path, "init-source");
+    const compiled = join(tmp.path, "init-compiled");
+    expect(init(fromSource).code).toBe(0);
+    const r = Bun.spawnSync([COMPILED, "init", compiled], { cwd: tmp.path, env: { ...process.env, NO_COLOR: "1" } });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    const launcher = readFileSync(join(compiled, "batou.ts"), "utf8");
+    expect(launcher).toBe(readFileSync(join(fromSource, "batou.ts"), "utf8"));
+    expect(readPin(launcher).version).not.toBe("");
+    expect(existsSync(join(compiled, "components", "hello", "component.ts"))).toBe(true);
   });
 });

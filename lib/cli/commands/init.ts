@@ -42,7 +42,7 @@ Existing files are kept (a .gitignore gets the lines it lacks). Then: bun batou.
     const { written, kept } = writeProject(dir, projectFiles(launcher, types));
     if (written.length) say(`batou init: wrote ${written.join(", ")} in ${dir}`);
     if (kept.length) say(`batou init: kept ${kept.join(", ")} (${kept.length === 1 ? "it exists" : "they exist"} already)`);
-    if (!types) say("batou init: no editor types (this source checkout has no TypeScript installed)");
+    if (!types) say("batou init: no editor types (a release carries them; from source they need TypeScript installed beside batou)");
     if (!RELEASE.released) {
       say(`batou init: note: this batou is a source checkout, not a release; batou.ts pins ${RELEASE.version}, which must be released at ${releaseUrl()}`);
     }

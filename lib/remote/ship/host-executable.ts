@@ -20,7 +20,7 @@ import { BatouError } from "../../engine/errors.ts";
 import { releaseExecutable, releaseExecutableSha256, runningRelease } from "../../bootstrap/release-executable.ts";
 import type { Probe } from "../commands.ts";
 import { VERSION } from "../../version.ts";
-import { COMPILE_FLAGS } from "../../compile-flags.ts";
+import { shownCompileArgs, sourceCompileFlags } from "../../compile-flags.ts";
 
 export type Arch = "x64" | "arm64";
 
@@ -152,14 +152,14 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
     rmSync(temp, { recursive: true, force: true });
     mkdirSync(temp, { recursive: true });
     const began = performance.now();
-    const args = [process.execPath, "build", "--compile", ...COMPILE_FLAGS, "--target", `bun-linux-${arch}`, "batou.ts", "--outfile", join(temp, name)];
-    log(`building the executable for linux-${arch}: ${args.join(" ")}`);
+    const args = [process.execPath, "build", "--compile", ...sourceCompileFlags(SOURCE_ROOT), "--target", `bun-linux-${arch}`, "batou.ts", "--outfile", join(temp, name)];
+    log(`building the executable for linux-${arch}: ${shownCompileArgs(args)}`);
     const proc = Bun.spawn(args, { cwd: SOURCE_ROOT, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0) {
       rmSync(temp, { recursive: true, force: true });
       throw new BatouError(`could not build the batou executable for linux-${arch}`, {
-        command: args.join(" "),
+        command: shownCompileArgs(args),
         output: (err || out).trim().split("\n").slice(-8).join("\n"),
         hint: arch === process.arch ? undefined : "cross-compiling needs Bun's runtime for that target (downloaded once by bun build)",
       });
