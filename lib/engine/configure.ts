@@ -21,6 +21,20 @@ export interface ConfigureResult {
   rounds: number;
 }
 
+/**
+ * What `configure()` throws: every problem of the model and, apart, the
+ * roots whose configure() failed in the last round with their errors (what
+ * `batou graph` marks on the picture).
+ */
+export class ModelErrors extends ConfigurationErrors {
+  constructor(
+    errors: BatouError[],
+    readonly failedRoots: ReadonlyMap<RootComponent, readonly BatouError[]>,
+  ) {
+    super(errors);
+  }
+}
+
 /** Upper bound of rounds, far above what real models need. */
 const MAX_ROUNDS = 200;
 
@@ -138,7 +152,7 @@ export function configure(environment: Environment, options: ConfigureOptions = 
       }),
     );
   }
-  if (errors.length > 0) throw new ConfigurationErrors(errors);
+  if (errors.length > 0) throw new ModelErrors(errors, failures);
   const dependencies = resources.dependencies(roots);
   const order = topologicalOrder(dependencies);
   const logs = order.flatMap((root) => root.logs.map((message) => ({ root, message })));

@@ -14,6 +14,13 @@ export interface Subscription {
   dirty: boolean;
 }
 
+/** A subscription that sees values of `provider` under `key`. */
+export interface ResourceLink {
+  key: string;
+  subscription: Subscription;
+  provider: RootComponent;
+}
+
 export class Resources {
   /** key → provider root → values, in order of first provide. */
   private readonly provided = new Map<string, Map<RootComponent, unknown[]>>();
@@ -108,23 +115,28 @@ export class Resources {
     return result;
   }
 
-  /** Every subscription with each provider whose values it sees (the host filter applied), and the key. */
-  private *reads(): Generator<[Subscription, RootComponent, string]> {
+  /**
+   * Every subscription with each provider whose values it sees (the host
+   * filter applied), under its key: who reads from whom (also for `batou graph`).
+   */
+  links(): ResourceLink[] {
+    const result: ResourceLink[] = [];
     for (const [key, subs] of this.subscribers) {
       const providers = this.provided.get(key);
       if (!providers) continue;
-      for (const sub of subs.values()) {
+      for (const subscription of subs.values()) {
         for (const provider of providers.keys()) {
-          if (sub.host === undefined || provider.host.name === sub.host) yield [sub, provider, key];
+          if (subscription.host === undefined || provider.host.name === subscription.host) result.push({ key, subscription, provider });
         }
       }
     }
+    return result;
   }
 
   /** Roots that require a key they provide themselves (batou: a cycle of one), with the keys. */
   selfRequired(): { root: RootComponent; key: string }[] {
     const result: { root: RootComponent; key: string }[] = [];
-    for (const [sub, provider, key] of this.reads()) if (sub.root === provider) result.push({ root: provider, key });
+    for (const { subscription, provider, key } of this.links()) if (subscription.root === provider) result.push({ root: provider, key });
     return result;
   }
 
@@ -134,7 +146,7 @@ export class Resources {
    */
   withProviders(roots: Iterable<RootComponent>): Set<RootComponent> {
     const providersOf = new Map<RootComponent, RootComponent[]>();
-    for (const [sub, provider] of this.reads()) {
+    for (const { subscription: sub, provider } of this.links()) {
       const list = providersOf.get(sub.root);
       if (list) list.push(provider);
       else providersOf.set(sub.root, [provider]);
@@ -156,7 +168,7 @@ export class Resources {
    */
   dependencies(roots: RootComponent[]): Map<RootComponent, Set<RootComponent>> {
     const graph = new Map<RootComponent, Set<RootComponent>>(roots.map((root) => [root, new Set()]));
-    for (const [sub, provider] of this.reads()) {
+    for (const { subscription: sub, provider } of this.links()) {
       if (sub.root === provider) continue;
       if (sub.reverse) graph.get(provider)?.add(sub.root);
       else graph.get(sub.root)?.add(provider);
