@@ -8,6 +8,7 @@
 import type { Command } from "./command.ts";
 import { agentCommand } from "./commands/agent.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { graphCommand } from "./commands/graph.ts";
 import { historyCommand } from "./commands/history.ts";
 import { initCommand } from "./commands/init.ts";
 import { lockCommand } from "./commands/lock.ts";
@@ -18,6 +19,7 @@ import { updateCommand } from "./commands/update.ts";
 export const COMMANDS: Command[] = [
   deployCommand,
   historyCommand,
+  graphCommand,
   secretsCommand,
   lockCommand,
   initCommand,
