@@ -33,6 +33,7 @@ describe("help", () => {
     expect(ALL.map(([path]) => path.join(" "))).toEqual([
       "deploy",
       "history",
+      "graph",
       "secrets edit",
       "secrets summary",
       "secrets add",
@@ -97,7 +98,7 @@ describe("help", () => {
 describe("usage errors", () => {
   test.each([
     [["secrets", "bogus"], 'ERROR: unknown command "secrets bogus"\n  commands: edit, summary, add, remove, reencrypt, keygen, decrypttostdout\n      help: batou secrets --help'],
-    [["bogus"], 'ERROR: unknown command "bogus"\n  commands: deploy, history, secrets, lock, init, update, migrate-python\n      help: batou --help'],
+    [["bogus"], 'ERROR: unknown command "bogus"\n  commands: deploy, history, graph, secrets, lock, init, update, migrate-python\n      help: batou --help'],
     [["help", "secrets", "nope"], 'ERROR: unknown command "secrets nope"\n  commands: edit, summary, add, remove, reencrypt, keygen, decrypttostdout\n      help: batou secrets --help'],
     [["secrets", "reencrypt", "--nope"], 'ERROR: unknown option "--nope"\n  usage: batou secrets reencrypt [options]\n   help: batou secrets reencrypt --help'],
     [["secrets", "edit"], "ERROR: missing ENV\n  usage: batou secrets edit ENV [NAME] [options]\n   help: batou secrets edit --help"],
