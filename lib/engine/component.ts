@@ -250,6 +250,11 @@ export class Component {
 
   /** Renders a Jinja2-style template string in this component's context. */
   expand(template: string, extra: Record<string, unknown> = {}): string {
+    if (typeof template !== "string") {
+      // typically an attribute that has no value yet: say so instead of failing inside the template engine
+      const got = template === undefined || template === null ? String(template) : `${/^[aeiou]/.test(typeof template) ? "an" : "a"} ${typeof template}`;
+      throw new ConfigurationError(`expand() renders a template string, but got ${got}`, { host: this.host.name, component: this.breadcrumbs });
+    }
     return renderIn(this, template, extra, this.breadcrumbs);
   }
 

@@ -243,6 +243,16 @@ describe("expand and template", () => {
     expect(nested.message).toContain("nope");
   });
 
+  test("expand of something that is not a string is an error naming the component and what it got", () => {
+    const c = top();
+    for (const [value, got] of [[undefined, "undefined"], [null, "null"], [42, "a number"], [{}, "an object"]] as const) {
+      const error = thrown(() => c.expand(value as unknown as string)) as unknown as ConfigurationError;
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toBe(`expand() renders a template string, but got ${got}`);
+      expect(error.context.component).toBe("Top");
+    }
+  });
+
   test("null renders as None, whitespace control and @@ line statements work", () => {
     const c = top();
     c.word = null;
