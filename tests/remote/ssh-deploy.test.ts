@@ -276,7 +276,7 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $name", (way) =
   }, 60_000);
 
   test.each([["deploy", ""], ["service", 'service_user = "service"']])("Ctrl-C stops the remote agent and its commands and releases the locks (agent as %s)", async (user, extra) => {
-    const target = `t-int-${user}-${process.pid}`;
+    const target = `t-int-${way.name}-${user}-${process.pid}`; // fresh for each way: what it writes is a change
     const cwd = `/home/${user}/${target}`;
     // a duration of its own: other test beds on this machine run the same test (no PID namespaces)
     const seconds = `41.${process.pid}${user.length}`;
@@ -298,7 +298,9 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $name", (way) =
     expect(result.errors[0]!.message).toContain("interrupted");
     expect(result.errors.length).toBe(1); // what failed because of the interrupt is not reported as a failure
     expect(result.errors[0]!.context["stopped halfway"]).toBe("host1/slow");
-    expect(result.events.at(-1)?.event).toBe("summary");
+    // what the agent wrote before the interrupt is counted (the summary said "changed": 0)
+    expect(result.errors[0]!.context["changed hosts"]).toBe("host1");
+    expect(result.events.at(-1)).toMatchObject({ event: "summary", ok: false, changed: 1 });
     await waitFor(() => pgrep(`batou-${VERSION} agent`, cwd).length === 0 && pgrep(`sleep ${seconds}`).length === 0, 5, "the agent to exit");
     expect(existsSync(home("host1", `${user}/${target}/.batou-lock`))).toBe(false);
     expect(existsSync(join(p.dir, "work/.batou-lock-int"))).toBe(false);
