@@ -30,7 +30,7 @@ export interface HostConnection {
   close(): Promise<void>;
 }
 
-/** Who runs a deployment, as the locks on the hosts record it. */
+/** Who runs a deployment, as the locks on the hosts record it (the agent protocol's LockOwner). */
 export interface Deployer {
   user: string;
   machine: string;

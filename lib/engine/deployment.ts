@@ -1,8 +1,9 @@
 /**
  * One `batou deploy ENV` run, in named phases: load (environment, components,
- * secrets), configure until stable, connect to the hosts, deploy the roots in
- * order, summarize. Each phase is timed; any failure stops the run with an
- * error that names what failed and, after deploy started, which hosts changed.
+ * secrets, the git guards), configure until stable, connect to the hosts,
+ * deploy the roots in order, summarize (the hosts' histories, the summary).
+ * Each phase is timed (run-report.ts); any failure stops the run with an error
+ * that names what failed and, after deploy started, which hosts changed.
  */
 import { hostname } from "node:os";
 import { VERSION } from "../version.ts";
@@ -12,13 +13,14 @@ import type { ConnectionFactory, DeploymentRun, HostConnection } from "./connect
 import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
 import { locateEnvironment } from "./environment-file.ts";
 import { BatouError, ConfigurationError, ConfigurationErrors } from "./errors.ts";
-import type { DeployEvent, EventSink } from "./events.ts";
+import type { EventSink } from "./events.ts";
 import type { Host } from "./host.ts";
 import { localConnections } from "./local-connection.ts";
 import { type Acquired, acquireLock, currentUser, environmentLockPath, ownLockInfo } from "./lock-file.ts";
 import type { Reporter } from "./reporter.ts";
+import { guardInterrupts, SIGNAL_EXIT } from "./interrupt-guard.ts";
+import { RunReport } from "./run-report.ts";
 import { scheduleRoots } from "./scheduler.ts";
-import { Tally } from "./tally.ts";
 import { checkBranch, checkClean, projectRevision } from "./vcs.ts";
 
 export interface DeploymentOptions {
@@ -51,13 +53,8 @@ export interface DeploymentOptions {
   handleSignals?: boolean;
 }
 
-type Phase = "load" | "configure" | "connect" | "deploy";
-
 /** `--exit-code`: the exit status of a run that changed something (or would), as Terraform's -detailed-exitcode. */
 export const EXIT_CHANGED = 3;
-
-/** Exit status of a run stopped by a signal. */
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runDeployment(options: DeploymentOptions): Promise<number> {
   const report = new RunReport(options.reporter, modeOf(options));
@@ -102,74 +99,6 @@ class Held {
   release(): Promise<void> {
     this.released ??= Promise.allSettled([...this.connections.values()].map((connection) => connection.close())).then(() => this.lock?.release());
     return this.released;
-  }
-}
-
-/** The run's output side: events counted into one tally, phase times, the summary (once). */
-class RunReport {
-  readonly tally = new Tally();
-  readonly phases: Record<string, number> = {};
-  hosts = 0;
-  /** Every root this run deploys (`host/name`: not ignored, its host not left out), once configured. */
-  roots: string[] = [];
-  current: Phase = "load";
-  private readonly started = performance.now();
-  private summarized = false;
-
-  constructor(
-    readonly reporter: Reporter,
-    readonly mode: string,
-  ) {}
-
-  readonly emit: EventSink = (event) => {
-    this.tally.count(event);
-    this.reporter.emit(event);
-  };
-
-  async phase<T>(name: Phase, work: () => Promise<T> | T): Promise<T> {
-    this.current = name;
-    const begin = performance.now();
-    try {
-      return await work();
-    } finally {
-      this.phases[name] = (performance.now() - begin) / 1000;
-    }
-  }
-
-  /** The changed hosts, for messages. */
-  changedHosts(): string {
-    return this.tally.changedHosts.join(", ") || "none";
-  }
-
-  /** What an interrupt leaves undone: the roots it stops halfway and those it never starts (nothing before configure). */
-  undone(): Record<string, string> {
-    if (!this.roots.length) return {};
-    const { runningRoots, doneRoots } = this.tally;
-    return {
-      "stopped halfway": [...runningRoots].join(", ") || "none",
-      "not started": this.roots.filter((id) => !doneRoots.has(id) && !runningRoots.has(id)).join(", ") || "none",
-    };
-  }
-
-  /** Emits the summary (an interrupt and the unwinding run may both get here: the first wins); returns `code`. */
-  finish(ok: boolean, code: number): number {
-    if (!this.summarized) {
-      this.summarized = true;
-      const { changed, components } = this.tally;
-      const seconds = (performance.now() - this.started) / 1000;
-      const during = ok ? undefined : this.current;
-      this.reporter.emit({ event: "summary", ok, changed, hosts: this.hosts, components, mode: this.mode, seconds, phases: this.phases, during });
-    }
-    return code;
-  }
-
-  /** Reports a failure of the run, and after deploy started what changed; returns the exit status. */
-  fail(error: unknown): number {
-    this.reporter.error(error);
-    if (this.current === "deploy") {
-      this.reporter.error(new BatouError(`the ${this.mode.toLowerCase()} stopped`, { "changed hosts": this.changedHosts() }));
-    }
-    return this.finish(false, 1);
   }
 }
 
@@ -309,25 +238,4 @@ async function interrupt(signal: NodeJS.Signals, report: RunReport, held: Held):
   );
   await held.release();
   process.exit(report.finish(false, SIGNAL_EXIT[signal] ?? 130));
-}
-
-/** Watches for SIGINT/SIGTERM while a run is under way; a second signal, or 8 s of cleanup, exits at once. */
-function guardInterrupts(onInterrupt: (signal: NodeJS.Signals) => Promise<unknown>) {
-  const guard = {
-    interrupted: undefined as NodeJS.Signals | undefined,
-    dispose() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
-  function onSignal(signal: NodeJS.Signals) {
-    const code = SIGNAL_EXIT[signal] ?? 130;
-    if (guard.interrupted) process.exit(code); // a second Ctrl-C: leave now
-    guard.interrupted = signal;
-    setTimeout(() => process.exit(code), 8000).unref();
-    void onInterrupt(signal);
-  }
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return guard;
 }

@@ -28,6 +28,9 @@ class Consumer extends Component {
   }
 }
 
+/** Lets every pending promise callback run (the scheduler reacts to a finished root in a few ticks). */
+const settle = () => Bun.sleep(0);
+
 /** One deploy call in flight: the test ends it with `finish` or `fail`. */
 interface Call {
   host: string;
@@ -72,6 +75,14 @@ class Recorder {
   }
 
   started = () => this.calls.map((c) => c.root);
+
+  /** Waits until `count` roots have started and checks that no other one starts meanwhile; their names. */
+  async startedExactly(count: number): Promise<string[]> {
+    await waitFor(() => this.calls.length >= count, 5, `${count} root(s) to start`);
+    await settle();
+    expect(this.calls).toHaveLength(count);
+    return this.started();
+  }
 }
 
 function schedule(m: Model, recorder: Recorder, jobs: number, events: DeployEvent[] = []) {
@@ -79,19 +90,16 @@ function schedule(m: Model, recorder: Recorder, jobs: number, events: DeployEven
   return scheduleRoots(order, dependencies, recorder.connections, { jobs, predicting: false, emit: (e) => events.push(e) });
 }
 
-/** Lets every pending promise callback run (the scheduler reacts to a finished root in a few ticks). */
-const settle = () => Bun.sleep(0);
 
 describe("scheduleRoots", () => {
   test("runs at most `jobs` roots at once, across hosts, and starts the next when one finishes", async () => {
     const m = model({ components: { a: Plain, b: Plain, c: Plain }, hosts: { h1: ["a", "b"], h2: ["c"] } });
     const recorder = new Recorder(m);
     const done = schedule(m, recorder, 2);
-    await waitFor(() => recorder.running === 2, 5, "two roots running at once");
-    await settle();
-    expect(recorder.started()).toEqual(["a", "b"]);
+    expect(await recorder.startedExactly(2)).toEqual(["a", "b"]);
+    expect(recorder.running).toBe(2);
     recorder.call("a").finish();
-    await waitFor(() => recorder.calls.length === 3, 5, "the third root to start");
+    await recorder.startedExactly(3);
     expect(recorder.running).toBe(2);
     recorder.call("b").finish();
     recorder.call("c").finish();
@@ -103,11 +111,9 @@ describe("scheduleRoots", () => {
     const m = model({ components: { a: Plain, b: Plain }, hosts: { h1: ["a"], h2: ["b"] } });
     const recorder = new Recorder(m);
     const done = schedule(m, recorder, 1);
-    await waitFor(() => recorder.calls.length === 1, 5, "the first root");
-    await settle();
-    expect(recorder.calls).toHaveLength(1);
+    await recorder.startedExactly(1);
     recorder.calls[0]!.finish();
-    await waitFor(() => recorder.calls.length === 2, 5, "the second root");
+    await recorder.startedExactly(2);
     recorder.calls[1]!.finish();
     await done;
     expect(recorder.maxRunning).toBe(1);
@@ -117,11 +123,9 @@ describe("scheduleRoots", () => {
     const m = model({ components: { db: Provider, app: Consumer }, hosts: { h1: ["app"], h2: ["db"] } });
     const recorder = new Recorder(m);
     const done = schedule(m, recorder, 4);
-    await waitFor(() => recorder.calls.length === 1, 5, "the provider");
-    await settle();
-    expect(recorder.started()).toEqual(["db"]);
+    expect(await recorder.startedExactly(1)).toEqual(["db"]);
     recorder.call("db").finish();
-    await waitFor(() => recorder.calls.length === 2, 5, "the consumer");
+    expect(await recorder.startedExactly(2)).toEqual(["db", "app"]);
     recorder.call("app").finish();
     await done;
   });

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { Deployer } from "../../engine/connection.ts";
 import type { SecretsData } from "../../engine/environment.ts";
 import { BatouError, ConfigurationErrors, type ErrorContext } from "../../engine/errors.ts";
 import type { DeployEvent } from "../../engine/events.ts";
@@ -37,15 +38,8 @@ export interface Hello {
   cwd?: string;
 }
 
-/** Who deploys: written into lock files, shown to whoever is refused. */
-export interface LockOwner {
-  user: string;
-  machine: string;
-  pid: number;
-  time: string;
-  version: string;
-  environment: string;
-}
+/** Who deploys (the run's owner): written into lock files, shown to whoever is refused. */
+export type LockOwner = Deployer;
 
 export interface SetupParams {
   environment: string;
