@@ -20,10 +20,11 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "n
 import { homedir } from "node:os";
 import { isAbsolute, join, normalize, resolve } from "node:path";
 import { type CommandOptions, type CommandResult, runCommand } from "./cmd.ts";
-import { CommandError, ConfigurationError, SilentConfigurationError, UpdateNeeded } from "./errors.ts";
+import { CommandError, ConfigurationError, DeploymentError, SilentConfigurationError, UpdateNeeded } from "./errors.ts";
 import type { DeploySession } from "./events.ts";
 import type { Host } from "./host.ts";
 import type { EnvironmentInfo, RootComponent } from "./root.ts";
+import { stopRequested } from "./stop-point.ts";
 import { renderTemplate } from "./template.ts";
 import { diffView } from "./diff.ts";
 import { validateArguments } from "./arguments.ts";
@@ -291,6 +292,18 @@ export class Component {
     } catch (error) {
       if (error instanceof CommandError) error.stack = `${error.name}: ${error.message}\n${caller.split("\n").slice(1).join("\n")}`;
       throw error;
+    }
+  }
+
+  /**
+   * For a long loop in verify() or update(): call it between two items. It lets
+   * pending signals in (at most every 20 ms) and throws when the deployment is
+   * stopping (Ctrl-C, SIGTERM, the deploying side gone), so the host's agent
+   * stops within a second instead of after the loop, with the last item whole.
+   */
+  async stopIfInterrupted(): Promise<void> {
+    if (await stopRequested(internals(this).session?.stop)) {
+      throw new DeploymentError(`the deployment was stopped in ${this.breadcrumbs}`, { host: this.host.name, component: this.breadcrumbs, stopped: "yes" });
     }
   }
 

@@ -8,6 +8,7 @@ import { type Component, internals } from "./component.ts";
 import { BatouError, CommandError, DeploymentError, UpdateNeeded, userFrame } from "./errors.ts";
 import type { DeploySession } from "./events.ts";
 import type { RootComponent } from "./root.ts";
+import { stopRequested } from "./stop-point.ts";
 
 function needsUpdate(error: unknown): boolean {
   if (error instanceof UpdateNeeded) return true;
@@ -68,21 +69,12 @@ async function triggerBeforeUpdate(trigger: Component, run: RootRun): Promise<vo
   }
 }
 
-/** When this process last let pending events in (a stop signal, the agent's stdin closing). */
-let lastYield = 0;
-
 /**
- * Before each component: lets pending I/O and signals in (at most every 20 ms,
- * so it costs nothing measurable; without it a tree of files never yields and
- * a Ctrl-C waits for the whole root), then stops the tree when the session
- * says so. The component before has finished its file.
+ * Before each component: lets pending I/O and signals in (stop-point.ts), then
+ * stops the tree when the session says so. The component before has finished its file.
  */
 async function checkpoint(component: Component, session: DeploySession): Promise<void> {
-  if (performance.now() - lastYield > 20) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    lastYield = performance.now();
-  }
-  if (session.stop?.aborted) {
+  if (await stopRequested(session.stop)) {
     throw new DeploymentError(`the deployment was stopped before ${component.breadcrumbs}`, { host: component.host.name, component: component.breadcrumbs, stopped: "yes" });
   }
 }

@@ -93,6 +93,7 @@ export class Purge extends Component {
 
   override async update(): Promise<void> {
     for (const path of this.matches()) {
+      await this.stopIfInterrupted(); // a cache of 100,000 files must not keep a Ctrl-C waiting
       let directory: boolean;
       try {
         directory = lstatSync(path).isDirectory(); // a symlink is unlinked, never followed

@@ -1,7 +1,10 @@
 /** The component model: construction, the tree, overrides, platform variants, events. */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Component, ConfigurationError, UpdateNeeded } from "../../lib/batou.ts";
-import { cleanupModels, errorText, type Model, model, thrown } from "../helpers/model.ts";
+import { cleanupModels, errorText, type Model, model, rejected, thrown } from "../helpers/model.ts";
+import { Purge } from "../../lib/library/purge.ts";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 let m: Model | undefined;
 afterEach(() => {
@@ -378,5 +381,70 @@ describe("recursiveSubComponents and runningChecksum (batou: recursive_sub_compo
     const other = configureTop(() => {});
     other.runningChecksum("bar");
     expect(other.runningChecksum("foo")).toBe("88ecde925da3c6f8ec3d140683da9d2a422f26c1ae1d9212da1e5a53416dcc88");
+  });
+});
+
+describe("stopping inside a long loop (Ctrl-C, SIGTERM: issue 11 item 3)", () => {
+  test("stopIfInterrupted() in a loop of update() ends the loop when the deployment is told to stop", async () => {
+    const stopping = new AbortController();
+    let done = 0;
+    class Loop extends Component {
+      async verify() {
+        throw new UpdateNeeded();
+      }
+      async update() {
+        for (let i = 0; i < 1000; i++) {
+          await this.stopIfInterrupted();
+          if (i === 10) stopping.abort(); // what a SIGTERM or the agent's closed stdin does
+          done++;
+        }
+      }
+    }
+    const m = model({ components: { loop: Loop }, hosts: { localhost: ["loop"] } });
+    const error = await rejected(() => m.deploy({ stop: stopping.signal }));
+    expect(error.message).toBe("the deployment was stopped in Loop");
+    expect(error.context).toMatchObject({ component: "Loop", step: "update", stopped: "yes" });
+    expect(done).toBe(11);
+  });
+
+  test("without a stop it only lets pending events in", async () => {
+    class Loop extends Component {
+      count = 0;
+      async verify() {
+        throw new UpdateNeeded();
+      }
+      async update() {
+        for (let i = 0; i < 100; i++) {
+          await this.stopIfInterrupted();
+          this.count++;
+        }
+      }
+    }
+    const m = model({ components: { loop: Loop }, hosts: { localhost: ["loop"] } });
+    await m.deploy();
+    expect(m.component<Loop>("loop").count).toBe(100);
+  });
+
+  test("Purge stops between the paths it removes", async () => {
+    const stopping = new AbortController();
+    let base = "";
+    class Cache extends Component {
+      configure() {
+        base = join(this.workdir, "cache");
+        mkdirSync(base, { recursive: true });
+        for (let i = 0; i < 50; i++) writeFileSync(join(base, `f${i}`), "x");
+        this.add(new StoppingPurge("cache/*"));
+      }
+    }
+    class StoppingPurge extends Purge {
+      override async update() {
+        stopping.abort(); // the stop arrives while the paths are being removed
+        await super.update();
+      }
+    }
+    const m = model({ components: { cache: Cache }, hosts: { localhost: ["cache"] } });
+    const error = await rejected(() => m.deploy({ stop: stopping.signal }));
+    expect(error.message).toBe("the deployment was stopped in Cache > StoppingPurge('cache/*')");
+    expect(existsSync(base) && readdirSync(base).length).toBe(50);
   });
 });
