@@ -4,7 +4,9 @@
  * `nsenter`, ...). It runs in a process group of its own, so a Ctrl-C at
  * the terminal reaches batou alone, which then stops the hosts in order
  * (EOF to the agent: it finishes its file, releases its lock and exits), as
- * over SSH; `signal()` signals that group.
+ * over SSH; `signal()` signals that group. Whatever still runs when batou
+ * exits (a host that was still connecting when another failed the run) gets
+ * TERM then, as a process group apart would otherwise outlive batou.
  *
  * @module
  */
@@ -19,6 +21,10 @@ export interface LocalProcess {
   /** Set when the program could not be started (e.g. `ENOENT`: not on PATH). */
   readonly startError: () => NodeJS.ErrnoException | undefined;
 }
+
+/** The programs started here that have not ended yet. */
+const live = new Set<ChildProcess>();
+let stopAtExit = false;
 
 /** Whether the program still runs. */
 export function isRunning(child: ChildProcess): boolean {
@@ -43,6 +49,13 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export function startLocal(argv: readonly string[], options: { cwd?: string } = {}): LocalProcess {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"], detached: true });
   let startError: NodeJS.ErrnoException | undefined;
+  live.add(child);
+  if (!stopAtExit) {
+    stopAtExit = true;
+    process.once("exit", () => {
+      for (const left of live) signalGroup(left, "SIGTERM");
+    });
+  }
   const exit = new Promise<ExitStatus>((resolve) => {
     child.once("close", (code, signal) => resolve({ code, signal: signal?.replace(/^SIG/, "") ?? null }));
     child.once("error", (error) => {
@@ -50,6 +63,7 @@ export function startLocal(argv: readonly string[], options: { cwd?: string } = 
       resolve({ code: 127, signal: null });
     });
   });
+  void exit.then(() => live.delete(child));
   child.stdin!.on("error", () => {}); // a write after the program ended: its exit says what happened
   const stdio = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
   stdio.on("error", () => {});

@@ -77,16 +77,38 @@ export async function vagrantSshConfig(machine: string, options: VagrantOptions)
   return stdout;
 }
 
+/** Private folders of this process, removed at the latest when it exits (a run that fails may end while another host is still opening). */
+const privateDirs = new Set<string>();
+let removeAtExit = false;
+
+function privateDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "batou-vagrant-")); // mode 0700
+  privateDirs.add(dir);
+  if (!removeAtExit) {
+    removeAtExit = true;
+    process.once("exit", () => {
+      for (const left of privateDirs) rmSync(left, { recursive: true, force: true });
+    });
+  }
+  return {
+    dir,
+    remove: () => {
+      privateDirs.delete(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * The transport to Vagrant machine `machine`: its `vagrant ssh-config`
  * block, written to a private file (0700 folder) that `openSsh` reads as
- * the ssh_config; the file goes when the transport closes (or the open fails).
+ * the ssh_config; the file goes when the transport closes, the open fails,
+ * or the process exits.
  */
 export async function openVagrant(machine: string, options: VagrantOptions & { log?: (line: string) => void }, openSsh: (configFile: string) => Promise<Transport>): Promise<Transport> {
   const block = await vagrantSshConfig(machine, options);
   options.log?.(`vagrant ssh-config ${machine}: ${block.trim().split("\n").map((line) => line.trim()).filter(Boolean).join("; ")}`);
-  const dir = mkdtempSync(join(tmpdir(), "batou-vagrant-"));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const { dir, remove } = privateDir();
   try {
     const file = join(dir, "ssh_config");
     writeFileSync(file, block, { mode: 0o600 });

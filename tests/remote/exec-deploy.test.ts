@@ -114,6 +114,22 @@ describe.skipIf(!bed.ok)("deploying through an exec command", () => {
     expect(readFileSync(home("host2", `deploy/${target}/.batou/batou-${VERSION}`)).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
   }, 120_000);
 
+  test("a run that fails while another host's exec command still runs leaves nothing running", async () => {
+    const seconds = `30.${process.pid}`;
+    // host1's exec command hangs, host2's fails at once (as podman does for a missing container)
+    const hanging: ExecTestbed = {
+      argv: [],
+      toml: `connect_method = "exec"\nexec = ${JSON.stringify(["sh", "-c", `case "$0" in host1) sleep ${seconds} ;; host2) echo "Error: no such container $0" >&2; exit 125 ;; esac; exec "$@"`, "{host}"])}\n`,
+      cleanup: () => {},
+    };
+    const p = project({ "environments/half.toml": env(`t-half-${process.pid}`, hanging, { host1: ["plain"], host2: ["plain"] }) });
+    const result = await deploy(p, "half");
+    expect(result.code).toBe(1);
+    expect(result.errors.map((e) => e.message)).toEqual(["cannot enter host host2 with its exec command: it exited with status 125: Error: no such container host2"]);
+    await Bun.sleep(200);
+    expect(pgrep(`sleep ${seconds}`)).toEqual([]);
+  }, 60_000);
+
   test("a host the exec command cannot enter is one clear error naming it, without retries", async () => {
     const p = project({ "environments/nowhere.toml": env(`t-nowhere-${process.pid}`, exec, { host1: ["plain"], host9: ["plain"] }) });
     const result = await deploy(p, "nowhere");
