@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { shippableExecutable } from "../../lib/remote/ship/host-executable.ts";
 import { VERSION } from "../../lib/version.ts";
 import { startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { type ExecTestbed, execTestbed, WITHOUT_RSYNC } from "./exec-helpers.ts";
@@ -53,7 +54,9 @@ describe.skipIf(!bed.ok)("deploying through an exec command", () => {
     tb = await startTestbed(3);
     exec = execTestbed(tb);
     bare = execTestbed(tb, { inner: WITHOUT_RSYNC });
-  }, 60_000);
+    // the executable to ship, built now (minutes on a loaded machine), not inside a test's wait for its remote sleep
+    await shippableExecutable(process.arch === "arm64" ? "arm64" : "x64");
+  }, 600_000);
   afterAll(() => {
     for (const p of projects) p.remove();
     exec.cleanup();
