@@ -132,9 +132,9 @@ export interface EnvironmentSettings {
 const platform: KeySpec<string> = { type: string, doc: "platform of hosts (chooses platform variants of components)" };
 const serviceUser: KeySpec<string> = { type: string, doc: "run as this user on the hosts (`sudo -u` when the login user differs)" };
 const sshClient: KeySpec<SshClient> = {
-  type: oneOf(["ssh2", "openssh"] as const, ["openssh"]),
+  type: oneOf(["ssh2", "openssh"] as const),
   default: "ssh2",
-  doc: "`ssh2` (built in) or `openssh` (the system's `ssh`, one ControlMaster per host)",
+  doc: "`ssh2` (built in) or `openssh` (the system's `ssh` and its configuration, one ControlMaster per host: certificates, FIDO keys, GSSAPI, `Match exec`): [the OpenSSH transport](remote.md#the-openssh-transport)",
 };
 
 /** Every key of `[environment]`, by its TOML name, in the order the docs list them. */

@@ -168,6 +168,7 @@ export function buildEnvironment(
       hostSettings.platform ?? settings.platform,
       hostSettings.serviceUser ?? settings.serviceUser,
       hostSettings.ignore,
+      hostSettings.sshClient ?? settings.sshClient,
     );
     environment.hosts.set(host.name, host);
     for (const assigned of hostSettings.components) {

@@ -1,3 +1,5 @@
+import type { SshClient } from "./environment-schema.ts";
+
 /**
  * A host of an environment as components see it (`this.host`): its name,
  * fully qualified name, free-form `data` from the environment (and secrets),
@@ -15,6 +17,8 @@ export class Host {
     readonly serviceUser: string | undefined,
     /** Configured (its resources count) but never connected to. */
     readonly ignore: boolean,
+    /** How batou reaches it over SSH (`ssh_client`): the built-in ssh2 or the system's OpenSSH. */
+    readonly sshClient: SshClient = "ssh2",
   ) {}
 
   toString(): string {

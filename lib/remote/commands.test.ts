@@ -14,6 +14,10 @@ import {
   EXIT_TARGET_UNUSABLE,
   historyReader,
   launchScript,
+  opensshClientArgv,
+  opensshCommandArgv,
+  opensshConfigArgv,
+  opensshMasterArgv,
   PROBE_MARKER,
   PROJECT_EXCLUDES,
   parseProbe,
@@ -184,4 +188,22 @@ test("the history reader prints the target directory's history, and nothing (cre
   mkdirSync(join(home, "my app", ".batou"), { recursive: true });
   writeFileSync(join(home, "my app", ".batou", "history.jsonl"), '{"ok":true}\n');
   for (const target of ["my app", "~/my app", join(home, "my app")]) expect(run(historyReader(target), home).stdout).toBe('{"ok":true}\n');
+});
+
+test("OpenSSH: the master, its clients (rsync's --rsh), a command, ssh -G", () => {
+  const spec = { configFile: "/p/ssh_config", controlPath: "/tmp/batou-ssh-x/m" };
+  const common = ["ssh", "-F", "/p/ssh_config", "-S", "/tmp/batou-ssh-x/m", "-o", "BatchMode=yes", "-o", "RequestTTY=no", "-o", "RemoteCommand=none", "-o", "ClearAllForwardings=yes"];
+  expect(opensshMasterArgv(spec, "web1")).toEqual([
+    ...common, "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=4", "--", "web1", "exec cat >/dev/null",
+  ]);
+  expect(opensshClientArgv(spec)).toEqual([...common, "-o", "ControlMaster=no", "-o", "ProxyCommand=false"]);
+  expect(opensshCommandArgv(spec, "web1", "sh -c 'echo hi'")).toEqual([...opensshClientArgv(spec), "--", "web1", "sh -c 'echo hi'"]);
+  expect(opensshConfigArgv(spec, "web1")).toEqual(["ssh", "-F", "/p/ssh_config", "-G", "--", "web1"]);
+  // without a project ssh_config: OpenSSH's own files
+  expect(opensshConfigArgv({}, "web1")).toEqual(["ssh", "-G", "--", "web1"]);
+  expect(opensshMasterArgv({ controlPath: "/c" }, "web1").slice(0, 4)).toEqual(["ssh", "-S", "/c", "-o"]);
+  // the client argv is what rsync runs: its words survive rsync's own splitting of --rsh
+  expect(rsyncArgv({ localDir: "/a", remoteDir: "b", rsh: opensshClientArgv(spec) })).toContain(
+    "--rsh=ssh -F /p/ssh_config -S /tmp/batou-ssh-x/m -o BatchMode=yes -o RequestTTY=no -o RemoteCommand=none -o ClearAllForwardings=yes -o ControlMaster=no -o ProxyCommand=false",
+  );
 });

@@ -330,3 +330,72 @@ export function rsyncArgv(spec: RsyncSpec): string[] {
     `batou-remote:${dest}`,
   ];
 }
+
+/** What the OpenSSH transport's `ssh` command lines are built from. */
+export interface OpenSshSpec {
+  /** The ssh_config (`-F`); none: OpenSSH's own lookup (`~/.ssh/config`, `/etc/ssh/ssh_config`). */
+  configFile?: string;
+  /** The run's ControlPath: a socket in a private (0700) folder. */
+  controlPath: string;
+  /** The `ssh` program (default: `ssh` on PATH). */
+  ssh?: string;
+}
+
+/** The remote command of the master's own session: it ends when batou's end of its stdin closes (even when batou is killed). */
+export const OPENSSH_MASTER_SESSION = "exec cat >/dev/null";
+
+/** Seconds between the master's keepalives and how many may go unanswered (as ssh2's: a lost host is noticed within ~5 s). */
+export const OPENSSH_KEEPALIVE = { interval: 1, count: 4 };
+
+/**
+ * Options of every batou `ssh`: never a prompt (BatchMode), no TTY, none of
+ * the config's forwardings or RemoteCommand (they would compete with batou's
+ * commands); everything else (host keys, identities, agents, certificates,
+ * ProxyJump, Match) is the user's OpenSSH configuration.
+ */
+function opensshCommon(spec: OpenSshSpec): string[] {
+  return [
+    spec.ssh ?? "ssh",
+    ...(spec.configFile ? ["-F", spec.configFile] : []),
+    "-S", spec.controlPath,
+    "-o", "BatchMode=yes",
+    "-o", "RequestTTY=no",
+    "-o", "RemoteCommand=none",
+    "-o", "ClearAllForwardings=yes",
+  ];
+}
+
+/**
+ * The master: authenticates once, listens on the ControlPath for this run
+ * only (no ControlPersist), keeps its own session (see
+ * {@link OPENSSH_MASTER_SESSION}) and sends keepalives.
+ */
+export function opensshMasterArgv(spec: OpenSshSpec, alias: string): string[] {
+  return [
+    ...opensshCommon(spec),
+    "-o", "ControlMaster=yes",
+    "-o", "ControlPersist=no",
+    "-o", `ServerAliveInterval=${OPENSSH_KEEPALIVE.interval}`,
+    "-o", `ServerAliveCountMax=${OPENSSH_KEEPALIVE.count}`,
+    "--", alias, OPENSSH_MASTER_SESSION,
+  ];
+}
+
+/**
+ * A client of the master (rsync's `--rsh`: rsync appends a host and the
+ * command). It never connects by itself: without the master, its
+ * ProxyCommand `false` fails at once instead of a second login.
+ */
+export function opensshClientArgv(spec: OpenSshSpec): string[] {
+  return [...opensshCommon(spec), "-o", "ControlMaster=no", "-o", "ProxyCommand=false"];
+}
+
+/** `command` (shell text for the login shell) run on `alias` through the master. */
+export function opensshCommandArgv(spec: OpenSshSpec, alias: string, command: string): string[] {
+  return [...opensshClientArgv(spec), "--", alias, command];
+}
+
+/** `ssh -G`: the effective configuration of `alias` (user, hostname, port), printed without connecting. */
+export function opensshConfigArgv(spec: Omit<OpenSshSpec, "controlPath">, alias: string): string[] {
+  return [spec.ssh ?? "ssh", ...(spec.configFile ? ["-F", spec.configFile] : []), "-G", "--", alias];
+}

@@ -245,6 +245,7 @@ export class SshHostConnection implements HostConnection {
             openTransport(this.host.fqdn, {
               name,
               settings: this.run.environment.settings,
+              client: this.host.sshClient,
               projectRoot: this.run.projectRoot,
               timeoutSeconds: this.timeout,
               log: (line) => this.debug(`${this.run.environment.settings.connectMethod}: ${line}`),

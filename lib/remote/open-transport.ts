@@ -1,13 +1,20 @@
 /**
  * Opens the transport to one host, as the environment's `connect_method`
- * says: `ssh` (an ssh2 connection, ssh/connection.ts), `vagrant` (SSH with
- * the settings `vagrant ssh-config` prints, vagrant.ts) or `exec` (the
- * environment's `exec` command, exec/transport.ts).
+ * says: `ssh`, `vagrant` (SSH with the settings `vagrant ssh-config` prints,
+ * vagrant.ts) or `exec` (the environment's `exec` command,
+ * exec/transport.ts). SSH is the host's `ssh_client`: the built-in ssh2
+ * connection (ssh/connection.ts, the default) or the system's OpenSSH with a
+ * ControlMaster (openssh/transport.ts). Both read the project's `ssh_config`
+ * when there is one; otherwise ssh2 reads `~/.ssh/config` and OpenSSH its own
+ * files.
  *
  * @module
  */
-import type { EnvironmentSettings } from "../engine/environment-schema.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { EnvironmentSettings, SshClient } from "../engine/environment-schema.ts";
 import { ExecTransport } from "./exec/transport.ts";
+import { OpenSshTransport } from "./openssh/transport.ts";
 import { SshConnection } from "./ssh/connection.ts";
 import type { Transport } from "./transport.ts";
 import { openVagrant } from "./vagrant.ts";
@@ -18,6 +25,8 @@ export interface TransportOptions {
   name: string;
   /** The environment's settings (`connect_method`, `exec`). */
   settings: Pick<EnvironmentSettings, "connectMethod" | "exec">;
+  /** Which SSH client reaches the host (`ssh`, `vagrant`). */
+  client: SshClient;
   /** The project root (its `ssh_config` is used when present; `vagrant` runs there). */
   projectRoot: string;
   /** Deadline for the whole open, in seconds. */
@@ -32,8 +41,11 @@ export interface TransportOptions {
 export function openTransport(alias: string, options: TransportOptions): Promise<Transport> {
   const { connectMethod, exec } = options.settings;
   if (connectMethod === "exec") return ExecTransport.open(options.name, exec ?? [], options);
-  if (connectMethod === "vagrant") {
-    return openVagrant(options.name, { ...options, cwd: options.projectRoot }, (configFile) => SshConnection.open(options.name, { ...options, configFile }));
-  }
-  return SshConnection.open(alias, options);
+  const ssh = (name: string, configFile: string | undefined) =>
+    options.client === "openssh"
+      ? OpenSshTransport.open(name, { configFile, timeoutSeconds: options.timeoutSeconds, log: options.log })
+      : SshConnection.open(name, { ...options, configFile });
+  if (connectMethod === "vagrant") return openVagrant(options.name, { ...options, cwd: options.projectRoot }, (configFile) => ssh(options.name, configFile));
+  const project = join(options.projectRoot, "ssh_config");
+  return ssh(alias, existsSync(project) ? project : undefined);
 }

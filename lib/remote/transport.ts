@@ -9,11 +9,13 @@
  */
 import type { Duplex, Readable } from "node:stream";
 
-/** How a command ended; both null when it ended without reporting (link lost). */
+/** How a command ended; both null when it ended without reporting (link lost, unless `unknown` says why). */
 export interface ExitStatus {
   code: number | null;
   /** The signal that killed it, without `SIG` (e.g. `KILL`). */
   signal: string | null;
+  /** Why neither is known while the link is fine (e.g. OpenSSH does not pass on exit signals). */
+  unknown?: string;
 }
 
 /** A command running on the host. It must exit when its stdin ends. */

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
-import { deploy as deployRemote, makeProject as makeRemoteProject } from "../remote/remote-helpers.ts";
+import { deploy as deployRemote, makeProject as makeRemoteProject, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
 import { EMPTY_HOST_ROOTS, emptyHostProject, expectPrediction, fixtures, type Fixtures } from "./predict-fixtures.ts";
 
@@ -67,7 +67,7 @@ describe.skipIf(!ready)("-P on an empty host (locally)", () => {
 
 const bed = testbedAvailability();
 
-describe.skipIf(!bed.ok)("-P on an empty host (over SSH, as the service user)", () => {
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`-P on an empty host (over SSH with ${client}, as the service user)`, () => {
   let tb: Testbed;
   let scratch: string;
   let fx: Fixtures;
@@ -82,10 +82,10 @@ describe.skipIf(!bed.ok)("-P on an empty host (over SSH, as the service user)", 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test("predicts every component in a target directory that does not exist yet, changing nothing", async () => {
-    const target = `t-predict-${process.pid}`;
+    const target = `t-predict-${client}-${process.pid}`;
     // -P never fetches: the URL need not be reachable from the host
     const files = emptyHostProject(fx, { url: "http://127.0.0.1:9/pkg.tar.gz" });
-    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 30\n[hosts.host1]\ncomponents = ${JSON.stringify(EMPTY_HOST_ROOTS)}\n`;
+    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 30\n${sshClientSetting(client)}\n[hosts.host1]\ncomponents = ${JSON.stringify(EMPTY_HOST_ROOTS)}\n`;
     const p = makeRemoteProject(tb, { ...files, "environments/fresh.toml": env });
     try {
       const predicted = await deployRemote(p, "fresh", ["-P"]);

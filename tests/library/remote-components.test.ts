@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
-import { deploy, makeProject, type Project } from "../remote/remote-helpers.ts";
+import { deploy, makeProject, type Project, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
 import { PG_BIN, packGreet, sourceArchive, startCluster, wheel, writeApp } from "./library2-fixtures.ts";
 import { TESTHOSTS } from "../testbed/testbed.ts";
 
@@ -20,13 +20,13 @@ const have = (cmd: string) => Bun.spawnSync(["sh", "-c", `command -v ${cmd}`]).e
 /** uid of the test bed's service user. */
 const SERVICE_UID = 2001;
 
-describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab", "gcc", "make", "npm"].every(have))("library components over SSH as the service user", () => {
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab", "gcc", "make", "npm"].every(have))(`library components over SSH with ${client} as the service user`, () => {
   let tb: Testbed;
   let p: Project;
-  const target = `t-library2-${process.pid}`;
+  const target = `t-library2-${client}-${process.pid}`;
   let home: string;
   const work = (root: string) => join(home, target, "work", root);
-  const httpPort = 20000 + (process.pid % 20000);
+  const httpPort = 20000 + (process.pid % 20000) + SSH_CLIENTS.indexOf(client);
 
   /** Fixtures every host sees read-only at the same path. */
   let shared: string;
@@ -47,7 +47,7 @@ describe.skipIf(!bed.ok || !["htpasswd", "openssl", "python3", "hg", "crontab", 
     mkdirSync(join(shared, "wheels"));
     wheel(join(shared, "wheels"), "greeting", "1.0");
     Bun.spawnSync(["chmod", "-R", "a+rX", shared]);
-    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 120\n[hosts.host1]\ncomponents = ["web", "logs", "cron", "tools"]\n`;
+    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 120\n${sshClientSetting(client)}\n[hosts.host1]\ncomponents = ["web", "logs", "cron", "tools"]\n`;
     p = makeProject(tb, {
       "environments/bed.toml": env,
       "components/web/component.ts": `import { Certificate, Command, Component, File, HTTPCheck, Htpasswd, Mercurial, RotatedLogfile } from "batou";

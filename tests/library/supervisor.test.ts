@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeo
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
-import { deploy as deployRemote, makeProject as makeRemoteProject, type Project as RemoteProject } from "../remote/remote-helpers.ts";
+import { deploy as deployRemote, makeProject as makeRemoteProject, type Project as RemoteProject, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
 import { deploy, makeProject, type Project } from "./helpers.ts";
 
 setDefaultTimeout(120_000);
@@ -191,7 +191,7 @@ describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord
 
 const bed = testbedAvailability();
 
-describe.skipIf(!bed.ok || !hasSupervisor)("services over SSH as the service user (not root, no systemd)", () => {
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok || !hasSupervisor)(`services over SSH with ${client} as the service user (not root, no systemd)`, () => {
   let tb: Testbed;
   const projects: RemoteProject[] = [];
   const targets: string[] = [];
@@ -203,9 +203,9 @@ describe.skipIf(!bed.ok || !hasSupervisor)("services over SSH as the service use
     for (const p of projects) p.remove();
   });
   const project = (roots: string[], body: string, imports?: string, extra = "") => {
-    const target = `t-supervisor-${process.pid}-${targets.length}`;
+    const target = `t-supervisor-${client}-${process.pid}-${targets.length}`;
     targets.push(target);
-    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 60\n${extra}\n[hosts.host1]\ncomponents = ${JSON.stringify(roots)}\n`;
+    const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 60\n${sshClientSetting(client)}\n${extra}\n[hosts.host1]\ncomponents = ${JSON.stringify(roots)}\n`;
     const p = makeRemoteProject(tb, { ...files(body, imports), "environments/bed.toml": env });
     projects.push(p);
     return { p, target, work: (root: string) => join(tb.roots.host1!, "home/service", target, "work", root) };

@@ -1,6 +1,7 @@
 /** Helpers for end-to-end deploys over SSH to the test bed: temp projects and a CLI runner. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SshClient } from "../../lib/engine/environment-schema.ts";
 import type { ExitStatus, Transport } from "../../lib/remote/transport.ts";
 import { tempProject } from "../helpers/project.ts";
 import type { Testbed } from "../testbed/testbed.ts";
@@ -8,6 +9,15 @@ import type { Testbed } from "../testbed/testbed.ts";
 export { waitFor } from "../helpers/wait.ts";
 
 export const BATOU = join(import.meta.dir, "../../batou.ts");
+
+/** The SSH clients the remote end-to-end tests run on: each such suite runs once per client. */
+export const SSH_CLIENTS: readonly SshClient[] = ["ssh2", "openssh"];
+
+/** The `[environment]` line that chooses `client`. */
+export const sshClientSetting = (client: SshClient) => `ssh_client = "${client}"`;
+
+/** The --debug line each client writes once per handshake (to count connections). */
+export const HANDSHAKE_LINE: Record<SshClient, string> = { ssh2: "ssh: authenticated as", openssh: "ssh: OpenSSH master for" };
 
 export interface Project {
   dir: string;

@@ -1,6 +1,8 @@
 /**
  * Shipping a directory with the system rsync through the host's one SSH
- * connection (rsh bridge), against the test bed's real sshd and rsync.
+ * connection (ssh2: the rsh bridge; OpenSSH: a client of the master), and
+ * streaming a file, against the test bed's real sshd and rsync, once per
+ * SSH client.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -13,6 +15,10 @@ import { DEFAULT_EXCLUDES, EXIT_TARGET_UNUSABLE, streamReceiver } from "../../li
 import { shipDirectory } from "../../lib/remote/ship/rsync.ts";
 import { bridgeCommand, serveRshBridge } from "../../lib/remote/ship/rsh-server.ts";
 import { SshConnection } from "../../lib/remote/ssh/connection.ts";
+import { OpenSshTransport } from "../../lib/remote/openssh/transport.ts";
+import type { Transport } from "../../lib/remote/transport.ts";
+import type { SshClient } from "../../lib/engine/environment-schema.ts";
+import { SSH_CLIENTS } from "./remote-helpers.ts";
 import { streamFile } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -24,16 +30,20 @@ function write(root: string, rel: string, content: string): void {
   writeFileSync(join(root, rel), content);
 }
 
-describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
+const openWith = (client: SshClient, alias: string, configFile: string): Promise<Transport> =>
+  client === "ssh2" ? SshConnection.open(alias, { configFile }) : OpenSshTransport.open(alias, { configFile, timeoutSeconds: 20 });
+const handshakes = (client: SshClient) => (client === "ssh2" ? SshConnection.handshakes : OpenSshTransport.handshakes);
+
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`rsync through the SSH connection (${client})`, () => {
   let tb: Testbed;
   let work: string;
-  let conn: SshConnection;
+  let conn: Transport;
   const host = "host3";
 
   beforeAll(async () => {
     tb = await startTestbed(3);
     work = mkdtempSync(join(tmpdir(), "batou-rsync-"));
-  });
+  }, 60_000);
   afterAll(async () => {
     await conn?.close();
     rmSync(work, { recursive: true, force: true });
@@ -58,7 +68,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     };
     for (let i = 0; i < 50; i++) files[`components/many/file${i}.txt`] = `file ${i}\n`.repeat(20);
     for (const [rel, content] of Object.entries(files)) write(src, rel, content);
-    const remoteDir = "deployment/ship-test";
+    const remoteDir = `deployment/ship-test-${client}`;
     const outside = hostPath(host, `/home/${tb.user}/${remoteDir}`);
     rmSync(outside, { recursive: true, force: true });
     // the host's own work/ directory must survive --delete (excluded paths are protected)
@@ -79,8 +89,8 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     const cfg = join(work, "ssh_config");
     writeFileSync(cfg, `Host ${host}\n    IdentityFile ${key}\n${readFileSync(tb.sshConfig, "utf8")}`);
     const accepted = async () => (await sshdLog(host)).filter((l) => l.startsWith(`Accepted publickey for ${tb.user}`) && l.endsWith(fingerprint)).length;
-    const handshakesBefore = SshConnection.handshakes;
-    conn = await SshConnection.open(host, { configFile: cfg });
+    const handshakesBefore = handshakes(client);
+    conn = await openWith(client, host, cfg);
 
     const first = await shipDirectory(conn, src, remoteDir);
     expect(first.filesTransferred).toBe(57);
@@ -113,7 +123,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(projectManifest(outside, DEFAULT_EXCLUDES).hash).not.toBe(projectManifest(src, DEFAULT_EXCLUDES).hash);
 
     // one SSH connection (one handshake, one sshd login) served all three shipments
-    expect(SshConnection.handshakes - handshakesBefore).toBe(1);
+    expect(handshakes(client) - handshakesBefore).toBe(1);
     expect(await accepted()).toBe(1);
     rmSync(dotSsh, { recursive: true, force: true });
     console.log(`rsync: first ${first.bytesSent} B sent in ${first.durationMs.toFixed(0)} ms; no-op ${noop.bytesSent}+${noop.bytesReceived} B in ${noop.durationMs.toFixed(0)} ms`);
@@ -122,9 +132,9 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
   test("--rsync-path with sudo ships as another user", async () => {
     const src = join(work, "svc");
     write(src, "app.conf", "service config\n");
-    const dir = `/home/${tb.serviceUser}/app`;
+    const dir = `/home/${tb.serviceUser}/app-${client}`;
     const result = await shipDirectory(conn, src, dir, { sudoUser: tb.serviceUser });
-    expect(result.remoteCommand).toStartWith(`sudo -n -H -u ${tb.serviceUser} mkdir -p -- ${dir}/ && exec sudo -n -H -u ${tb.serviceUser} rsync --server `);
+    if (client === "ssh2") expect(result.remoteCommand).toStartWith(`sudo -n -H -u ${tb.serviceUser} mkdir -p -- ${dir}/ && exec sudo -n -H -u ${tb.serviceUser} rsync --server `);
     const outside = hostPath(host, `${dir}/app.conf`);
     expect(readFileSync(outside, "utf8")).toBe("service config\n");
     expect(statSync(outside).uid).toBe(2001);
@@ -137,7 +147,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(error.context.host).toBe(host);
   });
 
-  test("the bridge runs nothing but rsync --server", async () => {
+  test.if(client === "ssh2")("the bridge runs nothing but rsync --server", async () => {
     const server = await serveRshBridge(conn, { allow: (c) => c.startsWith("rsync --server ") });
     try {
       const [bin, ...pre] = bridgeCommand();
@@ -162,7 +172,9 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     expect(error.message).toBe(`rsync of ${src} to deployment/hang did not finish within 2 s (timeout)`);
     expect(performance.now() - began).toBeLessThan(20_000); // the remote sleep would hold it 47 s
     expect(spawnSync("pgrep", ["-f", "__rsh-bridge|rsh-bridge.ts"]).stdout.toString()).not.toContain(String(process.pid));
-    expect(spawnSync("pgrep", ["-fa", "rsync .*deployment/hang"]).stdout.toString()).toBe("");
+    // nothing of ours runs locally; a remote command that ignores EOF (this sleep) can only be stopped by ssh2's signal:
+    // with OpenSSH it gets EOF and ends by itself
+    expect(spawnSync("pgrep", ["-fa", client === "ssh2" ? "rsync .*deployment/hang" : "^(rsync|ssh) .*deployment/hang"]).stdout.toString()).toBe("");
   });
 
   test("a connection lost during rsync fails the shipment instead of hanging", async () => {
@@ -171,7 +183,7 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
     const marker = "-w 3541";
     const cfg = join(work, "ssh_config_lost");
     writeFileSync(cfg, readFileSync(tb.sshConfig, "utf8").replace(/ nc %h %p/g, ` nc ${marker} %h %p`));
-    const lost = await SshConnection.open(host, { configFile: cfg });
+    const lost = await openWith(client, host, cfg);
     const src = join(work, "lost");
     write(src, "a.txt", "a\n");
     const shipping = shipDirectory(lost, src, "deployment/lost", { rsyncPath: "sleep 53 && rsync", timeoutSeconds: 100 }).catch((e) => e);
@@ -186,10 +198,10 @@ describe.skipIf(!bed.ok)("rsync through the SSH connection", () => {
   });
 
   test("streaming a file: in place with its sidecar; a missing directory or a stalled host is an error naming the host", async () => {
-    conn ??= await SshConnection.open(host, { configFile: tb.sshConfig });
+    conn ??= await openWith(client, host, tb.sshConfig);
     const file = join(work, "blob.bin");
     writeFileSync(file, Buffer.alloc(3_000_000, 7));
-    const dir = `/home/${tb.user}/deployment/stream`;
+    const dir = `/home/${tb.user}/deployment/stream-${client}`;
     mkdirSync(hostPath(host, dir), { recursive: true });
     spawnSync("chown", ["-R", "2000:2000", hostPath(host, `/home/${tb.user}/deployment`)]);
     const sha = "ab".repeat(32);

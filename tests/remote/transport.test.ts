@@ -1,19 +1,25 @@
 /**
- * The SSH transport against real sshds of the test bed (tests/testbed):
- * exec, timeouts, host key refusal, ProxyCommand, ProxyJump, direct TCP,
- * ssh-agent and passphrase keys, unreachable hosts, retries, no leaks.
+ * The transports against real sshds of the test bed (tests/testbed): what
+ * every transport must do (exec, one handshake, close leaving nothing
+ * behind, unreachable and hanging hosts, refused host keys), once per SSH
+ * client; then what the ssh2 client does itself (timeouts, host key policy,
+ * ProxyCommand, ProxyJump, direct TCP, ssh-agent and passphrase keys,
+ * retries).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SshError } from "../../lib/remote/ssh/ssh-error.ts";
 import { fingerprintSha256 } from "../../lib/remote/ssh/known-hosts.ts";
 import { connectWithRetry } from "../../lib/remote/ssh/retry.ts";
 import { SshConnection } from "../../lib/remote/ssh/connection.ts";
+import { OpenSshTransport } from "../../lib/remote/openssh/transport.ts";
+import type { Transport } from "../../lib/remote/transport.ts";
+import type { SshClient } from "../../lib/engine/environment-schema.ts";
 import { startTestbed, type Testbed, TESTHOSTS, TESTBED_DIR, testbedAvailability } from "../testbed/testbed.ts";
-import { runCommand } from "./remote-helpers.ts";
+import { runCommand, SSH_CLIENTS } from "./remote-helpers.ts";
 
 const bed = testbedAvailability();
 
@@ -30,6 +36,18 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** This process's child processes (ProxyCommands, ssh masters and clients), from /proc. */
+function children(): number[] {
+  return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
 }
 
 function pgrep(pattern: string): number[] {
@@ -65,22 +83,13 @@ describe.skipIf(!bed.ok)("SSH transport over the test bed", () => {
   beforeAll(async () => {
     tb = await startTestbed(3);
     work = mkdtempSync(join(tmpdir(), "batou-transport-"));
-  });
+  }, 60_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test("exec round trip: stdin, stdout, stderr, exit code, one connection for many commands", async () => {
-    const before = SshConnection.handshakes;
+  test("ssh2 says what it negotiated and checked the host's real key", async () => {
     const lines: string[] = [];
     const conn = await SshConnection.open("host1", { configFile: tb.sshConfig, log: (l) => lines.push(l) });
     try {
-      const r = await runCommand(conn, `echo "$(hostname) $(id -un)"; tr a-z A-Z; echo oops >&2; exit 3`, "hello\n");
-      expect(r).toEqual({ code: 3, signal: null, stdout: `host1 ${tb.user}\nHELLO\n`, stderr: "oops\n" });
-      const bytes = new Uint8Array([0, 1, 2, 255]);
-      const b = await runCommand(conn, "od -An -tu1", bytes);
-      expect(b.stdout.trim().split(/\s+/)).toEqual(["0", "1", "2", "255"]);
-      const many = await Promise.all([1, 2, 3, 4, 5].map((i) => runCommand(conn, `echo ${i}`)));
-      expect(many.map((m) => m.stdout)).toEqual(["1\n", "2\n", "3\n", "4\n", "5\n"]);
-      expect(SshConnection.handshakes - before).toBe(1);
       expect(conn.negotiated.hostKeyFingerprint).toBe(hostFingerprint(tb, "host1"));
       expect(lines.some((l) => /negotiated kex \S+, host key ssh-ed25519, cipher \S+/.test(l))).toBe(true);
       expect(lines.some((l) => l.includes("ProxyCommand") || tb.mode === "loopback")).toBe(true);
@@ -103,27 +112,6 @@ describe.skipIf(!bed.ok)("SSH transport over the test bed", () => {
     } finally {
       await conn.close();
     }
-  });
-
-  test("close() stops spawned remote programs and the ProxyCommand process", async () => {
-    const conn = await SshConnection.open("host2", { configFile: tb.sshConfig });
-    const tag = `batou-test-${process.pid}-${Date.now()}`;
-    const sleeper = await conn.spawn(`exec -a ${tag}-sleep sleep 1000`);
-    const reader = await conn.spawn(`exec -a ${tag}-cat cat`);
-    reader.stdio.write("ping\n");
-    const echoed = await new Promise<string>((resolve) => reader.stdio.once("data", (d: Buffer) => resolve(d.toString())));
-    expect(echoed).toBe("ping\n");
-    expect(await eventually(() => pgrep(tag).length === 2)).toBe(true);
-    const proxyPid = (conn as unknown as { sock: { child?: { pid: number } } | null }).sock?.child?.pid;
-    expect(sleeper.stdio.readable).toBe(true);
-    await conn.close();
-    expect(conn.isOpen).toBe(false);
-    expect(await eventually(() => pgrep(tag).length === 0)).toBe(true);
-    if (tb.mode === "netns") expect(alive(proxyPid!)).toBe(false);
-    const closed = await runCommand(conn, "true").catch((e) => e);
-    expect(closed).toBeInstanceOf(SshError);
-    expect(closed.message).toStartWith("connection already closed");
-    expect(closed.context.host).toBe("host2");
   });
 
   test("an unknown host key is refused, naming host, fingerprint and known_hosts file", async () => {
@@ -296,18 +284,113 @@ describe.skipIf(!bed.ok)("SSH transport over the test bed", () => {
     await connectWithRetry(() => (calls++, SshConnection.open("host1", { configFile: hk })), { attempts: 3, backoff: 0.01 }).catch(() => {});
     expect(calls).toBe(1);
   });
+});
 
-  test("a host that never answers times out within the deadline, and the proxy is killed", async () => {
-    const tag = `batou-hang-${process.pid}-${Date.now()}`;
+/** Opens a transport of `client` to `alias` as configured in `configFile`. */
+function openWith(client: SshClient, alias: string, configFile: string, timeoutSeconds = 20): Promise<Transport> {
+  return client === "ssh2" ? SshConnection.open(alias, { configFile, timeoutSeconds }) : OpenSshTransport.open(alias, { configFile, timeoutSeconds });
+}
+const handshakes = (client: SshClient) => (client === "ssh2" ? SshConnection.handshakes : OpenSshTransport.handshakes);
+
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`every transport: ${client}`, () => {
+  let tb: Testbed;
+  let work: string;
+  /** TMPDIR while these tests run: whatever a transport leaves there is a leak. */
+  let tmp: string;
+  const savedTmp = process.env.TMPDIR;
+  const derived = (name: string, before: string) => {
+    const file = join(work, name);
+    writeFileSync(file, `${before}\n${readFileSync(tb.sshConfig, "utf8")}`);
+    return file;
+  };
+
+  beforeAll(async () => {
+    tb = await startTestbed(3);
+    work = mkdtempSync(join(tmpdir(), "batou-transports-"));
+    tmp = mkdtempSync(join(tmpdir(), "batou-tmp-"));
+    process.env.TMPDIR = tmp;
+  }, 60_000);
+  afterAll(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    rmSync(work, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("exec round trip: stdin, stdout, stderr, exit code; one handshake for many commands", async () => {
+    const before = handshakes(client);
+    const conn = await openWith(client, "host1", tb.sshConfig);
+    try {
+      expect(conn.user).toBe(tb.user);
+      const r = await runCommand(conn, `echo "$(hostname) $(id -un)"; tr a-z A-Z; echo oops >&2; exit 3`, "hello\n");
+      expect(r).toEqual({ code: 3, signal: null, stdout: `host1 ${tb.user}\nHELLO\n`, stderr: "oops\n" });
+      const bytes = new Uint8Array([0, 1, 2, 255]);
+      const b = await runCommand(conn, "od -An -tu1", bytes);
+      expect(b.stdout.trim().split(/\s+/)).toEqual(["0", "1", "2", "255"]);
+      const many = await Promise.all([1, 2, 3, 4, 5].map((i) => runCommand(conn, `echo ${i}`)));
+      expect(many.map((m) => m.stdout)).toEqual(["1\n", "2\n", "3\n", "4\n", "5\n"]);
+      expect(handshakes(client) - before).toBe(1);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test("close() ends the commands (they see EOF), the link and whatever it ran locally; then commands are refused", async () => {
+    const before = new Set(children());
+    const conn = await openWith(client, "host2", tb.sshConfig);
+    const tag = `batou-test-${client}-${process.pid}-${Date.now()}`;
+    const reader = await conn.spawn(`exec -a ${tag}-cat cat`);
+    reader.stdio.write("ping\n");
+    const echoed = await new Promise<string>((resolve) => reader.stdio.once("data", (d: Buffer) => resolve(d.toString())));
+    expect(echoed).toBe("ping\n");
+    expect(await eventually(() => pgrep(`^${tag}-cat`).length === 1)).toBe(true); // on the host (not the local ssh that started it)
+    const local = children().filter((pid) => !before.has(pid)); // the proxy (ssh2), the master and its clients (OpenSSH)
+    if (tb.mode === "netns" || client === "openssh") expect(local.length).toBeGreaterThan(0);
+    await conn.close();
+    expect(await eventually(() => pgrep(`^${tag}-cat`).length === 0)).toBe(true);
+    expect(await eventually(() => local.every((pid) => !alive(pid)))).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
+    const closed = await runCommand(conn, "true").catch((e) => e);
+    expect(closed).toBeInstanceOf(SshError);
+    expect(closed.message).toStartWith("connection already closed");
+    expect(closed.context.host).toBe("host2");
+  });
+
+  test("an unknown host key is refused (never retried), naming the host", async () => {
+    const empty = join(work, "known_hosts_empty");
+    writeFileSync(empty, "");
+    const cfg = derived("unknown_config", `Host host1\n    UserKnownHostsFile ${empty}\n`);
+    const error = await openWith(client, "host1", cfg).catch((e) => e);
+    expect(error).toBeInstanceOf(SshError);
+    expect(error.kind).toBe("hostkey");
+    expect(error.context.host).toBe("host1");
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  test("a host with nothing listening fails fast as a connect error (retried by the caller), naming the host", async () => {
+    const [addr] = tb.addrs.host1!.split(":");
+    const route = tb.mode === "netns" ? `    ProxyCommand nsenter --net=/run/netns/${tb.clientNetns} nc %h %p\n` : "";
+    const cfg = derived("dead_config", `Host deadhost\n    HostName ${tb.mode === "netns" ? addr : "127.0.0.1"}\n    Port 9\n    HostKeyAlias deadhost\n${route}`);
+    const t0 = performance.now();
+    const error = await openWith(client, "deadhost", cfg, 5).catch((e) => e);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(SshError);
+    expect(error.kind).toBe("connect");
+    expect(error.context.host).toBe("deadhost");
+  });
+
+  test("a host that never answers times out within the deadline; nothing is left running", async () => {
+    const tag = `batou-hang-${client}-${process.pid}-${Date.now()}`;
     const cfg = derived("hang_config", `Host hanging\n    ProxyCommand bash -c "exec -a ${tag} sleep 60"\n`);
     const t0 = performance.now();
-    const error = await SshConnection.open("hanging", { configFile: cfg, timeoutSeconds: 0.7 }).catch((e) => e);
+    const error = await openWith(client, "hanging", cfg, 0.7).catch((e) => e);
     const took = performance.now() - t0;
     expect(took).toBeGreaterThan(600);
-    expect(took).toBeLessThan(2000);
+    expect(took).toBeLessThan(2500);
     expect(error.kind).toBe("timeout");
-    expect(error.message).toStartWith("no SSH connection to");
     expect(error.message).toContain("0.7 s");
+    expect(error.context.host).toBe("hanging");
     expect(await eventually(() => pgrep(tag).length === 0)).toBe(true);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

@@ -13,11 +13,10 @@ import type { RunResult } from "../helpers/project.ts";
 import { startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { lockSecrets } from "../../lib/secrets/edit-lock.ts";
 import { filesContaining, outputsContaining, sandbox, secretsProject } from "./deploy-helpers.ts";
+import { SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
 
 const bed = testbedAvailability();
-const SENTINEL = `POISON-${crypto.randomUUID().replaceAll("-", "")}`;
 const HOST = "host2";
-const TARGET = `t-poison-${process.pid}`;
 
 const APP = `import { Component, File, UpdateNeeded } from "batou";
 
@@ -43,17 +42,18 @@ export class App extends Component {
 }
 `;
 
-const secretsToml = (password: string, extra = "") =>
-  `[components.app]\npassword = "${password}"\n${extra}\n[hosts.${HOST}.data]\ndbpass = "${SENTINEL}-db"\n`;
-
-describe.skipIf(!bed.ok)("the poison test over SSH", () => {
+for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`the poison test over SSH (${client})`, () => {
+  const SENTINEL = `POISON-${crypto.randomUUID().replaceAll("-", "")}`;
+  const TARGET = `t-poison-${client}-${process.pid}`;
+  const secretsToml = (password: string, extra = "") =>
+    `[components.app]\npassword = "${password}"\n${extra}\n[hosts.${HOST}.data]\ndbpass = "${SENTINEL}-db"\n`;
   let tb: Testbed;
   const box = sandbox("batou-poison-remote-");
   afterAll(() => box.cleanup());
   let project: ReturnType<typeof secretsProject>;
   const runs: Record<string, RunResult> = {};
   const env = (components = "") =>
-    `[environment]\ntarget_directory = "${TARGET}"\ntimeout = 90\n\n[hosts.${HOST}]\ncomponents = ["app"]\n` +
+    `[environment]\ntarget_directory = "${TARGET}"\ntimeout = 90\n${sshClientSetting(client)}\n\n[hosts.${HOST}]\ncomponents = ["app"]\n` +
     (components ? `\n[components.app]\n${components}\n` : "");
   const deployed = (path: string) => join(tb.roots[HOST]!, "home", tb.user, TARGET, path);
   // Share the executable build cache: a private HOME would rebuild batou for the host.

@@ -131,7 +131,6 @@ describe("[environment] keys", () => {
 
   // Part of the format, not implemented yet: refused, never silently accepted.
   test.each([
-    ["ssh_client", `"openssh"`, /ssh_client = "openssh" is not implemented yet/],
   ])("planned: %s = %s is refused with its line", (key, value, message) => {
     const text = problems(`[environment]\n${key} = ${value}\n`);
     expect(text).toMatch(message);
@@ -336,6 +335,16 @@ describe("buildEnvironment (pure)", () => {
     expect(env.roots[0]!.workdir).toBe("/p/work/hello");
   });
 
+
+  test("ssh_client: the environment's for every host, a host's own wins", () => {
+    const file = parsed(`[environment]\nssh_client = "openssh"\n[hosts.a]\ncomponents = []\n[hosts.b]\ncomponents = []\nssh_client = "ssh2"\n`);
+    expect(file.errors).toEqual([]);
+    const env = buildEnvironment(file, definitions("hello"), undefined, { projectRoot: "/p" });
+    expect(env.hosts.get("a")!.sshClient).toBe("openssh");
+    expect(env.hosts.get("b")!.sshClient).toBe("ssh2");
+    const plain = buildEnvironment(parsed(`[hosts.a]\ncomponents = []\n`), definitions("hello"), undefined, { projectRoot: "/p" });
+    expect(plain.hosts.get("a")!.sshClient).toBe("ssh2");
+  });
   test("the file's own errors are reported with the model's, sorted by line", () => {
     const file = parsed(`[hosts.web]\ncomponents = ["hello", "nginx"]\ncolour = 1\n[components.postgres]\nport = 1\n`);
     const error = thrown(() => buildEnvironment(file, definitions("hello"), undefined, { projectRoot: "/p" }));

@@ -125,5 +125,6 @@ export class AgentChannel {
 export function endReason(status: ExitStatus): string {
   if (status.signal !== null) return `was killed by signal ${status.signal.replace(/^(SIG)?/, "SIG")}`;
   if (status.code !== null) return `exited with status ${status.code}`;
+  if (status.unknown) return `ended without an exit status (${status.unknown})`;
   return "lost its connection";
 }

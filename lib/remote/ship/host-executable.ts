@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync, utimesSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../../engine/atomic-file.ts";
@@ -172,6 +172,12 @@ async function build(arch: Arch, log: (line: string) => void): Promise<Shippable
     }
     origin = `built in ${((performance.now() - began) / 1000).toFixed(1)} s into ${dir}`;
     pruneBuilds(dirname(dir), 3);
+  } else {
+    // in use: a build pruning in another process (another checkout) must leave it alone
+    const now = new Date();
+    try {
+      utimesSync(dir, now, now);
+    } catch {}
   }
   const sha256 = recordedSha(file);
   if (!sha256) throw new BatouError("the cached batou build has no valid sha256 record", { file, hint: `remove ${dir}` });
@@ -224,17 +230,29 @@ async function shipFile(source: string, arch: Arch, origin: string, sha256?: str
   return { dir, file, name, sha256: recordedSha(file) ?? sha256 ?? (await sha256File(file)), size: st.size, origin };
 }
 
-/** Keeps the `keep` newest builds (each ~100 MB; a source change makes a new one). */
-function pruneBuilds(base: string, keep: number): void {
+/** A build used within this time is never pruned (another checkout's run may be shipping it). */
+const IN_USE_MS = 3600_000;
+
+/**
+ * Keeps the `keep` newest builds (each ~100 MB; a source change makes a new
+ * one) and any used within the last hour (each use touches its folder), with
+ * their compressed copies (~50 MB each); a compressed copy whose build is
+ * gone goes too.
+ */
+export function pruneBuilds(base: string, keep: number, now = Date.now()): void {
   try {
-    const builds = readdirSync(base, { withFileTypes: true })
+    const entries = readdirSync(base, { withFileTypes: true });
+    const builds = entries
       .filter((e) => e.isDirectory() && !e.name.includes(".tmp-"))
       .map((e) => ({ path: join(base, e.name), mtime: statSync(join(base, e.name)).mtimeMs }))
       .sort((a, b) => b.mtime - a.mtime);
-    for (const old of builds.slice(keep)) {
-      rmSync(old.path, { recursive: true, force: true });
-      rmSync(`${old.path}.sha256`, { force: true });
+    const old = builds.slice(keep).filter((b) => now - b.mtime > IN_USE_MS);
+    for (const build of old) {
+      rmSync(build.path, { recursive: true, force: true });
+      rmSync(`${build.path}.sha256`, { force: true });
     }
+    const kept = new Set(builds.filter((b) => !old.includes(b)).map((b) => b.path));
+    for (const e of entries) if (e.name.endsWith(".zst") && !kept.has(join(base, e.name.slice(0, -4)))) rmSync(join(base, e.name), { force: true });
   } catch {}
 }
 

@@ -91,11 +91,14 @@ export async function shipDirectory(transport: Transport, localDir: string, remo
     const { onProgress } = options;
     const args = rsyncArgv({ ...options, localDir, remoteDir, rsh: shell.argv, progress: onProgress !== undefined });
     log(`rsync: ${args.map(shellQuote).join(" ")}`);
-    const proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LC_ALL: "C" } });
+    // its own process group: a timeout stops rsync and the remote shell it started (which holds its output open)
+    const proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, LC_ALL: "C" }, detached: true });
     let timedOut = false;
     const timer = options.timeoutSeconds === undefined ? undefined : setTimeout(() => {
       timedOut = true;
-      proc.kill("SIGTERM");
+      try {
+        process.kill(-proc.pid, "SIGTERM");
+      } catch {}
     }, options.timeoutSeconds * 1000);
     let partial = ""; // progress lines end in \r; a chunk may end within one
     const progress = (piece: string) => {
@@ -104,8 +107,11 @@ export async function shipDirectory(transport: Transport, localDir: string, remo
       const seen = parseRsyncProgress(lines.join("\n"));
       if (seen) onProgress!(seen.bytes, seen.total);
     };
-    const [stdout, stderr, code] = await Promise.all([readAll(proc.stdout, onProgress && progress), new Response(proc.stderr).text(), proc.exited]);
+    // the output normally ends with rsync; an OpenSSH master may hold a stopped command's stderr open: a second at most after the exit
+    const output = Promise.all([readAll(proc.stdout, onProgress && progress), new Response(proc.stderr).text()]);
+    const code = await proc.exited;
     clearTimeout(timer);
+    const [stdout, stderr] = await Promise.race([output, Bun.sleep(1000).then(() => ["", "(its output did not end)"])]);
     if (timedOut) {
       throw new SshError(host, "timeout", `rsync of ${localDir} to ${remoteDir} did not finish within ${options.timeoutSeconds} s (timeout)`);
     }

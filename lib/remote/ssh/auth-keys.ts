@@ -12,9 +12,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { type AnyAuthMethod, OpenSSHAgent, type ParsedKey, utils } from "ssh2";
-import { openSshKeyHeader } from "../../openssh-key.ts";
+import { openSshKeyHeader, readSshString } from "../../openssh-key.ts";
 import { canPrompt, readLine } from "../../terminal.ts";
-import type { SshSettings } from "./config.ts";
+import { SSH2_HINT, type SshSettings } from "./config.ts";
+import { SshError } from "./ssh-error.ts";
 
 /** Asks for the passphrase of a key file; resolves null to skip the key. */
 export type PassphrasePrompt = (question: string) => Promise<string | null>;
@@ -63,7 +64,18 @@ function publicBlobOf(file: string, pem: string): Buffer | null {
   return blob ? Buffer.from(blob) : null;
 }
 
-/** Builds the ordered list of authentication attempts for `settings`. */
+/** The key type of an OpenSSH private key file (from its unencrypted header), e.g. `sk-ssh-ed25519@openssh.com`. */
+function keyTypeOf(pem: string): string | undefined {
+  const blob = openSshKeyHeader(pem)?.publicBlob;
+  const type = blob && readSshString(blob, 0);
+  return type ? new TextDecoder().decode(type[0]) : undefined;
+}
+
+/**
+ * Builds the ordered list of authentication attempts for `settings`. A
+ * configured FIDO (`sk-`) key is an error naming it: ssh2 cannot use it, and
+ * offering another identity instead would be a silent fallback.
+ */
 export async function collectAuthCandidates(settings: SshSettings, options: IdentityOptions = {}): Promise<AuthCandidate[]> {
   const log = options.log ?? (() => {});
   const username = settings.user;
@@ -78,6 +90,16 @@ export async function collectAuthCandidates(settings: SshSettings, options: Iden
       pem = readFileSync(file, "utf8");
     } catch (error) {
       log(`identity file ${file} is not readable (${(error as Error).message}), skipped`);
+      continue;
+    }
+    const type = keyTypeOf(pem);
+    if (type?.startsWith("sk-")) {
+      if (settings.identityFilesConfigured) {
+        throw new SshError(settings.alias, "config", `the identity file ${file} is a FIDO security key (${type}), which the built-in SSH client (ssh2) cannot use`, {
+          context: { file: settings.configFile ?? undefined, IdentityFile: file, hint: SSH2_HINT },
+        });
+      }
+      log(`identity file ${file} is a FIDO security key (${type}), which ssh2 cannot use: skipped (ssh_client = "openssh" can)`);
       continue;
     }
     const parsed = utils.parseKey(pem);

@@ -1,6 +1,6 @@
 import type { SshError } from "./ssh-error.ts";
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { findSshConfigFile, parseProxyJump, resolveSshSettings } from "./config.ts";
@@ -162,4 +162,45 @@ describe("findSshConfigFile", () => {
 
 test("parseProxyJump rejects garbage with the alias in the message", () => {
   expect(() => parseProxyJump("a@", "h1")).toThrow(/^invalid ProxyJump entry/);
+});
+
+describe("what only OpenSSH can do is an error with ssh2, never ignored", () => {
+  const refused = (text: string, alias = "h") => {
+    try {
+      resolveSshSettings(alias, { configFile: config(text), home });
+    } catch (e) {
+      return e as SshError;
+    }
+    throw new Error("not refused");
+  };
+
+  test.each([
+    ["CertificateFile", "Host h\n    CertificateFile ~/.ssh/id_ed25519-cert.pub\n", "~/.ssh/id_ed25519-cert.pub"],
+    ["GSSAPIAuthentication", "Host *\n    GSSAPIAuthentication yes\n", "yes"],
+    ["PKCS11Provider", "Host h\n    PKCS11Provider /usr/lib/opensc-pkcs11.so\n", "/usr/lib/opensc-pkcs11.so"],
+    ["CanonicalizeHostname", "CanonicalizeHostname yes\nCanonicalDomains example.org\n", "yes"],
+  ])("%s", (option, text, value) => {
+    const error = refused(text);
+    expect(error.kind).toBe("config");
+    expect(error.message).toBe(`ssh_config asks for ${option}, which the built-in SSH client (ssh2) cannot do`);
+    expect(error.context[option]).toBe(value);
+    expect(error.context.hint).toBe('set ssh_client = "openssh" for this host or the environment: the system\'s OpenSSH does this');
+    expect(error.context.host).toBe("h");
+    expect(String(error.context.file)).toStartWith(root);
+  });
+
+  test("Match exec that applies is refused without running its command; one for other hosts is no problem", () => {
+    const marker = join(root, `ran-${process.pid}`);
+    const text = `Match host h exec "touch ${marker}"\n    User viaexec\nMatch host other exec "touch ${marker}"\n    Port 1\nHost *\n    User plain\n`;
+    const error = refused(text);
+    expect(error.message).toBe("ssh_config asks for Match exec, which the built-in SSH client (ssh2) cannot do");
+    expect(error.context["Match exec"]).toBe(`touch ${marker}`);
+    expect(resolveSshSettings("elsewhere", { configFile: config(text), home })).toMatchObject({ user: "plain", port: 22 });
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  test("the same options set to none or no are fine", () => {
+    const text = "Host h\n    CertificateFile none\n    GSSAPIAuthentication no\n    PKCS11Provider none\n    CanonicalizeHostname no\n";
+    expect(resolveSshSettings("h", { configFile: config(text), home }).hostName).toBe("h");
+  });
 });

@@ -78,6 +78,40 @@ export function findSshConfigFile(options: ResolveOptions = {}): string {
 }
 
 const parsedCache = new Map<string, { text: string; config: SSHConfig }>();
+/** The `Match exec` commands of each loaded config, by marker index. */
+const matchExecCommands = new WeakMap<SSHConfig, string[]>();
+
+/** Stand-ins for what ssh2 cannot evaluate (see {@link withoutSideEffects}). */
+const MATCH_EXEC = "BatouMatchExec";
+const CANONICALIZE = "BatouCanonicalizeHostname";
+
+/**
+ * The config with what would run something on this machine while computing it
+ * defused: a `Match ... exec` keeps its other criteria and holds only a marker
+ * (the command's index in `commands`), `CanonicalizeHostname` is renamed (the
+ * library would look names up). ssh2 cannot do either, so a marker that
+ * applies to the host is an error ({@link ssh2Unsupported}).
+ */
+function withoutSideEffects(config: SSHConfig, commands: string[]): SSHConfig {
+  const walk = (lines: Line[]) => {
+    for (const line of lines) {
+      if (line.type !== LineType.DIRECTIVE) continue;
+      if (/^canonicalizehostname$/i.test(line.param)) line.param = CANONICALIZE;
+      if ("criteria" in line) {
+        const key = Object.keys(line.criteria).find((k) => /^exec$/i.test(k));
+        if (key) {
+          const value = line.criteria[key];
+          commands.push(Array.isArray(value) ? value.map((v) => v.val).join(" ") : String(value));
+          delete line.criteria[key];
+          line.config = SSHConfig.parse(`  ${MATCH_EXEC} ${commands.length - 1}\n`);
+        }
+      }
+      if ("config" in line) walk(line.config);
+    }
+  };
+  walk(config);
+  return config;
+}
 
 /** Reads and parses an ssh_config (with top-level `Include`s); a missing file is an empty config. */
 export function loadSshConfig(file: string, home = homedir()): SSHConfig {
@@ -92,6 +126,9 @@ export function loadSshConfig(file: string, home = homedir()): SSHConfig {
   if (cached && cached.text === text) return cached.config;
   const config = SSHConfig.parse(text);
   expandIncludes(config, file, home, 0);
+  const commands: string[] = [];
+  withoutSideEffects(config, commands);
+  matchExecCommands.set(config, commands);
   parsedCache.set(file, { text: text, config });
   return config;
 }
@@ -171,6 +208,27 @@ export function validHostName(name: string): boolean {
   return name !== "" && !name.startsWith("-") && !/[\s\x00-\x1f\x7f'`"$\\;&<>|(){}]/.test(name);
 }
 
+/** What to do about what ssh2 cannot do (also for FIDO keys and host certificates). */
+export const SSH2_HINT = 'set ssh_client = "openssh" for this host or the environment: the system\'s OpenSSH does this';
+
+/**
+ * The first setting of a host's computed config that only OpenSSH can honour
+ * (never silently ignored: it would mean another identity, host or check).
+ */
+export function ssh2Unsupported(raw: Record<string, string | string[] | undefined>, matchExec: string[]): { option: string; value: string } | undefined {
+  const value = (key: string) => {
+    const v = first(raw[key]);
+    return v === undefined || v.toLowerCase() === "none" ? undefined : v;
+  };
+  const marker = value(MATCH_EXEC.toLowerCase());
+  if (marker !== undefined) return { option: "Match exec", value: matchExec[Number(marker)] ?? marker };
+  if (value("certificatefile")) return { option: "CertificateFile", value: list(raw.certificatefile).join(", ") };
+  if (/^(yes|true)$/i.test(value("gssapiauthentication") ?? "")) return { option: "GSSAPIAuthentication", value: "yes" };
+  if (value("pkcs11provider")) return { option: "PKCS11Provider", value: value("pkcs11provider")! };
+  if (/^(yes|always)$/i.test(value(CANONICALIZE.toLowerCase()) ?? "")) return { option: "CanonicalizeHostname", value: value(CANONICALIZE.toLowerCase())! };
+  return undefined;
+}
+
 /** Parses `host1,user@host2:2222,ssh://h3` into jump specs. */
 export function parseProxyJump(value: string, alias: string): JumpSpec[] {
   return value.split(",").map((raw) => {
@@ -196,8 +254,14 @@ export function resolveSshSettings(alias: string, options: ResolveOptions = {}):
   const file = findSshConfigFile(options);
   const config = loadSshConfig(file, home);
   const configFile = existsSync(file) ? file : null;
-  const raw = config.compute(alias, { ignoreCase: true }) as Record<string, string | string[] | undefined>;
+  const raw = config.compute(alias, { ignoreCase: true, matchExec: false }) as Record<string, string | string[] | undefined>;
   const ctx = (what: string) => ({ alias, what, file: configFile });
+  const unsupported = ssh2Unsupported(raw, matchExecCommands.get(config) ?? []);
+  if (unsupported) {
+    throw new SshError(alias, "config", `ssh_config asks for ${unsupported.option}, which the built-in SSH client (ssh2) cannot do`, {
+      context: { file: configFile ?? undefined, [unsupported.option]: unsupported.value, hint: SSH2_HINT },
+    });
+  }
   const localUser = userInfo().username;
 
   const hostName = expandTokens(first(raw.hostname) ?? alias, { h: alias }, ctx("HostName"));

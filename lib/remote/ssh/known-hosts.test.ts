@@ -147,3 +147,21 @@ describe("decideHostKey", () => {
     }
   });
 });
+
+test("a host known only through @cert-authority is refused by ssh2 whatever StrictHostKeyChecking says, pointing to OpenSSH", () => {
+  const f = kh("ca-only", `# the CA\n@cert-authority *.example.org,web1 ${k2.text}\n`);
+  const check = checkHostKey("web1", null, k1.blob, [f]);
+  expect(check.status).toBe("unknown");
+  expect(check.authorities?.map((e) => e.line)).toEqual([2]);
+  for (const strict of ["accept-new", "no", "yes", "ask"] as const) {
+    const d = decideHostKey("web1", check, strict);
+    expect(d.accept).toBe(false);
+    expect(d.record).toBeUndefined();
+    expect(d.message).toBe(
+      `host key is not known: the host presented ssh-ed25519 key ${fingerprintSha256(k1.blob)} for 'web1', and ${f}:2 trusts a certificate authority for it,` +
+        ` whose host certificates the built-in SSH client (ssh2) cannot check: set ssh_client = "openssh" for this host or the environment: the system's OpenSSH does this`,
+    );
+  }
+  // a CA for other hosts changes nothing
+  expect(checkHostKey("db1", null, k1.blob, [f]).authorities).toEqual([]);
+});

@@ -2,7 +2,8 @@
  * known_hosts parsing and host key checking, OpenSSH compatible: host lists
  * with `*`/`?`/`!` patterns, the `[host]:port` form, hashed `|1|salt|hash`
  * entries (HMAC-SHA1) and the `@revoked` marker. `@cert-authority` lines are
- * read but never match: ssh2 does not verify host certificates.
+ * read but never match: ssh2 does not verify host certificates, so a host
+ * that is known only through one is refused with a hint to use OpenSSH.
  *
  * The policy (what StrictHostKeyChecking allows) lives in {@link decideHostKey};
  * an unknown, changed or revoked key is never accepted silently.
@@ -11,7 +12,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
-import type { StrictHostKeyChecking } from "./config.ts";
+import { SSH2_HINT, type StrictHostKeyChecking } from "./config.ts";
 
 /** One key line of a known_hosts file. */
 export interface KnownHostEntry {
@@ -38,6 +39,8 @@ export interface HostKeyCheck {
   files: string[];
   /** For `ok`: the matching line; for `changed`: the lines with a different key; for `revoked`: the revocation. */
   entries: KnownHostEntry[];
+  /** `@cert-authority` lines for the host (ssh2 cannot check the certificates they trust). */
+  authorities?: KnownHostEntry[];
   /** Key types known for this name (an `unknown` key may still have siblings of other types). */
   knownTypes: string[];
 }
@@ -154,7 +157,8 @@ export function checkHostKey(
   if (same.length) return { ...base, status: "ok", entries: same.slice(0, 1), knownTypes };
   const different = forHost.filter((e) => e.keyType === keyType);
   if (different.length) return { ...base, status: "changed", entries: different, knownTypes };
-  return { ...base, status: "unknown", entries: [], knownTypes };
+  const authorities = entries.filter((e) => e.marker === "@cert-authority" && hostFieldMatches(e.hosts, lookupName));
+  return { ...base, status: "unknown", entries: [], knownTypes, authorities };
 }
 
 /** What to do with a checked key under a StrictHostKeyChecking policy. */
@@ -201,6 +205,14 @@ export function decideHostKey(host: string, check: HostKeyCheck, strict: StrictH
           ` old entry (ssh-keygen -R '${check.lookupName}' -f FILE) and add the new key.`,
       };
     case "unknown": {
+      if (check.authorities?.length) {
+        return {
+          accept: false,
+          message: `host key is not known: the host presented ${key} for '${check.lookupName}', and ` +
+            check.authorities.map((e) => `${e.file}:${e.line}`).join(", ") +
+            ` trusts a certificate authority for it, whose host certificates the built-in SSH client (ssh2) cannot check: ${SSH2_HINT}`,
+        };
+      }
       const others = check.knownTypes.length ? ` (only ${check.knownTypes.join(", ")} keys are known for it)` : "";
       if (check.knownTypes.length) {
         return {
