@@ -97,6 +97,12 @@ export interface ConfigureOptions {
    * an error: the deploying machine checked the whole model.
    */
   scope?: ReadonlySet<string>;
+  /**
+   * Component files that failed to load (the run reports their errors too):
+   * what they would have provided is missing, so unsatisfied and unused
+   * resources are marked as following from them.
+   */
+  failedToLoad?: readonly string[];
 }
 
 /**
@@ -144,7 +150,7 @@ export function configure(environment: Environment, options: ConfigureOptions = 
     }
     history.add(key);
   }
-  const errors = modelErrors(environment, failures, { checkUnused: !scope });
+  const errors = modelErrors(environment, failures, { checkUnused: !scope, failedToLoad: options.failedToLoad ?? [] });
   if (!converged && errors.length === 0) {
     errors.push(
       new ConfigurationError(`configuration does not converge: ${workingSet.length} root component(s) keep changing`, {
@@ -160,19 +166,36 @@ export function configure(environment: Environment, options: ConfigureOptions = 
 }
 
 /**
+ * The configuration errors of `environment` (none when it configures), for a
+ * run that reports them together with its load errors; `failedToLoad` as in
+ * {@link ConfigureOptions}.
+ */
+export function configurationErrors(environment: Environment, failedToLoad: readonly string[]): BatouError[] {
+  try {
+    configure(environment, { failedToLoad });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigurationErrors) return error.errors;
+    throw error;
+  }
+}
+
+/**
  * Every problem of a configured model: the errors of roots that failed to
  * configure, unsatisfied requirements, a dependency cycle, provided but unused
  * resources. When roots failed, what may only follow from that is marked as a
  * knock-on error: a failed root that read a resource nothing provided, the
  * unsatisfied and the unused resources.
  */
-function modelErrors(environment: Environment, failures: Map<RootComponent, BatouError[]>, options: { checkUnused: boolean }): BatouError[] {
+function modelErrors(environment: Environment, failures: Map<RootComponent, BatouError[]>, options: { checkUnused: boolean; failedToLoad: readonly string[] }): BatouError[] {
   const { resources } = environment;
   const failed = [...failures.keys()];
   // A failed root that got nothing for a resource probably failed because a provider failed.
   const starved = new Set(failed.filter((root) => resources.emptyReads(root).size > 0));
-  const causes = starved.size < failed.length ? failed.filter((root) => !starved.has(root)) : failed;
-  const because = causes.length > 0 ? `${causes.map((root) => root.id).join(", ")} failed to configure` : undefined;
+  // (A file that failed to load may be that provider: then the starved roots are no causes either.)
+  const causes = starved.size < failed.length || options.failedToLoad.length > 0 ? failed.filter((root) => !starved.has(root)) : failed;
+  const reasons = [...(causes.length > 0 ? [`${causes.map((root) => root.id).join(", ")} failed to configure`] : []), ...options.failedToLoad.map((file) => `${file} failed to load`)];
+  const because = reasons.length > 0 ? reasons.join(", ") : undefined;
   const errors: BatouError[] = [];
   for (const [root, list] of failures) {
     for (const error of list) errors.push(causes.includes(root) ? error : knockOn(error, because));

@@ -8,9 +8,9 @@
 import { hostname } from "node:os";
 import { VERSION } from "../version.ts";
 import type { Component } from "./component.ts";
-import { configure, type ConfigureResult, configureScope } from "./configure.ts";
+import { configurationErrors, configure, type ConfigureResult, configureScope } from "./configure.ts";
 import type { ConnectionFactory, DeploymentRun, HostConnection } from "./connection.ts";
-import { type Environment, loadEnvironment, type SecretsData } from "./environment.ts";
+import { type Environment, loadEnvironmentWithErrors, type SecretsData } from "./environment.ts";
 import { locateEnvironment } from "./environment-file.ts";
 import { BatouError, ConfigurationError, ConfigurationErrors } from "./errors.ts";
 import type { EventSink } from "./events.ts";
@@ -125,9 +125,11 @@ async function load(options: DeploymentOptions, held: Held, emit: EventSink): Pr
   const secrets = await options.loadSecrets?.(projectRoot, name);
   if (secrets) reporter.hideSecrets(secrets.values);
   for (const warning of secrets?.warnings ?? []) emit({ event: "warning", message: warning });
-  const environment = await loadEnvironment({ projectRoot, name, platform: options.platform, timeout: options.timeout, secrets });
+  const { environment, errors, failedFiles } = await loadEnvironmentWithErrors({ projectRoot, name, platform: options.platform, timeout: options.timeout, secrets });
   // Checking a remote model here: names resolve on the hosts, by their agents.
   if (!options.local && environment.settings.connectMethod !== "local") environment.resolveAddresses = "on-hosts";
+  // Every error at once: what is wrong in the configuration of what did load comes with the load errors.
+  if (errors.length > 0) throw new ConfigurationErrors([...errors, ...configurationErrors(environment, failedFiles)]);
   if (!options.dirty && environment.settings.branch) await checkBranch(projectRoot, environment.settings.branch);
   if (!options.dirty && environment.settings.clean) await checkClean(projectRoot);
   if (options.dirty && !reporter.json) emit({ event: "warning", message: "dirty deployment: the branch and clean checks are skipped" });

@@ -119,6 +119,18 @@ export function buildEnvironment(
   secrets: SecretsData | undefined,
   options: BuildOptions,
 ): Environment {
+  const { environment, errors } = assembleEnvironment(file, definitions, secrets, options);
+  if (errors.length > 0) throw new ConfigurationErrors(errors);
+  return environment;
+}
+
+/** {@link buildEnvironment}'s work: the environment as far as it can be built (without what is wrong), and every problem. */
+function assembleEnvironment(
+  file: EnvironmentFile,
+  definitions: Map<string, ComponentDefinition>,
+  secrets: SecretsData | undefined,
+  options: BuildOptions,
+): { environment: Environment; errors: BatouError[] } {
   const errors: BatouError[] = [...file.errors];
   const settings = { ...file.settings };
   if (options.platform !== undefined) settings.platform = options.platform || undefined;
@@ -197,24 +209,37 @@ export function buildEnvironment(
     environment.secretFiles = secrets.files;
     environment.secretValues = secrets.values;
   }
-  if (errors.length > 0) throw new ConfigurationErrors(errors);
-  return environment;
+  return { environment, errors };
 }
 
 /** Loads the environment file, the components and the secrets into one model. */
 export async function loadEnvironment(options: LoadOptions): Promise<Environment> {
-  const { projectRoot } = options;
-  const file = readEnvironmentFile(projectRoot, options.name);
-  const loaded = await loadComponents(projectRoot);
-  const errors = [...loaded.errors];
-  try {
-    const environment = buildEnvironment(file, loaded.definitions, options.secrets, { ...options, failed: loaded.failed });
-    if (errors.length === 0) return environment;
-  } catch (error) {
-    if (!(error instanceof ConfigurationErrors)) throw error;
-    errors.push(...error.errors);
-  }
-  throw new ConfigurationErrors(errors);
+  const { environment, errors } = await loadEnvironmentWithErrors(options);
+  if (errors.length > 0) throw new ConfigurationErrors(errors);
+  return environment;
+}
+
+/** What {@link loadEnvironmentWithErrors} found. */
+export interface LoadedWithErrors {
+  /** The environment without what is wrong (unknown components and sections, files that failed to load, ...). */
+  environment: Environment;
+  /** Every problem of the environment file, the component files and the secrets. */
+  errors: BatouError[];
+  /** The component files that failed to load (relative to the project): what they would provide is missing. */
+  failedFiles: string[];
+}
+
+/**
+ * Like {@link loadEnvironment}, but returns the environment as far as it could
+ * be built beside its load errors, so that a run can configure it and report
+ * the configuration errors with the load errors (batou reports every error at
+ * once). Only a file that cannot be read or parsed at all throws.
+ */
+export async function loadEnvironmentWithErrors(options: LoadOptions): Promise<LoadedWithErrors> {
+  const file = readEnvironmentFile(options.projectRoot, options.name);
+  const loaded = await loadComponents(options.projectRoot);
+  const { environment, errors } = assembleEnvironment(file, loaded.definitions, options.secrets, { ...options, failed: loaded.failed });
+  return { environment, errors: [...loaded.errors, ...errors], failedFiles: [...new Set(loaded.failed.values())].sort() };
 }
 
 function collectOverrides(

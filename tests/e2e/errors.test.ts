@@ -211,3 +211,27 @@ describe.each(RUNNERS)("bad input ($name)", (runner) => {
     expect(hasStackTrace(result.output)).toBe(false);
   });
 });
+
+test("load errors and configuration errors come in one run, causes first, sorted by file and line; what follows from a file that failed to load says so", () => {
+  using project = tempProject({
+    "environments/dev.toml": `[environment]\nconnect_method = "local"\nparallel = 3\n\n[hosts.localhost]\ncomponents = ["app", "thrower", "needy", "db"]\n\n[components.app]\nprot = 80\n`,
+    "components/app/component.ts": APP,
+    "components/thrower/component.ts": component("Thrower", `    throw new Error("no database configured");`),
+    "components/needy/component.ts": component("Needy", `    this.requireOne("database");`),
+    // the provider of "database" does not load: what needs it is a knock-on error
+    "components/db/component.ts": `import { Component } from "batou";\n\nexport class Db extends Component {\n  configure() {\n    const port = ;\n    this.provide("database", port);\n  }\n}\n`,
+  });
+  const result = runBatou(RUNNERS[0]!, ["deploy", "dev", "--json"], project.dir);
+  expect(result.code).toBe(1);
+  const errors = result.events.filter((e) => e.event === "error").map((e) => `${e.message} @ ${(e.context as Record<string, unknown>)?.file ?? ""}`);
+  expect(errors).toEqual([
+    "syntax error: Unexpected ; @ components/db/component.ts",
+    "configure() failed: Error: no database configured @ components/thrower/component.ts",
+    'unknown key "parallel" in [environment] @ environments/dev.toml',
+    'override of an unknown attribute "prot" @ environments/dev.toml',
+    'host "localhost" names an unknown component "db" (because components/db/component.ts failed to load) @ environments/dev.toml',
+    'resource "database" is required but nothing provides it (because localhost/app, localhost/thrower failed to configure, components/db/component.ts failed to load) @ ',
+  ]);
+  expect(result.summary).toMatchObject({ ok: false, during: "load" });
+  expect(project.deployedNothing()).toBe(true);
+});
