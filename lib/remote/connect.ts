@@ -32,7 +32,7 @@ export const sshConnections: ConnectionFactory = (run) => {
 export const readRemoteHistory: RemoteHistoryReader = async (host, environment) => {
   const { targetDirectory, timeout } = environment.settings;
   const source = `${host.name}:${targetDirectory}/${HISTORY_FILE}`;
-  const transport = await openTransport(host.fqdn, { name: host.name, settings: environment.settings, client: host.sshClient, projectRoot: environment.projectRoot, timeoutSeconds: timeout, log: () => {}, warn: () => {} });
+  const transport = await openTransport(host.fqdn, { name: host.name, settings: environment.settings, client: host.sshClient, projectRoot: environment.projectRoot, environment: environment.name, timeoutSeconds: timeout, log: () => {}, warn: () => {} });
   try {
     const user = host.serviceUser && host.serviceUser !== transport.user ? host.serviceUser : undefined;
     const remote = await transport.spawn(asUser(user, sh(historyReader(targetDirectory))));

@@ -247,6 +247,7 @@ export class SshHostConnection implements HostConnection {
               settings: this.run.environment.settings,
               client: this.host.sshClient,
               projectRoot: this.run.projectRoot,
+              environment: this.run.environment.name,
               timeoutSeconds: this.timeout,
               log: (line) => this.debug(`${this.run.environment.settings.connectMethod}: ${line}`),
               warn: (line) => emit({ event: "warning", host: name, message: line }),

@@ -4,17 +4,16 @@
  * vagrant.ts) or `exec` (the environment's `exec` command,
  * exec/transport.ts). SSH is the host's `ssh_client`: the built-in ssh2
  * connection (ssh/connection.ts, the default) or the system's OpenSSH with a
- * ControlMaster (openssh/transport.ts). Both read the project's `ssh_config`
- * when there is one; otherwise ssh2 reads `~/.ssh/config` and OpenSSH its own
- * files.
+ * ControlMaster (openssh/transport.ts). Both read the project's
+ * `ssh_config_<environment>`, else its `ssh_config`, when there is one;
+ * otherwise ssh2 reads `~/.ssh/config` and OpenSSH its own files.
  *
  * @module
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { EnvironmentSettings, SshClient } from "../engine/environment-schema.ts";
 import { ExecTransport } from "./exec/transport.ts";
 import { OpenSshTransport } from "./openssh/transport.ts";
+import { projectSshConfig } from "./ssh/config.ts";
 import { SshConnection } from "./ssh/connection.ts";
 import type { Transport } from "./transport.ts";
 import { openVagrant } from "./vagrant.ts";
@@ -27,8 +26,10 @@ export interface TransportOptions {
   settings: Pick<EnvironmentSettings, "connectMethod" | "exec">;
   /** Which SSH client reaches the host (`ssh`, `vagrant`). */
   client: SshClient;
-  /** The project root (its `ssh_config` is used when present; `vagrant` runs there). */
+  /** The project root (its `ssh_config_<environment>` or `ssh_config` is used when present; `vagrant` runs there). */
   projectRoot: string;
+  /** The environment's name (for `ssh_config_<environment>`). */
+  environment: string;
   /** Deadline for the whole open, in seconds. */
   timeoutSeconds: number;
   /** --debug lines. */
@@ -46,6 +47,5 @@ export function openTransport(alias: string, options: TransportOptions): Promise
       ? OpenSshTransport.open(name, { configFile, timeoutSeconds: options.timeoutSeconds, log: options.log })
       : SshConnection.open(name, { ...options, configFile });
   if (connectMethod === "vagrant") return openVagrant(options.name, { ...options, cwd: options.projectRoot }, (configFile) => ssh(options.name, configFile));
-  const project = join(options.projectRoot, "ssh_config");
-  return ssh(alias, existsSync(project) ? project : undefined);
+  return ssh(alias, projectSshConfig(options.projectRoot, options.environment));
 }

@@ -206,6 +206,22 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect(String(error.context.sudo)).toContain("password");
   }, 60_000);
 
+  sshOnly("ssh_config_ENV in the project root wins over ssh_config for environment ENV (as batou)", async () => {
+    const target = `t-envconfig-${run}`;
+    // in ssh_config the alias leads nowhere; in ssh_config_envconfig it is host1
+    const p = project(
+      {
+        "environments/envconfig.toml": env(target, { viaenv: ["plain"] }),
+        ssh_config_envconfig: `Host viaenv\n  HostName 10.231.0.1\n  HostKeyAlias host1\n\n${readFileSync(tb.sshConfig, "utf8")}`,
+      },
+      "Host viaenv\n  HostName 10.231.0.254\n  Port 9\n  HostKeyAlias host1\n",
+    );
+    const result = await deploy(p, "envconfig");
+    expect(result.errors).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(home("host1", `deploy/${target}/work/plain/plain.txt`), "utf8")).toBe("plain on viaenv\n");
+  }, 60_000);
+
   sshOnly("ProxyJump through host1 to host3", async () => {
     const target = `t-jump-${run}`;
     const ssh = "Host jumped3\n  HostName host3\n  HostKeyAlias host3\n  ProxyJump host1\n";

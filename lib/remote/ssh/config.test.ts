@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { findSshConfigFile, parseProxyJump, resolveSshSettings } from "./config.ts";
+import { findSshConfigFile, parseProxyJump, projectSshConfig, resolveSshSettings } from "./config.ts";
 
 const root = mkdtempSync(join(tmpdir(), "batou-sshcfg-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -157,6 +157,20 @@ describe("findSshConfigFile", () => {
     expect(findSshConfigFile({ projectRoot: project, home })).toBe(join(project, "ssh_config"));
     expect(findSshConfigFile({ projectRoot: project, home, configFile: "/x/y" })).toBe("/x/y");
     expect(resolveSshSettings("any", { projectRoot: project, home }).user).toBe("projectuser");
+  });
+
+  test("the project's ssh_config_ENV wins over its ssh_config for environment ENV (as batou)", () => {
+    const project = join(root, "project-env");
+    mkdirSync(project, { recursive: true });
+    writeFileSync(join(project, "ssh_config"), "Host *\n    User projectuser\n");
+    expect(projectSshConfig(project, "prod")).toBe(join(project, "ssh_config"));
+    writeFileSync(join(project, "ssh_config_prod"), "Host *\n    User produser\n");
+    expect(projectSshConfig(project, "prod")).toBe(join(project, "ssh_config_prod"));
+    expect(projectSshConfig(project, "staging")).toBe(join(project, "ssh_config"));
+    expect(findSshConfigFile({ projectRoot: project, environment: "prod", home })).toBe(join(project, "ssh_config_prod"));
+    expect(resolveSshSettings("any", { projectRoot: project, environment: "prod", home }).user).toBe("produser");
+    expect(resolveSshSettings("any", { projectRoot: project, environment: "staging", home }).user).toBe("projectuser");
+    expect(projectSshConfig(join(root, "no-such-project"), "prod")).toBeUndefined();
   });
 });
 

@@ -3,8 +3,8 @@
  * an ssh_config file (first obtained value wins, `Host` patterns with `*`, `?`
  * and `!`, `Match` via the `ssh-config` package's `compute()`).
  *
- * The file is the project's `ssh_config` when the project root has one, else
- * `~/.ssh/config`; a missing file means OpenSSH's defaults. Top-level
+ * The file is the project's `ssh_config_<environment>` or `ssh_config` when
+ * the project root has one (as batou), else `~/.ssh/config`; a missing file means OpenSSH's defaults. Top-level
  * `Include` directives are expanded (glob, relative to `~/.ssh`). Options that
  * batou does not need (BatchMode, LogLevel, ControlMaster, ...) are ignored;
  * batou never prompts for passwords anyway.
@@ -59,22 +59,30 @@ export interface SshSettings {
 export interface ResolveOptions {
   /** An explicit ssh_config; overrides the project/user lookup. */
   configFile?: string;
-  /** The project root: its `ssh_config` is used when present. */
+  /** The project root: its `ssh_config_<environment>`, else its `ssh_config`, is used when present. */
   projectRoot?: string;
+  /** The environment being deployed (for `ssh_config_<environment>`). */
+  environment?: string;
   /** Overrides `os.homedir()` (tests). */
   home?: string;
 }
 
 const DEFAULT_IDENTITIES = ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk"];
 
-/** Which ssh_config applies: explicit file, `<projectRoot>/ssh_config`, else `~/.ssh/config`. */
+/** Which ssh_config applies: explicit file, the project's ({@link projectSshConfig}), else `~/.ssh/config`. */
 export function findSshConfigFile(options: ResolveOptions = {}): string {
   if (options.configFile) return resolve(options.configFile);
-  if (options.projectRoot) {
-    const project = join(options.projectRoot, "ssh_config");
-    if (existsSync(project)) return resolve(project);
+  const project = options.projectRoot ? projectSshConfig(options.projectRoot, options.environment) : undefined;
+  return project ?? join(options.home ?? homedir(), ".ssh", "config");
+}
+
+/** The project's own ssh_config: `ssh_config_<environment>` in its root, else `ssh_config` (as batou); undefined when it has neither. */
+export function projectSshConfig(projectRoot: string, environment?: string): string | undefined {
+  for (const name of environment ? [`ssh_config_${environment}`, "ssh_config"] : ["ssh_config"]) {
+    const path = join(projectRoot, name);
+    if (existsSync(path)) return resolve(path);
   }
-  return join(options.home ?? homedir(), ".ssh", "config");
+  return undefined;
 }
 
 const parsedCache = new Map<string, { text: string; config: SSHConfig }>();
