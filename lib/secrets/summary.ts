@@ -65,7 +65,9 @@ export function secretsSummary(projectRoot: string): { environments: Environment
         entry.recipients = sealed.stanzas.length;
         if (sealed.version === 2) entry.signer = { fingerprint: sealed.signer.fingerprint, comment: sealed.signer.comment };
         entry.stale = recipients.length > 0 && rewrapPlan(sealed, recipients) !== "unchanged";
-        checkProvenance(sealed, file.display, deployTrust(file, recipients, recipientsFile));
+        if (summary.recipientsProblem === undefined) checkProvenance(sealed, file.display, deployTrust(file, recipients, recipientsFile));
+        // without the recipients, the signer can be neither trusted nor blamed
+        else entry.problem = `${file.display}: cannot check who sealed it: ${recipientsFile} cannot be read (see above)`;
       } catch (error) {
         if (!(error instanceof SecretsError)) throw error;
         ok = false;

@@ -363,6 +363,14 @@ describe("batou secrets keygen / decrypttostdout / summary / usage", () => {
     const bad = run(["summary"]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("environments/staging/recipients:1:");
+    // a bad line in prod's recipients: its files' signers cannot be judged, they are not called non-recipients
+    writeFileSync(join(prod, "recipients"), `${alice.pub}\n${carol.pub}\ngarbage\n`);
+    const unreadable = run(["summary"]);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stdout).toContain("environments/prod/recipients:3:");
+    expect(unreadable.stdout).not.toContain("who is not a recipient");
+    expect(unreadable.stdout).toContain("environments/prod/secret-cert.pem.nacl: cannot check who sealed it: environments/prod/recipients cannot be read (see above)");
+    writeFileSync(join(prod, "recipients"), `${alice.pub}\n${carol.pub}\n`);
   });
 
   test("terminal escapes in recipient comments are shown escaped (summary, add, a non-recipient's error)", () => {
