@@ -118,6 +118,14 @@ function fromConfig(component: Component, key: string, spec: AttributeSpec, raw:
   return converted.value;
 }
 
+/**
+ * True when `key` of `object` is a declared `attribute("float", …)`: its value
+ * is a JS number, which templates print as Python prints a float (`2.0`).
+ */
+export function isFloatAttribute(object: object, key: string): boolean {
+  return declared.get(object as Component)?.get(key)?.spec.conversion === "float";
+}
+
 /** True when `key` is a settable, non-method field of `component`. */
 export function isAttribute(component: Component, key: string): boolean {
   // `__proto__`, `constructor`, `toString`, ...: never attributes, whatever the component declares.

@@ -7,6 +7,7 @@
  *
  * export class App extends Component {
  *   port = attribute("integer", { default: 8080 });
+ *   ratio = attribute("float", { default: 1 });                     // a number; templates print it 1.0
  *   hosts = attribute("list", { default: [] as string[] });        // "a, b," → ["a", "b"]
  *   listen = attribute(Address, { defaultText: "localhost:8080" }); // converted when read
  *   greeting = attribute("string", { default: "hello" });           // "Hi {{ host.name }}" is expanded
@@ -28,7 +29,7 @@ import { isFiniteNumber, isTable } from "./environment-schema.ts";
 import { checkData } from "./toml-input.ts";
 
 /** The built-in conversions. */
-export type ConversionName = "string" | "number" | "integer" | "boolean" | "list" | "literal";
+export type ConversionName = "string" | "number" | "integer" | "float" | "boolean" | "list" | "literal";
 
 /** A conversion: a built-in name, a class constructed from the text (e.g. `Address`), or a function of the text. */
 export type Conversion<T> = ConversionName | (new (text: string) => T) | ((text: string) => T);
@@ -66,7 +67,7 @@ export class AttributeSpec<T = unknown> {
  * conversion's result; see the module docs for what happens to overrides.
  */
 export function attribute(conversion: "string", options?: AttributeOptions<string>): string;
-export function attribute(conversion: "number" | "integer", options?: AttributeOptions<number>): number;
+export function attribute(conversion: "number" | "integer" | "float", options?: AttributeOptions<number>): number;
 export function attribute(conversion: "boolean", options?: AttributeOptions<boolean>): boolean;
 export function attribute(conversion: "list", options?: AttributeOptions<string[]>): string[];
 export function attribute<T = unknown>(conversion: "literal", options?: AttributeOptions<T>): T;
@@ -128,7 +129,8 @@ export function convert<T>(conversion: Conversion<T>, value: unknown): { value: 
     case "string":
       if (text !== undefined) return ok(text);
       return isFiniteNumber(value) || typeof value === "boolean" ? ok(String(value)) : { problem: "not a string" };
-    case "number": {
+    case "number":
+    case "float": {
       if (isFiniteNumber(value)) return ok(value);
       const n = text === undefined ? undefined : decimal(text);
       return n === undefined ? { problem: "not a number" } : ok(n);

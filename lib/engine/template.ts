@@ -49,7 +49,8 @@ const normaliseNewlines = (source: string) => (source.includes("\r") ? source.re
 const cache = new Map<string, nunjucks.Template>();
 const CACHE_LIMIT = 2000;
 
-function compiled(source: string): nunjucks.Template {
+/** The compiled template of `source`, from the cache (compiled and cached when new). */
+export function compiledTemplate(source: string): nunjucks.Template {
   let template = cache.get(source);
   if (!template) {
     template = new nunjucks.Template(lineStatements(normaliseNewlines(source)), engine, undefined, true);
@@ -65,7 +66,7 @@ function compiled(source: string): nunjucks.Template {
  */
 export function renderTemplate(source: string, context: Record<string, unknown>, identifier: string): string {
   try {
-    return compiled(source).render(context);
+    return compiledTemplate(source).render(context);
   } catch (error) {
     const message = (error as Error).message
       .replace(/^\(unknown path\)\s*/, "")

@@ -4,8 +4,9 @@
  * snake_case names, calls, iteration, the loop object, slices, namespaces
  * and printing.
  */
+import { isFloatAttribute } from "../arguments.ts";
 import { pythonMethod, toList } from "./methods.ts";
-import { isDict, PyError, PyTuple, tuple, pyStr, strRepr, truthy } from "./python.ts";
+import { isDict, PyError, PyFloat, PyTuple, tuple, pyStr, strRepr, truthy } from "./python.ts";
 
 /** Jinja2's StrictUndefined: a missing name or attribute; using it is an error naming it. */
 export class Undefined {
@@ -42,7 +43,7 @@ export function undefinedName(name: string): Undefined {
  * `obj.key` and `obj[key]`: a dict's items, a list's or string's index, an
  * object's property (its methods bound to it), then Python's methods, then
  * the camelCase spelling of a snake_case name (`host.service_user` reads
- * `serviceUser`).
+ * `serviceUser`). A component's `"float"` attribute reads as a Python float.
  */
 export function getattr(obj: unknown, key: unknown): unknown {
   defined(obj);
@@ -71,6 +72,7 @@ export function getattr(obj: unknown, key: unknown): unknown {
     const name = key in target ? key : key.includes("_") && camel(key) in target ? camel(key) : undefined;
     if (name !== undefined && !name.startsWith("__")) {
       const value = target[name];
+      if (typeof value === "number" && isFloatAttribute(target, name)) return new PyFloat(value);
       return typeof value === "function" && !isClass(value) ? (value as (...args: unknown[]) => unknown).bind(obj) : value;
     }
   }
