@@ -7,7 +7,7 @@
  */
 import { argument, classAssignment, classModels, dottedName, isAttributeCall, qualify, type ClassModel } from "./component-model.ts";
 import type { ParsedPython, PyNode } from "./python-ast.ts";
-import { condition, expr, iterable, raise, type MethodContext, type Scope } from "./python-to-ts.ts";
+import { caught, condition, expr, iterable, raise, type MethodContext, type Scope } from "./python-to-ts.ts";
 
 export interface Skeleton {
   text: string;
@@ -80,7 +80,7 @@ function assignedNames(body: PyNode[], counts = new Map<string, number>()): Map<
       if (stmt._type === "AugAssign") visit(stmt.target);
     }
     if (stmt._type === "For") visit(stmt.target);
-    for (const field of ["body", "orelse", "finalbody"]) if (Array.isArray(stmt[field])) assignedNames(stmt[field], counts);
+    for (const field of ["body", "handlers", "orelse", "finalbody"]) if (Array.isArray(stmt[field])) assignedNames(stmt[field], counts);
   }
   return counts;
 }
@@ -92,7 +92,7 @@ function needsAwait(body: PyNode[]): boolean {
 
 function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, where: string, declared: Set<string>): void {
   // a compound statement's inner comments go with its inner statements
-  const compound = stmt._type === "If" || stmt._type === "For";
+  const compound = stmt._type === "If" || stmt._type === "For" || stmt._type === "Try";
   flushComments(w, stmt.lineno!, compound ? stmt.lineno! : stmt.end_lineno!, indent);
   const fail = (why: string) => keepPython(w, stmt, indent, why, where);
   const emit = (text: string | null, why = "no translation for this") => {
@@ -133,9 +133,10 @@ function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, 
         const names = target.elts.map((e: PyNode) => (e._type === "Name" ? e.id : null));
         const command = expr(valueNode, ctx);
         if (command === null || names.length !== 2 || names.includes(null)) return fail("no translation for this");
-        names.forEach((n: string) => ctx.locals.add(n));
         const parts = names.map((n: string, i: number) => (n === "_" ? null : `${i === 0 ? "stdout" : "stderr"}: ${n}`)).filter(Boolean);
-        return emit(`const { ${parts.join(", ")} } = ${command};`);
+        const declared = names.every((n: string) => n === "_" || ctx.locals.has(n));
+        names.forEach((n: string) => ctx.locals.add(n));
+        return emit(declared ? `({ ${parts.join(", ")} } = ${command});` : `const { ${parts.join(", ")} } = ${command};`);
       }
       const value = expr(valueNode, ctx);
       if (value === null) return fail("no translation for this");
@@ -165,7 +166,10 @@ function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, 
       return emit(value === null ? null : `return ${value};`);
     }
     case "Raise":
+      if (!stmt.exc && ctx.caughtError) return emit(`throw ${ctx.caughtError};`);
       return emit(raise(stmt, ctx), "no counterpart for this exception");
+    case "Try":
+      return tryStatement(w, stmt, ctx, indent, where, declared, fail);
     case "Assert": {
       const test = condition(stmt.test, ctx);
       if (test === null) return fail("no translation for this condition (Python's truthiness differs)");
@@ -200,6 +204,83 @@ function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, 
     }
     default:
       return fail(`no translation for Python's ${stmt._type.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()} statement`);
+  }
+}
+
+/**
+ * `try`/`except`/`else`/`finally` as `try`/`catch`/`finally`. An `except` must
+ * name classes with a counterpart (`CmdExecutionError` → `CommandError`, or
+ * anything: bare, `Exception`); an error no clause catches is thrown again, and
+ * `else` runs when nothing was caught. Names first assigned inside are declared
+ * before it, as Python's locals outlive the block.
+ */
+function tryStatement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, where: string, declared: Set<string>, fail: (why: string) => void): void {
+  const handlers = stmt.handlers as PyNode[];
+  if (stmt.orelse.length && stmt.finalbody.length) return fail("no translation for try-else with finally");
+  const error = ctx.caughtError ? `${ctx.caughtError}_` : "error";
+  const tests = handlers.map((h) => caught(h.type ?? null, error, ctx));
+  const unknown = handlers.find((_, i) => tests[i] === null);
+  if (unknown) return fail(`no counterpart for except ${(w.source[unknown.lineno! - 1] ?? "").trim().replace(/^except\s*/, "").replace(/:$/, "")} here (JavaScript does not throw Python's errors)`);
+  // the body is what raises: when a statement of it stays Python, the handlers would never run, so the whole try stays Python
+  const before = { lines: w.lines.length, hand: w.hand.length, uses: new Set(ctx.scope.uses), locals: new Set(ctx.locals) };
+  const fresh = [...assignedNames([stmt]).keys()].filter((name) => name !== "_" && !ctx.locals.has(name));
+  if (fresh.length) w.lines.push(`${indent}let ${fresh.join(", ")};`);
+  fresh.forEach((name) => ctx.locals.add(name));
+  const inner = `${indent}  `;
+  const flag = stmt.orelse.length ? `${error}Caught` : undefined;
+  if (flag) w.lines.push(`${indent}let ${flag} = false;`);
+  w.lines.push(`${indent}try {`);
+  for (const s of stmt.body) statement(w, s, ctx, inner, where, declared);
+  if (w.hand.length > before.hand) {
+    w.lines.length = before.lines;
+    w.hand.length = before.hand;
+    ctx.scope.uses.clear();
+    before.uses.forEach((name) => ctx.scope.uses.add(name));
+    ctx.locals.clear();
+    before.locals.forEach((name) => ctx.locals.add(name));
+    return fail("no translation for a statement inside this try");
+  }
+  if (handlers.length) {
+    w.lines.push(`${indent}} catch (${error}) {`);
+    if (flag) w.lines.push(`${inner}${flag} = true;`);
+    const catchAll = tests.indexOf("*");
+    handlers.forEach((handler, i) => {
+      if (catchAll !== -1 && i > catchAll) return; // never reached, as in Python
+      const body = (h: PyNode, at: string) => {
+        const scoped: MethodContext = { ...ctx, caughtError: error, locals: new Set(ctx.locals), commandErrorLocals: new Set(ctx.commandErrorLocals) };
+        if (h.name) {
+          w.lines.push(`${at}const ${h.name} = ${error};`);
+          scoped.locals.add(h.name);
+          if (tests[i]!.includes("instanceof CommandError")) scoped.commandErrorLocals!.add(h.name);
+        }
+        for (const s of h.body) statement(w, s, scoped, at, where, declared);
+        for (const name of scoped.locals) ctx.locals.add(name);
+      };
+      if (tests[i] === "*") {
+        if (i === 0) body(handler, inner);
+        else {
+          w.lines.push(`${inner}} else {`);
+          body(handler, `${inner}  `);
+        }
+        return;
+      }
+      w.lines.push(`${inner}${i === 0 ? "" : "} else "}if (${tests[i]}) {`);
+      body(handler, `${inner}  `);
+    });
+    if (tests[0] !== "*") {
+      if (catchAll === -1) w.lines.push(`${inner}} else {`, `${inner}  throw ${error};`);
+      w.lines.push(`${inner}}`);
+    }
+  }
+  if (stmt.finalbody.length) {
+    w.lines.push(`${indent}} finally {`);
+    for (const s of stmt.finalbody) statement(w, s, ctx, inner, where, declared);
+  }
+  w.lines.push(`${indent}}`);
+  if (flag) {
+    w.lines.push(`${indent}if (!${flag}) {`);
+    for (const s of stmt.orelse) statement(w, s, ctx, inner, where, declared);
+    w.lines.push(`${indent}}`);
   }
 }
 
@@ -286,7 +367,7 @@ function eventHandlers(methods: PyNode[], scope: Scope, w: Writer, className: st
 function attributeDeclaration(call: PyNode, ctx: MethodContext, notes: string[]): string | null {
   const conversion = argument(call, 0, "conversion");
   const defaultNode = argument(call, 1, "default");
-  const known: Record<string, string> = { int: '"integer"', float: '"number"', bool: '"boolean"', str: '"string"' };
+  const known: Record<string, string> = { int: '"integer"', float: '"float"', bool: '"boolean"', str: '"string"' };
   let conv: string;
   if (!conversion) conv = '"string"';
   else if (conversion._type === "Constant" && (conversion.value === "list" || conversion.value === "literal")) conv = JSON.stringify(conversion.value);

@@ -124,3 +124,21 @@ export const EXCEPTIONS: Record<string, string> = {
   "builtins.Exception": "Error",
   "builtins.AssertionError": "UpdateNeeded",
 };
+
+/**
+ * Exceptions an `except` clause catches, by qualified name: the class caught
+ * here (`instanceof`), or `"*"` for anything. Python's own errors of values
+ * (ValueError, KeyError, OSError, ...) have no counterpart: JavaScript does not
+ * throw them where Python does.
+ */
+export const CAUGHT: Record<string, string> = {
+  "builtins.Exception": "*",
+  "builtins.BaseException": "*",
+  "batou.utils.CmdExecutionError": "CommandError",
+  "batou.UpdateNeeded": "UpdateNeeded",
+  "batou.component.UpdateNeeded": "UpdateNeeded",
+  "batou.ConfigurationError": "ConfigurationError",
+};
+
+/** Attributes of batou's CmdExecutionError that are spelled differently on CommandError. */
+export const COMMAND_ERROR_ATTRIBUTES: Record<string, string> = { returncode: "exitCode", cmd: "command" };

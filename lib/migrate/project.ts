@@ -149,12 +149,13 @@ function readEnvironments(project: string, models: Map<string, ClassModel>, plan
   return hostsByEnvironment;
 }
 
-/** batou used `ssh_config_<env>`, else `ssh_config`, from the project root; so does this tool. */
-function sshConfigs(project: string, environments: string[], reports: FileReport[]): void {
+/** batou used `ssh_config_<env>`, else `ssh_config`, from the project root; so does this tool: they are copied as they are. */
+function sshConfigs(project: string, environments: string[], plan: Planned[], reports: FileReport[]): void {
   for (const name of ["ssh_config", ...environments.map((e) => `ssh_config_${e}`)]) {
     if (!existsSync(join(project, name))) continue;
     const report = fileReport(name);
     report.converted.push(name === "ssh_config" ? "used as it is for every environment without its own ssh_config_<env>" : `used as it is for environment ${name.slice("ssh_config_".length)}`);
+    plan.push({ path: name, copyFrom: join(project, name), report });
     reports.push(report);
   }
 }
@@ -212,7 +213,7 @@ export async function migrateProject(options: MigrateOptions): Promise<Migration
     for (const file of sealed.files) plan.push({ path: file.path, content: file.content, mode: 0o644, report: sealed.report });
     if (sealed.report.converted.length || sealed.report.hand.length) reports.push(sealed.report);
   }
-  sshConfigs(project, environments.map((e) => e.name), reports);
+  sshConfigs(project, environments.map((e) => e.name), plan, reports);
   projectSetup(plan, reports);
   const keep = new Set<Planned>();
   for (const item of plan) {

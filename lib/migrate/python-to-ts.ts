@@ -9,7 +9,7 @@
  * where the operands show their types.
  */
 import { argument, dottedName, qualify } from "./component-model.ts";
-import { EXCEPTIONS, LIBRARY, type Counterpart } from "./library-map.ts";
+import { CAUGHT, COMMAND_ERROR_ATTRIBUTES, EXCEPTIONS, LIBRARY, type Counterpart } from "./library-map.ts";
 import type { PyNode } from "./python-ast.ts";
 
 /** What translating one component file needs and collects. */
@@ -47,6 +47,10 @@ export interface MethodContext {
   asyncMethods: Set<string>;
   /** Locals holding a file component of the library (their `.path` is mapped when read). */
   fileLocals?: Set<string>;
+  /** Locals bound by `except CmdExecutionError as e` (their attributes are CommandError's). */
+  commandErrorLocals?: Set<string>;
+  /** Inside an `except` clause: the caught error's name (a bare `raise` throws it again). */
+  caughtError?: string;
 }
 
 type T = string | null;
@@ -108,6 +112,13 @@ function isStr(node: PyNode): boolean {
 
 function isNumber(node: PyNode): boolean {
   return node._type === "Constant" && node.value !== null && typeof node.value === "object" && (node.value._type === "int" || node.value._type === "float");
+}
+
+/** A number, or arithmetic of numbers only (`100 * 1024 + 1`): JavaScript computes it as Python does. */
+function isNumeric(node: PyNode): boolean {
+  if (isNumber(node)) return true;
+  if (node._type === "UnaryOp") return (node.op._type === "USub" || node.op._type === "UAdd") && isNumeric(node.operand);
+  return node._type === "BinOp" && ["Add", "Sub", "Mult", "Mod", "FloorDiv"].includes(node.op._type) && isNumeric(node.left) && isNumeric(node.right);
 }
 
 function isListLike(node: PyNode): boolean {
@@ -256,6 +267,7 @@ function attribute(node: PyNode, ctx: MethodContext): T {
   if (inner === "this.host" && node.attr === "aliases") return null;
   // batou's file components hold the mapped (absolute) path once configured; here the path as given
   if (node.attr === "path" && base._type === "Name" && ctx.fileLocals?.has(base.id)) return `this.map(${inner}.path)`;
+  if (base._type === "Name" && ctx.commandErrorLocals?.has(base.id)) return `${inner}.${COMMAND_ERROR_ATTRIBUTES[node.attr] ?? node.attr}`;
   return `${inner}.${API_ATTRIBUTES[node.attr] ?? node.attr}`;
 }
 
@@ -284,12 +296,14 @@ function binOp(node: PyNode, ctx: MethodContext): T {
       const spread = (n: PyNode, t: string) => (n._type === "List" || n._type === "Tuple" ? t.slice(1, -1) : `...${t}`);
       return `[${[spread(node.left, left), spread(node.right, right)].filter(Boolean).join(", ")}]`;
     }
-    if (isNumber(node.left) && isNumber(node.right)) return `${left} + ${right}`;
+    if (isNumeric(node.left) && isNumeric(node.right)) return `(${left} + ${right})`;
     return null;
   }
+  // "-" * n and n * "-": Python repeats the string
   if (op === "Mult" && isStr(node.left) && !isStr(node.right)) return `${left}.repeat(${right})`;
+  if (op === "Mult" && isStr(node.right) && isNumeric(node.left)) return `${right}.repeat(${left})`;
   if ((op === "Sub" || op === "Div") && !isStr(node.left) && !isListLike(node.left)) return `(${left} ${BIN_OPS[op]} ${right})`;
-  if ((op === "Mult" || op === "Mod") && isNumber(node.left) && isNumber(node.right)) return `(${left} ${BIN_OPS[op]} ${right})`;
+  if ((op === "Mult" || op === "Mod") && isNumeric(node.left) && isNumeric(node.right)) return `(${left} ${BIN_OPS[op]} ${right})`;
   if (op === "FloorDiv" && isNumber(node.right)) return `Math.floor(${left} / ${right})`;
   return null;
 }
@@ -580,14 +594,39 @@ function call(node: PyNode, ctx: MethodContext): T {
   return null;
 }
 
+/** The qualified name of an exception class as written (`ValueError` → `builtins.ValueError`). */
+function exceptionName(node: PyNode, ctx: MethodContext): string | null {
+  const dotted = dottedName(node);
+  if (dotted === null) return null;
+  return dotted.includes(".") || ctx.scope.imports.has(dotted) ? qualify(dotted, ctx.scope.imports) : `builtins.${dotted}`;
+}
+
+/**
+ * What an `except` clause catches, as a test of `error`: `"*"` for anything
+ * (bare `except:`, `Exception`), `error instanceof CommandError` and the like,
+ * or null when a class it names has no counterpart here.
+ */
+export function caught(type: PyNode | null, error: string, ctx: MethodContext): string | null {
+  if (type === null) return "*";
+  const classes: string[] = [];
+  for (const node of type._type === "Tuple" ? (type.elts as PyNode[]) : [type]) {
+    const name = exceptionName(node, ctx);
+    const ours = name === null ? undefined : CAUGHT[name];
+    if (ours === undefined) return null;
+    if (ours === "*") return "*";
+    classes.push(ours);
+  }
+  for (const name of classes) ctx.scope.uses.add(name);
+  return classes.map((name) => `${error} instanceof ${name}`).join(" || ");
+}
+
 /** `raise X(...)` as a `throw`. */
 export function raise(node: PyNode, ctx: MethodContext): T {
   const exc = node.exc as PyNode | null;
   if (!exc || node.cause) return null;
   const callNode = exc._type === "Call" ? exc : { _type: "Call", func: exc, args: [], keywords: [] };
-  const dotted = dottedName(callNode.func);
-  if (dotted === null) return null;
-  const qualified = dotted.includes(".") || ctx.scope.imports.has(dotted) ? qualify(dotted, ctx.scope.imports) : `builtins.${dotted}`;
+  const qualified = exceptionName(callNode.func, ctx);
+  if (qualified === null) return null;
   const ours = EXCEPTIONS[qualified];
   if (!ours || callNode.keywords.length || callNode.args.length > 1) return null;
   const message = callNode.args.length ? expr(callNode.args[0], ctx) : "";

@@ -7,7 +7,7 @@
 
 export const APP_PY = `from batou.component import Attribute, Component, ConfigString, handle_event
 from batou.lib.file import Directory, File, Symlink
-from batou.utils import Address
+from batou.utils import Address, CmdExecutionError
 
 
 class App(Component):
@@ -19,6 +19,7 @@ class App(Component):
     hosts = Attribute("list", default=[])
     limits = Attribute("literal", default={"cpu": 1})
     address = Attribute(Address, ConfigString("localhost:8080"))
+    ratio = Attribute(float, default=1.5)
     greeting = "Hello"
     password = None
 
@@ -32,15 +33,18 @@ class App(Component):
             content="Welcome to {{host.name}}, port {{component.port}}\\n",
         )
         self += Symlink("current.conf", source="app.conf")
+        self += File("banner", content="=" * (4 * 5) + "\\n")
 
     def verify(self):
         self.assert_no_subcomponent_changes()
 
     def update(self):
         try:
-            self.cmd("true")
-        except Exception:
-            pass
+            self.cmd("test -f missing-marker")
+        except CmdExecutionError:
+            self.cmd("touch checked")
+        else:
+            self.cmd("touch unexpected")
 
     @handle_event("before-update", "*")
     def announce(self, component):
@@ -54,6 +58,7 @@ hosts = {{ component.hosts | join(",") }}
 greeting = {{ component.greeting }}
 database = {{ component.database }}
 connect = {{ component.address.connect }}
+ratio = {{ component.ratio }}
 {% for key, value in component.limits | dictsort %}limit {{ key }} = {{ value }}
 {% endfor %}role = {{ host.data.get("role", "none") }}
 `;
@@ -91,6 +96,7 @@ workers = 4
 debug = True
 hosts = a.example.com, b.example.com,
 limits = {'cpu': 2, 'mem': 512}
+ratio = 2
 
 [resolver]
 localhost = 127.0.0.1
@@ -154,6 +160,16 @@ data-token = t0ken-value
 `;
 }
 
+/** batou's SSH configuration for prod (batou reads `ssh_config_<env>`, else `ssh_config`). */
+export const SSH_CONFIG_PROD = `Host web*
+    User deploy
+    ProxyJump bastion.example.com
+`;
+
+export const SSH_CONFIG = `Host *
+    ServerAliveInterval 30
+`;
+
 /** The project's files (relative path → content). */
 export function batouProject(): Record<string, string> {
   return {
@@ -163,5 +179,7 @@ export function batouProject(): Record<string, string> {
     "environments/local/environment.cfg": LOCAL_CFG,
     "environments/prod/environment.cfg": PROD_CFG,
     "environments/staging/environment.cfg": STAGING_CFG,
+    ssh_config_prod: SSH_CONFIG_PROD,
+    ssh_config: SSH_CONFIG,
   };
 }

@@ -4,21 +4,28 @@
  * deploys the migrated project and compares. CI has no batou source (nothing is
  * fetched there), so the result is committed; regenerate it after changing the
  * fixture, on a machine with batou's dependencies (Debian: python3-execnet,
- * python3-jinja2, python3-yaml, python3-requests):
+ * python3-jinja2, python3-yaml, python3-requests), with a batou checkout's git
+ * directory (the `fetch` tool's mirror of flyingcircusio/batou, or a `git clone
+ * --bare`):
  *
  *   BATOU_MIRROR=/path/to/flyingcircusio/batou.git bun tests/migrate/expected/regenerate.ts
+ *
+ * It runs Debian's /usr/bin/python3 (where those packages are) unless
+ * BATOU_PYTHON names another interpreter (a python3 earlier on PATH, e.g.
+ * pyenv's, lacks them).
  *
  * The batou source is extracted into a temporary folder (never into this
  * repository) with stubs for ConfigUpdater and remote-pdb, which Debian does not
  * package and the fixture's `local` environment does not use.
  */
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { batouProject } from "../fixture.ts";
 
 const mirror = process.env.BATOU_MIRROR;
+const python = process.env.BATOU_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 if (!mirror) throw new Error("set BATOU_MIRROR to a git directory of flyingcircusio/batou");
 const source = mkdtempSync(join(tmpdir(), "batou-source-"));
 const project = mkdtempSync(join(tmpdir(), "batou-fixture-"));
@@ -37,7 +44,7 @@ try {
     writeFileSync(join(project, path), content);
   }
   writeFileSync(join(project, ".batou.json"), '{\n    "migration": {\n        "version": 2400\n    }\n}\n');
-  execFileSync("python3", ["-c", "import sys; sys.argv = ['batou', 'deploy', 'local']; from batou.main import main; sys.exit(main())"], {
+  execFileSync(python, ["-c", "import sys; sys.argv = ['batou', 'deploy', 'local']; from batou.main import main; sys.exit(main())"], {
     cwd: project,
     env: { ...process.env, APPENV_BASEDIR: project, PYTHONPATH: `${join(source, "src")}:${stubs}` },
     stdio: "inherit",
