@@ -5,7 +5,7 @@
  * real programs), and a second deploy changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Testbed, runInHost, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
@@ -46,6 +46,7 @@ for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok || !["htpasswd", "open
     writeApp(app, tarball, "npm");
     mkdirSync(join(shared, "wheels"));
     wheel(join(shared, "wheels"), "greeting", "1.0");
+    wheel(join(shared, "wheels"), "shout", "1.0", ["greeting"]);
     Bun.spawnSync(["chmod", "-R", "a+rX", shared]);
     const env = `[environment]\ntarget_directory = "${target}"\nservice_user = "service"\ntimeout = 120\n${sshClientSetting(client)}\n[hosts.host1]\ncomponents = ["web", "logs", "cron", "tools"]\n`;
     p = makeProject(tb, {
@@ -68,10 +69,12 @@ export class Web extends Component {
 `,
       "components/tools/app/package.json": readFileSync(join(app, "package.json"), "utf8"),
       "components/tools/app/package-lock.json": readFileSync(join(app, "package-lock.json"), "utf8"),
-      "components/tools/component.ts": `import { Build, Component, Directory, NodeApp, Package, VirtualEnv } from "batou";
+      "components/tools/requirements.lock": "shout==1.0\n",
+      "components/tools/component.ts": `import { Build, Component, Directory, NodeApp, Package, Requirements, VirtualEnv } from "batou";
 export class Tools extends Component {
   configure() {
     const venv = this.add(new VirtualEnv("venv", { noIndex: true, findLinks: ["${join(shared, "wheels")}"] }));
+    venv.add(new Requirements("requirements.lock"));
     venv.add(new Package("greeting", { version: "1.0" }));
     this.add(new Build("${archive.path}", { checksum: "sha256:${archive.checksum}", configure: "--greeting=remote", make: "hello" }));
     this.add(new Directory("app", { source: "app", exclude: ["node_modules"] }));
@@ -124,6 +127,11 @@ export class Cron extends Component { configure() { this.add(new CronTab()); } }
     expect(readFileSync(join(work("tools"), "app/node_modules/greet/index.js"), "utf8")).toContain("greet 1.0.0");
     const venvPython = `/home/service/${target}/work/tools/venv/bin/python`;
     expect(runInHost("host1", "sudo", "-u", "service", venvPython, "-c", "import greeting; print(greeting.VALUE)").stdout).toBe("greeting 1.0\n");
+    // the requirements file, read on the host from the shipped project, installed with the package
+    expect(runInHost("host1", "sudo", "-u", "service", venvPython, "-c", "import shout; print(shout.VALUE)").stdout).toBe("shout 1.0\n");
+    const venvLink = readlinkSync(join(work("tools"), "venv"));
+    expect(readFileSync(join(work("tools"), venvLink, "requirements.txt"), "utf8")).toBe("shout==1.0\ngreeting==1.0\n");
+    expect(statSync(join(work("tools"), venvLink, "pyvenv.cfg")).uid).toBe(SERVICE_UID);
     // the service user's crontab runs logrotate on the service user's configuration; run its command as the cron daemon would
     const crontab = runInHost("host1", "crontab", "-u", "service", "-l").stdout;
     const line = crontab.split("\n").find((l) => l.includes("logrotate"))!;
