@@ -46,6 +46,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     writeApp(join(scratch, "node-app"), packGreet(scratch, "1.0.0"), "npm");
     mkdirSync(join(scratch, "wheels"));
     wheel(join(scratch, "wheels"), "greeting", "1.0");
+    wheel(join(scratch, "wheels"), "shout", "1.0", ["greeting"]);
     sh(`ssh-keygen -q -t ed25519 -N "" -C e2e -f ${join(scratch, "e2e-key")}`);
     mkdirSync(join(scratch, "hgrepo"));
     sh("hg init && echo hello > README && hg commit -q -A -u t -m init", join(scratch, "hgrepo"));
@@ -83,7 +84,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
   Command, Component, CronJob, Directory, Download, Extract, File, GitClone, Group, JSONContent, Mode, Owner,
   Purge, Service, Symlink, YAMLContent, Htpasswd, Certificate, HTTPCheck,
   Mercurial, RotatedLogfile, AuthorizedKeys, KnownHost, KeyPair, Build, NodeApp,
-  VirtualEnv, Package, PostgresUser, PostgresDatabase, PostgresExtension,
+  VirtualEnv, Requirements, Package, PostgresUser, PostgresDatabase, PostgresExtension,
 } from "batou";
 
 export class App extends Component {
@@ -123,6 +124,7 @@ export class App extends Component {
     this.add(new Directory("node-app", { source: ${JSON.stringify(join(scratch, "node-app"))}, exclude: ["node_modules"] }));
     this.add(new NodeApp("node-app"));
     const venv = this.add(new VirtualEnv("venv", { python: "${PYTHON}", noIndex: true, findLinks: [${JSON.stringify(join(scratch, "wheels"))}] }));
+    venv.add(new Requirements("requirements.lock"));
     venv.add(new Package("greeting", { version: "1.0" }));
     const pg = { runAs: "postgres", pgHost: ${JSON.stringify(join(scratch, "pg"))}, pgPort: ${pgPort} };
     this.add(new PostgresUser("e2e", { password: "e2e-db-pass", ...pg }));
@@ -135,6 +137,7 @@ export class App extends Component {
         "components/app/static/index.html": "<h1>hi</h1>\n",
         "components/app/static/old.bak": "no\n",
         "components/app/defaults.yaml": "workers: 2\n",
+        "components/app/requirements.lock": "shout==1.0\n",
         "components/cron/component.ts": `import { Component, CronTab } from "batou";
 export class Cron extends Component {
   configure() { this.add(new CronTab({ user: "${USER}" })); }
@@ -169,6 +172,7 @@ export class Logs extends Component {
     expect(existsSync(join(p.work("app"), "node-app/node_modules/greet/index.js"))).toBe(true);
     expect(cluster!.sql("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'e2e'")).toBe("e2e\n");
     expect(sh(`${join(p.work("app"), "venv/bin/python")} -c "import greeting; print(greeting.VALUE)"`)).toBe("greeting 1.0\n");
+    expect(sh(`${join(p.work("app"), "venv/bin/python")} -c "import shout; print(shout.VALUE)"`)).toBe("shout 1.0\n");
     expect(sh(`crontab -u ${USER} -l`)).toContain(`45 2 * * * /usr/sbin/logrotate -s ${join(p.work("logs"), "logrotate.state")}`);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(false);
     expect(sh(`crontab -u ${USER} -l`)).toContain("0 4 * * * bin/server --once");
