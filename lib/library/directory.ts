@@ -27,8 +27,9 @@ function newestFile(folder: string): number {
  * `Directory`: a directory exists (`leadingDirs` creates its parents), with an
  * optional `mode`; with `source`, its content mirrors a folder of the project
  * with rsync semantics: new and changed files are copied, files that are not in
- * the source are deleted, and paths matching `exclude` (rsync patterns) are
- * neither copied nor deleted. Needs `rsync` on the host for `source`.
+ * the source are deleted (unless `deleteExtraneous: false`, as batou's
+ * Directory and SyncDirectory did), and paths matching `exclude` (rsync
+ * patterns) are neither copied nor deleted. Needs `rsync` on the host for `source`.
  *
  * A symlink at the path is an error (it could lead anywhere, and what is
  * written "into the directory" would land there) unless `allowSymlink` says it
@@ -54,6 +55,8 @@ export class Directory extends Component {
   source: string | undefined = undefined;
   /** Patterns (rsync syntax) not synced from `source`, and not deleted in the target. */
   exclude: string[] = [];
+  /** With `source`: delete files in the directory that are not in the source (`false` keeps them, as batou did). */
+  deleteExtraneous = true;
   /** The path may be a symlink to a directory (it is then used as it is, and `mode` is refused). */
   allowSymlink = false;
 
@@ -106,7 +109,7 @@ export class Directory extends Component {
       // Compare mtimes to the nanosecond (rsync >= 3.1.3): a same-size change within the
       // second of the last sync is otherwise taken for unchanged.
       "--modify-window=-1",
-      "--delete",
+      ...(this.deleteExtraneous ? ["--delete"] : []),
       "--itemize-changes",
       ...(dryRun ? ["--dry-run"] : []),
       ...this.exclude.map((pattern) => `--exclude=${pattern}`),
@@ -215,4 +218,4 @@ export class Directory extends Component {
 }
 
 /** The options of `Directory` (each documented on its field). */
-export type DirectoryOptions = Partial<Pick<Directory, "mode" | "leadingDirs" | "source" | "exclude" | "allowSymlink">>;
+export type DirectoryOptions = Partial<Pick<Directory, "mode" | "leadingDirs" | "source" | "exclude" | "deleteExtraneous" | "allowSymlink">>;

@@ -7,7 +7,7 @@
  */
 import { argument, classAssignment, classModels, dottedName, isAttributeCall, qualify, type ClassModel } from "./component-model.ts";
 import type { ParsedPython, PyNode } from "./python-ast.ts";
-import { caught, condition, expr, iterable, raise, type MethodContext, type Scope } from "./python-to-ts.ts";
+import { appEnvStatements, caught, condition, expr, iterable, raise, type MethodContext, type Scope } from "./python-to-ts.ts";
 
 export interface Skeleton {
   text: string;
@@ -113,6 +113,8 @@ function statement(w: Writer, stmt: PyNode, ctx: MethodContext, indent: string, 
     case "AugAssign": {
       const target = stmt.target as PyNode;
       if (target._type === "Name" && target.id === "self" && (stmt.op._type === "Add" || stmt.op._type === "BitOr")) {
+        const appEnv = stmt.op._type === "Add" ? appEnvStatements(stmt.value, ctx) : null;
+        if (appEnv !== null) return emit(appEnv);
         const child = expr(stmt.value, ctx);
         return emit(child === null ? null : `this.${stmt.op._type === "Add" ? "add" : "use"}(${child});`, "no counterpart for this sub-component");
       }

@@ -17,7 +17,12 @@ export interface Counterpart {
   requires?: string[];
   /** A difference the report names when the class is used. */
   note?: string;
+  /** An option written (TypeScript text) when the call has `when` (our name), to keep batou's behaviour. */
+  implied?: { when: string; text: string };
 }
+
+/** batou's Directory and SyncDirectory copied from `source` without deleting what else is in the directory. */
+const KEEP_EXTRANEOUS = { when: "source", text: "deleteExtraneous: false" };
 
 const FILE_OPTIONS: Record<string, OptionRule> = {
   content: "content",
@@ -43,12 +48,13 @@ export const LIBRARY: Record<string, Counterpart> = {
   "batou.lib.file.Directory": {
     name: "Directory",
     options: { leading: "leadingDirs", source: "source", exclude: "exclude", mode: "mode" },
+    implied: KEEP_EXTRANEOUS,
   },
   "batou.lib.file.Presence": { name: "Presence", options: { leading: "leadingDirs" } },
   "batou.lib.file.SyncDirectory": {
     name: "Directory",
     options: { source: "source", exclude: "exclude" },
-    note: "SyncDirectory is Directory with source: here files that are not in the source are deleted (batou kept them)",
+    implied: KEEP_EXTRANEOUS,
   },
   "batou.lib.file.Symlink": { name: "Symlink", options: { source: "target" } },
   "batou.lib.file.Mode": { name: "Mode", options: { mode: "mode" } },

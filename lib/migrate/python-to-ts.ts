@@ -466,6 +466,8 @@ function newCounterpart(call: PyNode, ctx: MethodContext, target: { counterpart?
   const counterpart = target.counterpart;
   const opts = options(call, ctx, counterpart?.options, `${className}(...)`);
   if (!opts) return null;
+  const implied = counterpart?.implied;
+  if (implied && opts.keys.includes(implied.when)) opts.text = opts.text.replace(/ }$/, `, ${implied.text} }`);
   for (const required of counterpart?.requires ?? []) {
     if (!opts.keys.includes(required)) {
       ctx.scope.notes.add(`${className}(...) needs ${required} here (batou had a default)`);
@@ -477,6 +479,28 @@ function newCounterpart(call: PyNode, ctx: MethodContext, target: { counterpart?
   const args = [...(positional as string[]), ...(opts.text ? [opts.text] : [])];
   const built = `new ${className}(${args.join(", ")})`;
   return counterpart?.name === "File" ? fileContent(call, ctx, built) : built;
+}
+
+/**
+ * `self += AppEnv("3.11")` (batou.lib.appenv): a VirtualEnv built from the
+ * requirements.lock beside component.py, with its `bin`, `lib` and
+ * `pyvenv.cfg` linked into the workdir as AppEnv did (so `bin/python` keeps
+ * working). Null when the call has more than the Python version.
+ */
+export function appEnvStatements(call: PyNode, ctx: MethodContext): string | null {
+  const name = call._type === "Call" ? dottedName(call.func) : null;
+  if (name === null || qualify(name, ctx.scope.imports) !== "batou.lib.appenv.AppEnv") return null;
+  if (!["VirtualEnv", "Requirements", "Symlink"].every((n) => ctx.scope.available.has(n))) return null;
+  const version = argument(call, 0, "python_version");
+  if (!version || call.args.length + call.keywords.length !== 1) return null;
+  const text = expr(version, ctx);
+  if (text === null) return null;
+  const python = version._type === "Constant" && typeof version.value === "string" ? jsString(`python${version.value}`) : `\`python\${${text}}\``;
+  for (const used of ["VirtualEnv", "Requirements", "Symlink"]) ctx.scope.uses.add(used);
+  return [
+    `this.add(new VirtualEnv(".appenv/env", { python: ${python} })).add(new Requirements("requirements.lock"));`,
+    'for (const name of ["bin", "lib", "pyvenv.cfg"]) this.add(new Symlink(name, { target: `.appenv/env/${name}` }));',
+  ].join("\n");
 }
 
 /** `self.cmd(...)`: awaited; batou expanded the command as a template first. */

@@ -114,6 +114,28 @@ describe("Directory with source", () => {
     expect((await deploy(p)).summary.changed).toBe(0);
   });
 
+  test("deleteExtraneous: false keeps files that are not in the source (batou's Directory and SyncDirectory); idempotent", async () => {
+    const p = makeProject(
+      {
+        "components/site/component.ts": component(
+          `export class Site extends Component { configure() { this.add(new Directory("htdocs", { source: "static", deleteExtraneous: false })); } }`,
+          "Component, Directory",
+        ),
+        "components/site/static/index.html": "<h1>hi</h1>\n",
+      },
+      ["site"],
+    );
+    const target = join(p.work("site"), "htdocs");
+    expect((await deploy(p)).errors).toEqual([]);
+    writeFileSync(join(target, "upload.txt"), "kept\n");
+    expect((await deploy(p)).summary.changed).toBe(0);
+    writeFileSync(join(p.dir, "components/site/static/index.html"), "<h1>new</h1>\n");
+    const changed = await deploy(p);
+    expect(changed.summary.changed).toBe(1);
+    expect(readFileSync(join(target, "index.html"), "utf8")).toBe("<h1>new</h1>\n");
+    expect(readFileSync(join(target, "upload.txt"), "utf8")).toBe("kept\n");
+  });
+
   test("a missing source folder is a configuration error naming it", async () => {
     const p = makeProject(
       { "components/site/component.ts": component(`export class Site extends Component { configure() { this.add(new Directory("x", { source: "nope" })); } }`, "Component, Directory") },

@@ -301,6 +301,81 @@ class Probe(Component):
     expect(ts).not.toContain('await this.cmd("true")');
   });
 
+  test("Directory and SyncDirectory with a source keep files that are not in it, as batou's did", async () => {
+    const py = `from batou.component import Component
+from batou.lib.file import Directory, SyncDirectory
+
+
+class Site(Component):
+
+    def configure(self):
+        self += Directory("logs")
+        self += Directory("htdocs", source="static", exclude=("*.map",))
+        self += SyncDirectory("mysite", source="mysite")
+`;
+    using site = tempProject({
+      "components/site/component.py": py,
+      "components/site/static/index.html": "hi\n",
+      "components/site/mysite/manage.py": "\n",
+      "environments/local.cfg": "[environment]\nconnect_method = local\n[hosts]\nlocalhost = site\n",
+    });
+    const report = await migrateProject({ project: site.dir, dryRun: false, env: env() });
+    const ts = readFileSync(join(site.dir, "components/site/component.ts"), "utf8");
+    expect(ts).toContain('    this.add(new Directory("logs"));\n');
+    expect(ts).toContain('    this.add(new Directory("htdocs", { source: "static", exclude: ["*.map"], deleteExtraneous: false }));\n');
+    expect(ts).toContain('    this.add(new Directory("mysite", { source: "mysite", deleteExtraneous: false }));\n');
+    expect(report.files.find((f) => f.source === "components/site/component.py")!.hand).toEqual([]);
+  });
+
+  test("AppEnv: a VirtualEnv with the requirements.lock beside component.py, its bin, lib and pyvenv.cfg linked into the workdir", async () => {
+    const py = `from batou.component import Component
+from batou.lib.appenv import AppEnv
+
+
+class App(Component):
+
+    python = "3.11"
+
+    def configure(self):
+        self += AppEnv("3.11")
+        self += AppEnv(self.python)
+        self += AppEnv("3.11", pip_version="23.0")
+`;
+    using app = tempProject({
+      "components/app/component.py": py,
+      "components/app/requirements.lock": "\n",
+      "environments/local.cfg": "[environment]\nconnect_method = local\n[hosts]\nlocalhost = app\n",
+    });
+    const report = await migrateProject({ project: app.dir, dryRun: false, env: env() });
+    const ts = readFileSync(join(app.dir, "components/app/component.ts"), "utf8");
+    const appenv = (python: string) =>
+      [
+        `    this.add(new VirtualEnv(".appenv/env", { python: ${python} })).add(new Requirements("requirements.lock"));`,
+        '    for (const name of ["bin", "lib", "pyvenv.cfg"]) this.add(new Symlink(name, { target: `.appenv/env/${name}` }));',
+      ].join("\n");
+    expect(ts).toContain(`${appenv('"python3.11"')}\n${appenv("`python${this.python}`")}\n`);
+    expect(ts).toContain('import { Component, Requirements, Symlink, VirtualEnv } from "batou";');
+    expect(report.files.find((f) => f.source === "components/app/component.py")!.hand).toEqual([
+      'line 12: App.configure: no counterpart for this sub-component: self += AppEnv("3.11", pip_version="23.0")',
+    ]);
+
+    // deployed: the workdir's bin/python is the environment's, as with AppEnv
+    using one = tempProject({
+      "components/app/component.py": "from batou.component import Component\nfrom batou.lib.appenv import AppEnv\n\n\nclass App(Component):\n    def configure(self):\n        self += AppEnv(\"3\")\n",
+      "components/app/requirements.lock": "# nothing pinned\n",
+      "environments/local.cfg": "[environment]\nconnect_method = local\n[hosts]\nlocalhost = app\n",
+    });
+    await migrateProject({ project: one.dir, dryRun: false, env: env() });
+    const deployed = runBatou(RUNNERS[0], ["deploy", "local"], one.dir, env());
+    expect(deployed.stderr).toBe("");
+    expect(deployed.code).toBe(0);
+    const python = join(one.dir, "work/app/bin/python");
+    // the workdir itself is the environment (its pyvenv.cfg), as AppEnv's "pseudo virtualenv"
+    expect(spawnSync(python, ["-c", "import sys; print(sys.prefix != sys.base_prefix, sys.prefix)"], { encoding: "utf8" }).stdout).toBe(`True ${join(one.dir, "work/app")}\n`);
+    expect(readlinkSync(join(one.dir, "work/app/.appenv/env"))).toStartWith(".env.envs/");
+    expect(runBatou(RUNNERS[0], ["deploy", "local"], one.dir, env()).stdout).toContain("Deployment finished: 0 changed component(s)");
+  });
+
   test("age files open with an ssh-rsa identity and with an age X25519 identity", async () => {
     for (const identity of ["id_rsa", "age.key"]) {
       const out = mkdtempSync(join(tmpdir(), "batou-migrate-id-"));
