@@ -376,6 +376,63 @@ class App(Component):
     expect(runBatou(RUNNERS[0], ["deploy", "local"], one.dir, env()).stdout).toContain("Deployment finished: 0 changed component(s)");
   });
 
+  test("members given as https:// URLs: from age_keys.txt, or fetched again with --fetch-keys (a loopback HTTPS server)", async () => {
+    const tls = mkdtempSync(join(tmpdir(), "batou-migrate-tls-"));
+    run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", join(tls, "key.pem"), "-out", join(tls, "cert.pem"), "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"]);
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "alice@keys", "-f", join(tls, "alice")]);
+    const alice = readFileSync(join(tls, "alice.pub"), "utf8").trim();
+    const rsa = readFileSync(join(keys, "id_rsa.pub"), "utf8").trim();
+    const served: string[] = [];
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert: readFileSync(join(tls, "cert.pem"), "utf8"), key: readFileSync(join(tls, "key.pem"), "utf8") },
+      fetch: (request) => {
+        const path = new URL(request.url).pathname;
+        served.push(path);
+        return path === "/alice.keys" ? new Response(`${alice}\n${rsa}\n`) : new Response("not found", { status: 404 });
+      },
+    });
+    const members = [`https://127.0.0.1:${server.port}/alice.keys`, `https://127.0.0.1:${server.port}/gone.keys`];
+    using team = tempProject({
+      "components/app/component.py": "from batou.component import Component\n\n\nclass App(Component):\n    password = None\n",
+      "environments/team/environment.cfg": "[environment]\nconnect_method = local\n[hosts]\nlocalhost = app\n",
+    });
+    // the one migrating is a member by key (only a recipient can seal)
+    const own = readFileSync(join(keys, "id_ed25519.pub"), "utf8").trim();
+    const cfg = `[batou]\nmembers = ${[own, ...members].join(",\n    ")}\nsecret_provider = age\n\n[component:app]\npassword = fetched-s3cret\n`;
+    run("age", ["-r", readFileSync(join(keys, "id_ed25519.pub"), "utf8").trim(), "-o", join(team.dir, "environments/team/secrets.cfg.age")], cfg);
+    try {
+      // without --fetch-keys, and with no age_keys.txt: nothing is fetched, the report says how
+      const offline = await migrateProject({ project: team.dir, dryRun: true, env: env() });
+      const offlineHand = offline.files.find((f) => f.source === "environments/team/secrets.cfg.age")!.hand;
+      expect(offlineHand).toContain(`${members[0]}: its keys are not in age_keys.txt; run again with --fetch-keys to fetch them`);
+      expect(served).toEqual([]);
+
+      const cli = Bun.spawn([...RUNNERS[0].argv, "migrate-python", "--fetch-keys", "--json"], {
+        cwd: team.dir,
+        env: { ...process.env, ...env(), NO_COLOR: "1", NODE_EXTRA_CA_CERTS: join(tls, "cert.pem") },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr, code] = await Promise.all([new Response(cli.stdout).text(), new Response(cli.stderr).text(), cli.exited]);
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      expect(served.sort()).toEqual(["/alice.keys", "/gone.keys"]);
+      const file = (JSON.parse(stdout).files as { source: string; converted: string[]; hand: string[] }[]).find((f) => f.source === "environments/team/secrets.cfg.age")!;
+      expect(file.converted).toContain(`fetched the keys of ${members[0]}`);
+      expect(file.hand).toEqual([
+        `key from ${members[0]}: a ssh-rsa key cannot be a recipient here (only ssh-ed25519 and batou keys); its owner makes one (ssh-keygen -t ed25519, or batou secrets keygen) and a recipient runs batou secrets add '<public key>'`,
+        `${members[1]}: cannot fetch it (HTTP 404)`,
+      ]);
+      expect(readFileSync(join(team.dir, "environments/team/recipients"), "utf8")).toContain(alice.split(" ").slice(0, 2).join(" "));
+      expect(stdout).not.toContain("fetched-s3cret");
+    } finally {
+      server.stop(true);
+      rmSync(tls, { recursive: true, force: true });
+    }
+  });
+
   test("age files open with an ssh-rsa identity and with an age X25519 identity", async () => {
     for (const identity of ["id_rsa", "age.key"]) {
       const out = mkdtempSync(join(tmpdir(), "batou-migrate-id-"));
