@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, utimesSync, writeFileSync, writeSync, mkdtempSync, cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
+import { runInHost, type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { SshClient } from "../../lib/engine/environment-schema.ts";
 import { deploy, finish, HANDSHAKE_LINE, makeProject, pgrep, type Project, SSH_CLIENTS, sshClientSetting, startDeploy, waitFor } from "./remote-helpers.ts";
@@ -384,6 +384,8 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
       const mine = () => pgrep(`^rsync .*${p.dir}`);
       await waitFor(() => exited || mine().length > 0, 60, "the project rsync");
       if (exited) throw new Error(`the deployment ended before rsync ran: ${JSON.stringify((await finish(running)).errors)}`);
+      // while rsync runs, its way to the host lives in TMPDIR: the rsh bridge's socket folder (ssh2, exec) or the ControlPath folder (openssh)
+      expect(readdirSync(tmp).some((name) => name.startsWith(way.client === "openssh" ? "batou-ssh-" : "batou-rsh-"))).toBe(true);
       running.kill("SIGINT");
       const result = await finish(running);
       expect(result.code).toBe(130);
@@ -462,6 +464,28 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect(result.events.some((e) => e.event === "warning" && String(e.message).startsWith("the batou executable on host host1 is damaged"))).toBe(true);
     expect(String(result.events.find((e) => e.event === "host" && e.status === "shipped-executable")?.detail)).toContain("(rsync delta)");
     expect(readFileSync(exe).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+  }, 120_000);
+
+  once("a full disk on the host while the executable is shipped: a clear error naming the host, no part file left behind", async () => {
+    const target = `t-full-${run}`;
+    const batouDir = `/home/deploy/${target}/.batou`;
+    // the executable's folder is a 16 MB tmpfs inside host1 (its mount namespace): far too small for it
+    expect(runInHost("host1", "sh", "-c", `mkdir -p ${batouDir} && mount -t tmpfs -o size=16m,uid=2000,gid=2000,mode=0755 tmpfs ${batouDir}`).code).toBe(0);
+    try {
+      const p = project({ "environments/full.toml": env(target, { host1: ["plain"] }) });
+      const result = await deploy(p, "full");
+      expect(result.code).toBe(1);
+      expect(result.errors[0]!.context.host).toBe("host1");
+      expect(result.errors[0]!.message).toStartWith("shipping batou failed on host host1: ");
+      expect(result.errors[0]!.message).toContain("No space left on device");
+      const left = runInHost("host1", "ls", "-A", batouDir);
+      expect(left.code).toBe(0);
+      expect(left.stdout).toBe(""); // neither a .part nor a partial executable
+      expect(runInHost("host1", "df", "--output=used", "-B1", batouDir).stdout.trim().split("\n").at(-1)!.trim()).toBe("0");
+      expect(existsSync(home("host1", `deploy/${target}/.batou-lock`))).toBe(false);
+    } finally {
+      runInHost("host1", "umount", batouDir);
+    }
   }, 120_000);
 
   once("an executable planted in the build cache (same size and mtime as the recorded build) is refused, never shipped", async () => {
