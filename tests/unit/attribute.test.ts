@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { homedir } from "node:os";
 import { overrideProblem } from "../../lib/engine/arguments.ts";
 import { attribute, convert, parseLiteral } from "../../lib/engine/attribute.ts";
 import { Component } from "../../lib/engine/component.ts";
@@ -147,6 +148,14 @@ describe("attributes in the model", () => {
     expect(c.greeting).toBe("Hello localhost");
     expect(c.raw).toBe("{{ not expanded }}");
     expect(c.logs).toBe(join(m.dir, "work/foo/var/log"));
+  });
+
+  test("a mapped override starting with ~ is in the home directory; an absolute one stays", () => {
+    for (const [logs, mapped] of [["~/var/log", join(homedir(), "var/log")], ["~", homedir()], ["/srv/log", "/srv/log"]] as const) {
+      const m = foo({ logs });
+      m.configure();
+      expect(m.component<Foo>("foo").logs).toBe(mapped);
+    }
   });
 
   test("TOML values of the conversion's type are taken as they are", () => {
