@@ -6,7 +6,7 @@
  * the local project holds it in no file (remote deploys write no local work/).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { RunResult } from "../helpers/project.ts";
@@ -49,7 +49,10 @@ for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`the poison test over
     `[components.app]\npassword = "${password}"\n${extra}\n[hosts.${HOST}.data]\ndbpass = "${SENTINEL}-db"\n`;
   let tb: Testbed;
   const box = sandbox("batou-poison-remote-");
-  afterAll(() => box.cleanup());
+  afterAll(() => {
+    box.cleanup();
+    if (tb) rmSync(join(tb.roots[HOST]!, "home", tb.user, TARGET), { recursive: true, force: true }); // it holds a shipped executable
+  });
   let project: ReturnType<typeof secretsProject>;
   const runs: Record<string, RunResult> = {};
   const env = (components = "") =>
