@@ -4,7 +4,7 @@
  * deploy must change nothing, and a -P run before the first must change nothing.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
@@ -159,6 +159,11 @@ export class Logs extends Component {
     expect(predicted.summary.ok).toBe(true);
     expect(existsSync(join(p.work("app"), "config.json"))).toBe(false);
     expect(existsSync(join(p.work("app"), "leftover.tmp"))).toBe(true);
+    // nothing created by any component: no file, key, certificate, checkout, environment, role or crontab
+    expect(readdirSync(p.work("app"))).toEqual(["leftover.tmp"]);
+    expect(existsSync(p.work("logs"))).toBe(false);
+    expect(cluster!.sql("SELECT count(*) FROM pg_roles WHERE rolname = 'e2e'")).toBe("0\n");
+    expect(Bun.spawnSync(["crontab", "-u", USER, "-l"]).exitCode).not.toBe(0);
 
     const first = await deploy(p);
     expect(first.errors).toEqual([]);
