@@ -73,6 +73,11 @@ export function escapeForTerminal(text: string): string {
   });
 }
 
+/** `text` escaped as {@link escapeForTerminal} does, line by line: its line breaks stay. */
+export function escapeLinesForTerminal(text: string): string {
+  return text.split("\n").map(escapeForTerminal).join("\n");
+}
+
 /**
  * Whether to colour output written to `stream`. As Node does: `FORCE_COLOR` set to
  * `1`, `2`, `3`, `true` or empty turns colour on (even through a pipe, and over

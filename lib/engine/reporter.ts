@@ -4,13 +4,14 @@
  * line. Errors are printed by lib/engine/error-printer.ts; stack traces only with
  * `--debug`. Once the secrets are known (`hideSecrets`), every secret value is
  * masked in everything printed, except the messages a component logs itself
- * with `this.log()`: those are printed as given.
+ * with `this.log()`: those are printed as given. Text lines show control
+ * characters escaped (names, diffs and logs come from files and hosts).
  */
 import pc from "picocolors";
 import { MIN_SECRET_LENGTH } from "./diff.ts";
 import { errorEvent, errorLines, errorReports } from "./error-printer.ts";
 import type { DeployEvent } from "./events.ts";
-import { colorWanted } from "../terminal.ts";
+import { colorWanted, escapeLinesForTerminal } from "../terminal.ts";
 import { LiveLine, LiveStatus, type Terminal } from "./live-status.ts";
 import { progressLine } from "./progress-lines.ts";
 import { SlowComponents } from "./slow-components.ts";
@@ -109,6 +110,8 @@ export class Reporter {
       return;
     }
     const { c } = this;
+    // masked before it is escaped: an escaped secret would no longer match its mask
+    event = escapedEvent(event.event === "log" ? event : this.maskDeep(event));
     if (event.event === "summary") this.live?.stop();
     else this.live?.observe(event);
     const progress = progressLine(event, this.live !== undefined);
@@ -176,6 +179,14 @@ export class Reporter {
         : `${event.mode} ${outcome}: ${event.changed} changed component(s) of ${event.components} on ${event.hosts} host(s) in ${event.seconds.toFixed(2)}s (${phases})`;
     this.out(event.ok ? c.green(c.bold(line)) : c.red(c.bold(line)));
   }
+}
+
+/** `event` with every string in it escaped for the terminal (line breaks kept). */
+function escapedEvent<T>(value: T): T {
+  if (typeof value === "string") return escapeLinesForTerminal(value) as T;
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(escapedEvent) as T;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, escapedEvent(item)])) as T;
 }
 
 /** "1 host", "2 hosts". */

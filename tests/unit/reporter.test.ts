@@ -163,3 +163,39 @@ describe("the live status line", () => {
     expect(screen.length).toBe(drawn); // never drawn again
   });
 });
+
+describe("text from files and hosts", () => {
+  // Escape sequences in a diff, a log line, a warning or a name could retitle the window,
+  // clear the screen or hide lines; the error printer escapes them, so does every other line.
+  const hostile = "\u001b]0;owned\u0007\u001b[2J\u202e";
+  const escaped = "\\x1b]0;owned\\x07\\x1b[2J\\u{202e}";
+
+  test("diff lines, log messages, warnings, notes and names are printed with control characters escaped", () => {
+    const { reporter, out, err } = textReporter();
+    reporter.emit({ event: "diff", host: "web1", component: `App > File('${hostile}')`, path: `conf${hostile}`, note: `note${hostile}`, diff: `+line${hostile}\n-old\tline` });
+    reporter.emit({ event: "log", host: "web1", component: "App", message: `output${hostile}` });
+    reporter.emit({ event: "warning", host: "web1", message: `careful${hostile}` });
+    reporter.emit({ event: "root", host: "web1", root: `app${hostile}`, status: "start" });
+    const printed = [...out, ...err];
+    expect(printed.join("\n")).not.toMatch(/[\u001b\u0007\u202e]/);
+    expect(out).toContain(`web1: App > File('${escaped}')`);
+    expect(out).toContain(`    +line${escaped}`);
+    expect(out).toContain("    -old\tline"); // tabs stay
+    expect(out).toContain(`    conf${escaped}: note${escaped}`);
+    expect(out.some((l) => l.startsWith("web1: output") && l.includes(escaped))).toBe(true);
+    expect(err).toContain(`WARN: web1: careful${escaped}`);
+  });
+
+  test("a message of several lines stays several lines, each escaped", () => {
+    const { reporter, out } = textReporter();
+    reporter.emit({ event: "log", host: "web1", component: "", message: "first\u001b[1m\nsecond" });
+    expect(out).toEqual(["web1: first\\x1b[1m\nsecond"]);
+  });
+
+  test("a secret holding a control character is still masked, not shown escaped", () => {
+    const { reporter, out } = textReporter();
+    reporter.hideSecrets(["pass\rword-1234"]);
+    reporter.emit({ event: "diff", host: "web1", component: "App", path: "conf", diff: "+password = pass\rword-1234" });
+    expect(out).toContain("    +password = <secret>");
+  });
+});
