@@ -3,6 +3,7 @@
  * every exit path including signals), runs `$EDITOR` (else `vi`), checks the result and
  * seals it again, all under the environment's secrets lock.
  */
+import pc from "picocolors";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,8 @@ import { environmentDir, recipientsPath, sealedPath } from "./paths.ts";
 import { describeRecipient, readRecipients } from "./recipients.ts";
 import { needsSigningKey, recordSigningKey, sealerIdentity, withSealerSigningKey } from "./sealer.ts";
 import { decodeUtf8, deployTrust, type IdentitySource, lazyIdentities, openSealedPath, writeSealed } from "./store.ts";
-import { canPrompt, confirm, printLine } from "../terminal.ts";
+import { canPrompt, colorWanted, confirm, printLine } from "../terminal.ts";
+import { printError } from "../engine/error-printer.ts";
 
 /** What {@link editSecrets} needs. */
 export interface EditOptions {
@@ -166,7 +168,7 @@ async function checkSecretsToml(
   } catch (error) {
     if (!(error instanceof SecretsError)) throw error;
     if (!interactive) throw new SecretsError(`${error.message}\nNothing was saved; ${display} is unchanged.`);
-    process.stderr.write(`${error.message}\n`);
+    printError(error, { write: (line) => process.stderr.write(`${line}\n`), colors: pc.createColors(colorWanted(process.stderr)) });
     return "invalid";
   }
   for (const warning of weakSecretValues(doc)) log(`Warning: ${warning}.`);
