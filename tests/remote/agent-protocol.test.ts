@@ -6,8 +6,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { BatouError } from "../../lib/engine/errors.ts";
 import { AgentClient } from "../../lib/remote/agent/client.ts";
-import { checkHello, encode, parseAgentMessage, parseRequest } from "../../lib/remote/agent/protocol.ts";
+import { checkHello, encode, hello, parseAgentMessage, parseRequest, parseResult } from "../../lib/remote/agent/protocol.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
 import type { DeployEvent } from "../../lib/engine/events.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -252,4 +253,26 @@ test("requests and agent messages are checked at the boundary", () => {
   expect(() => parseAgentMessage({ type: "event", id: 1, event: "component" })).toThrow("malformed agent event: message.event must be a table");
   expect(() => parseAgentMessage({ type: "error", id: 1, error: { message: "m" } })).toThrow("message.error.error must be a string");
   expect(() => parseAgentMessage({ type: "shell", line: "rm -rf /" })).toThrow("malformed agent message: unknown type");
+});
+
+test("each method's result is checked before its caller sees it", () => {
+  expect(parseResult("deploy", { changed: 2 })).toEqual({ changed: 2 });
+  expect(parseResult("setup", { roots: ["h1/app"], configured: 1, rounds: 1, seconds: 0.1 })).toEqual({ roots: ["h1/app"], configured: 1, rounds: 1, seconds: 0.1 });
+  expect(() => parseResult("deploy", { changed: "2" })).toThrow("malformed deploy result: result.changed must be a number");
+  expect(() => parseResult("setup", { roots: "h1/app", configured: 1, rounds: 1, seconds: 0 })).toThrow("malformed setup result: result.roots must be a list");
+  expect(() => parseResult("lock", null)).toThrow("malformed lock result: result must be a table");
+  expect(() => parseResult("manifest", { hash: 1, entries: 3 })).toThrow("result.hash must be a string");
+});
+
+test("a result of the wrong shape fails its request, naming the host", async () => {
+  const sent: string[] = [];
+  const client = new AgentClient("h1", { write: (t) => void sent.push(t), end: () => {} });
+  client.push(encode(hello()));
+  await client.greeting;
+  const deploy = client.request("deploy", { root: "h1/app", predicting: false });
+  client.push(encode({ type: "result", id: 1, result: { changed: "many" } }));
+  const error = await deploy.then(() => undefined, (e: unknown) => e as BatouError);
+  expect(error).toBeInstanceOf(BatouError);
+  expect(error!.message).toBe("malformed deploy result: result.changed must be a number");
+  expect(error!.context.host).toBe("h1");
 });

@@ -18,6 +18,7 @@ import {
   LineDecoder,
   type Method,
   parseAgentMessage,
+  parseResult,
   type Request,
   type RequestMap,
 } from "./protocol.ts";
@@ -30,7 +31,7 @@ export interface AgentTransport {
 }
 
 interface Pending {
-  method: string;
+  method: Method;
   emit?: EventSink;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -171,8 +172,12 @@ export class AgentClient {
         if (!pending) return;
         this.pending.delete(message.id);
         clearTimeout(pending.timer);
-        if (message.type === "result") pending.resolve(message.result);
-        else pending.reject(deserializeError(message.error, this.host));
+        if (message.type === "error") return pending.reject(deserializeError(message.error, this.host));
+        try {
+          pending.resolve(parseResult(pending.method, message.result));
+        } catch (error) {
+          pending.reject(error instanceof BatouError ? new BatouError(error.message, { ...error.context, host: this.host }) : error);
+        }
         return;
       }
       case "hello":

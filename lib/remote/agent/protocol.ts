@@ -13,7 +13,7 @@
  * 5. The agent exits when its stdin closes (after stopping between two components).
  *
  * Each side checks what it receives at the boundary ({@link parseRequest},
- * {@link parseAgentMessage}): a message of the wrong shape is an error that
+ * {@link parseAgentMessage}, {@link parseResult}): a message of the wrong shape is an error that
  * quotes it, never a half-typed value deeper in.
  *
  * @module
@@ -273,6 +273,15 @@ const PARAMS: { [M in Method]: Check } = {
   }),
 };
 
+/** The result each method returns. */
+const RESULTS: { [M in Method]: Check } = {
+  lock: shape({ path: str, tookOver: optional(record) }),
+  setup: shape({ roots: listOf(str), configured: num, rounds: num, seconds: num }),
+  deploy: shape({ changed: num }),
+  manifest: shape({ hash: str, entries: num }),
+  history: record,
+};
+
 const isMethod = (method: unknown): method is Method => typeof method === "string" && Object.hasOwn(PARAMS, method);
 
 function malformed(what: string, problem: string, message: unknown): BatouError {
@@ -289,9 +298,16 @@ export function parseRequest(message: unknown): AnyRequest {
   return message as unknown as AnyRequest;
 }
 
+/** Checks an agent's result for a `method` request; throws a BatouError quoting it when it has another shape. */
+export function parseResult<M extends Method>(method: M, result: unknown): RequestMap[M]["result"] {
+  const problem = RESULTS[method](result, "result");
+  if (problem) throw malformed(`${method} result`, problem, result);
+  return result as RequestMap[M]["result"];
+}
+
 const SERIALIZED_ERROR: Check = shape({ error: str, message: str, context: record });
 
-/** The shape of each message type an agent sends (results are checked by type by their request's caller). */
+/** The shape of each message type an agent sends (a result's own shape: {@link parseResult}). */
 const AGENT_MESSAGES: Record<AgentMessage["type"], Check> = {
   hello: shape({ protocol: num, version: str }),
   event: shape({ id: num, event: shape({ event: str }) }),
