@@ -21,10 +21,12 @@ import {
   PROBE_MARKER,
   PROJECT_EXCLUDES,
   parseProbe,
+  proxyCommandArgv,
   rsyncArgv,
   sh,
   shellQuote,
   streamReceiver,
+  streamUnpacker,
 } from "./commands.ts";
 
 const homes: string[] = [];
@@ -206,4 +208,14 @@ test("OpenSSH: the master, its clients (rsync's --rsh), a command, ssh -G", () =
   expect(rsyncArgv({ localDir: "/a", remoteDir: "b", rsh: opensshClientArgv(spec) })).toContain(
     "--rsh=ssh -F /p/ssh_config -S /tmp/batou-ssh-x/m -o BatchMode=yes -o RequestTTY=no -o RemoteCommand=none -o ClearAllForwardings=yes -o ControlMaster=no -o ProxyCommand=false",
   );
+});
+
+test("a streamed executable is unpacked by zstd when it travels compressed, else copied", () => {
+  expect(streamUnpacker(true)).toBe("zstd -dcq");
+  expect(streamUnpacker(false)).toBe("cat");
+  expect(streamReceiver("/d", "batou-1.0.0", 5, "ab", streamUnpacker(true))).toContain('zstd -dcq > "$p"');
+});
+
+test("a ProxyCommand runs as OpenSSH runs it: /bin/sh -c exec COMMAND", () => {
+  expect(proxyCommandArgv("nc -X connect -x proxy:3128 db1 22")).toEqual(["/bin/sh", ["-c", "exec nc -X connect -x proxy:3128 db1 22"]]);
 });

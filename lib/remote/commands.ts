@@ -156,9 +156,22 @@ export function parseProbe(stdout: string): Probe | undefined {
   };
 }
 
+/** What unpacks a streamed executable on the host: `zstd -dcq` for a compressed stream, else `cat`. */
+export function streamUnpacker(compressed: boolean): string {
+  return compressed ? "zstd -dcq" : "cat";
+}
+
+/**
+ * How a `ProxyCommand` runs on the deploying machine, as OpenSSH runs it: `/bin/sh -c
+ * "exec COMMAND"` (the shell is replaced, so ending the child ends the proxy).
+ */
+export function proxyCommandArgv(command: string): [string, string[]] {
+  return ["/bin/sh", ["-c", `exec ${command}`]];
+}
+
 /**
  * The receiving end of a streamed executable: stdin (through `decompress`,
- * e.g. `zstd -dcq`) into a part file unique to this shell, size checked, made
+ * see {@link streamUnpacker}) into a part file unique to this shell, size checked, made
  * executable, renamed to `dir/name`, and `SHA SIZE MTIME` recorded beside it
  * (the sidecar the next launch compares). The part file is removed on any
  * failure or signal, so a full disk or a second deploy leaves nothing behind.

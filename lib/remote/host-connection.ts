@@ -34,7 +34,7 @@ import type { EventSink } from "../engine/events.ts";
 import { type HistoryEntry, HISTORY_NAME } from "../engine/history.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
-import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver } from "./commands.ts";
+import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver, streamUnpacker } from "./commands.ts";
 import { openTransport } from "./open-transport.ts";
 import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable, verifyExecutable } from "./ship/host-executable.ts";
 import type { ProjectManifest } from "./ship/project-manifest.ts";
@@ -335,7 +335,7 @@ export class SshHostConnection implements HostConnection {
       // nothing there to delta against: stream it straight through the connection,
       // zstd-compressed when the host can unpack that
       const source = probe.zstd ? await compressedExecutable(local) : local.file;
-      const command = this.command(streamReceiver(`${probe.target}/${EXECUTABLE_DIR}`, local.name, local.size, local.sha256, probe.zstd ? "zstd -dcq" : "cat"));
+      const command = this.command(streamReceiver(`${probe.target}/${EXECUTABLE_DIR}`, local.name, local.size, local.sha256, streamUnpacker(probe.zstd)));
       const onProgress = progressEmitter(emit, name, "batou", statSync(source).size);
       const shipped = await streamFile(this.transport!, source, command, { stallSeconds: this.timeout, onProgress }).catch((error) => {
         throw hostError(error, name, "shipping batou");

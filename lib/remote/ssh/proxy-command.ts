@@ -12,6 +12,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { Duplex } from "node:stream";
+import { proxyCommandArgv } from "../commands.ts";
 
 /** A Duplex over a ProxyCommand's stdio, with access to the process and its stderr. */
 export class ProxyCommandStream extends Duplex {
@@ -23,7 +24,8 @@ export class ProxyCommandStream extends Duplex {
   constructor(command: string, log?: (line: string) => void) {
     super({ allowHalfOpen: true });
     this.command = command;
-    const child = spawn("/bin/sh", ["-c", `exec ${command}`], { stdio: ["pipe", "pipe", "pipe"] });
+    const [shell, args] = proxyCommandArgv(command);
+    const child = spawn(shell, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     // A proxy that is gone is a link that is gone: close the stream (ssh2 then fails its
