@@ -115,6 +115,26 @@ export function writable(dir: string): { ok: true } | { ok: false; reason: strin
   }
 }
 
+/** `systemctl ARGS` for a unit of `scope` (a user unit: `systemctl --user`). */
+export function systemctlArgv(scope: "system" | "user", ...args: string[]): string[] {
+  return ["systemctl", ...(scope === "user" ? ["--user"] : []), ...args];
+}
+
+/** What systemctl and journalctl need for `scope`: a user manager is reached through its socket in the runtime directory. */
+export function systemdEnv(scope: "system" | "user", runtime: string): Record<string, string> | undefined {
+  return scope === "user" ? { XDG_RUNTIME_DIR: runtime } : undefined;
+}
+
+/** The commands that (re)start unit `name` after its file was written: reload, enable at boot, restart. */
+export function systemdStart(scope: "system" | "user", name: string): string[][] {
+  return [systemctlArgv(scope, "daemon-reload"), systemctlArgv(scope, "enable", name), systemctlArgv(scope, "restart", name)];
+}
+
+/** The last `lines` lines of unit `name`'s journal, as plain text. */
+export function journalArgv(scope: "system" | "user", name: string, lines: number): string[] {
+  return ["journalctl", ...(scope === "user" ? ["--user"] : []), "-u", name, "-n", String(lines), "--no-pager", "-o", "cat"];
+}
+
 /** Quotes a value for systemd's `Environment=`. */
 function systemdQuote(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%/g, "%%")}"`;
@@ -232,7 +252,7 @@ export class Service extends Component {
   }
 
   /** The systemd unit: a system unit, or (`scope` "user") a user unit. */
-  unitFile(scope: "system" | "user" = this.systemUnit ? "system" : "user"): string {
+  unitFile(scope: "system" | "user" = this.unitScope): string {
     const system = scope === "system";
     const lines = [
       this.header("#").trimEnd(),
@@ -285,7 +305,7 @@ export class Service extends Component {
 
   private async run(argv: string[], what: string, ignoreReturnCode = false) {
     try {
-      return await this.cmd(argv, { ignoreReturnCode, env: this.systemUnit || this.backend.kind !== "systemd" ? undefined : { XDG_RUNTIME_DIR: runtimeDir() } });
+      return await this.cmd(argv, { ignoreReturnCode, env: this.backend.kind === "systemd" ? systemdEnv(this.unitScope, runtimeDir()) : undefined });
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
       throw new DeploymentError(error.exitCode === 127 ? `${argv[0]} is not installed` : `${what} failed`, {
@@ -297,8 +317,12 @@ export class Service extends Component {
     }
   }
 
+  private get unitScope(): "system" | "user" {
+    return this.systemUnit ? "system" : "user";
+  }
+
   private systemctl(...args: string[]): string[] {
-    return ["systemctl", ...(this.systemUnit ? [] : ["--user"]), ...args];
+    return systemctlArgv(this.unitScope, ...args);
   }
 
   /** supervisorctl of the supervisord that runs this service. */
@@ -338,9 +362,7 @@ export class Service extends Component {
       await this.ctl.start(this.name, { kind: "service", seconds: this.startSeconds + 10, context: { config: this.configPath } });
       return;
     }
-    await this.run(this.systemctl("daemon-reload"), "systemctl daemon-reload");
-    await this.run(this.systemctl("enable", this.name), "systemctl enable");
-    await this.run(this.systemctl("restart", this.name), "systemctl restart");
+    for (const argv of systemdStart(this.unitScope, this.name)) await this.run(argv, argv.filter((word) => word !== "--user" && word !== this.name).join(" "));
     const deadline = Date.now() + (this.startSeconds + 10) * 1000;
     while (!(await this.running())) {
       const failed = (await this.run(this.systemctl("is-failed", this.name), "systemctl is-failed", true)).stdout.trim() === "failed";
@@ -359,8 +381,7 @@ export class Service extends Component {
 
   /** The end of the service's journal. */
   private async journalTail(): Promise<string> {
-    const argv = ["journalctl", ...(this.systemUnit ? [] : ["--user"]), "-u", this.name, "-n", String(LOG_TAIL_LINES), "--no-pager", "-o", "cat"];
-    return lastLines((await this.run(argv, "journalctl", true)).stdout);
+    return lastLines((await this.run(journalArgv(this.unitScope, this.name, LOG_TAIL_LINES), "journalctl", true)).stdout);
   }
 }
 

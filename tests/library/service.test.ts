@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Component, Service } from "../../lib/batou.ts";
-import { chooseBackend } from "../../lib/library/service.ts";
+import { chooseBackend, journalArgv, systemctlArgv, systemdEnv, systemdStart } from "../../lib/library/service.ts";
 import { cleanupModels, model } from "../helpers/model.ts";
 import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
 
@@ -227,5 +227,22 @@ describe("systemd unit content (no systemd runs here: the text is what can be te
     const unit = service().unitFile("system");
     expect(unit).toContain("User=www\n");
     expect(unit).toEndWith("[Install]\nWantedBy=multi-user.target\n");
+  });
+});
+
+describe("systemd commands (no systemd runs here: the argv and environment are what can be tested)", () => {
+  test.each([
+    ["system", [], undefined],
+    ["user", ["--user"], { XDG_RUNTIME_DIR: "/run/user/2001" }],
+  ] as const)("a %s unit", (scope, flag, env) => {
+    expect(systemctlArgv(scope, "is-active", "web")).toEqual(["systemctl", ...flag, "is-active", "web"]);
+    // a user manager is reached through its socket in the runtime directory
+    expect(systemdEnv(scope, "/run/user/2001")).toEqual(env);
+    expect(systemdStart(scope, "web")).toEqual([
+      ["systemctl", ...flag, "daemon-reload"],
+      ["systemctl", ...flag, "enable", "web"],
+      ["systemctl", ...flag, "restart", "web"],
+    ]);
+    expect(journalArgv(scope, "web", 20)).toEqual(["journalctl", ...flag, "-u", "web", "-n", "20", "--no-pager", "-o", "cat"]);
   });
 });
