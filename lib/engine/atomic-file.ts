@@ -27,7 +27,7 @@
  */
 import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { processAlive } from "./lock-file.ts";
+import { processAlive } from "./process-info.ts";
 
 /** `.NAME.batou-PID-RANDOM`: the temporary names this module creates (and cleans up). */
 const TEMPORARY = /^\..+\.batou-(\d+)-[a-z0-9]{6}$/;

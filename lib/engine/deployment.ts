@@ -16,7 +16,8 @@ import { BatouError, ConfigurationError, ConfigurationErrors } from "./errors.ts
 import type { EventSink } from "./events.ts";
 import type { Host } from "./host.ts";
 import { localConnections } from "./local-connection.ts";
-import { type Acquired, acquireLock, currentUser, environmentLockPath, ownLockInfo } from "./lock-file.ts";
+import { type Acquired, acquireLock, environmentLockPath, ownLockInfo } from "./lock-file.ts";
+import { currentUser } from "./process-info.ts";
 import type { Reporter } from "./reporter.ts";
 import { guardInterrupts, SIGNAL_EXIT } from "./interrupt-guard.ts";
 import { RunReport } from "./run-report.ts";

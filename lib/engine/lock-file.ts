@@ -11,10 +11,11 @@
  * @module
  */
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync, type Stats, writeSync } from "node:fs";
-import { hostname, userInfo } from "node:os";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { BatouError } from "./errors.ts";
 import { VERSION } from "../version.ts";
+import { currentUser, processAlive, processStartTime } from "./process-info.ts";
 
 export interface LockInfo {
   user: string;
@@ -40,42 +41,6 @@ export function environmentLockPath(projectRoot: string, environment: string): s
   return join(projectRoot, "work", `.batou-lock-${environment}`);
 }
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks); undefined off Linux. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** The user this process runs as (by uid: /etc/passwd, since $USER may be unset or stale under sudo). */
-export function currentUser(): string {
-  const uid = process.getuid?.();
-  if (uid !== undefined) {
-    try {
-      for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
-        const fields = line.split(":");
-        if (fields[2] === String(uid)) return fields[0]!;
-      }
-    } catch {}
-  }
-  try {
-    const name = userInfo().username;
-    if (name && name !== "unknown") return name;
-  } catch {}
-  return process.env.USER ?? process.env.LOGNAME ?? String(uid ?? "?");
-}
 
 /** Lock info for this process. */
 export function ownLockInfo(environment: string, extra: Partial<LockInfo> = {}): LockInfo {

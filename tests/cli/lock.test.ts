@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { acquireLock, inspectLock, LockError, type LockInfo, ownLockInfo, processStartTime } from "../../lib/engine/lock-file.ts";
+import { acquireLock, inspectLock, LockError, type LockInfo, ownLockInfo } from "../../lib/engine/lock-file.ts";
+import { processStartTime } from "../../lib/engine/process-info.ts";
 import { ensureCompiled, localEnvironment, RUNNERS, runBatou, tempProject } from "../helpers/project.ts";
 
 // Each test runs batou as a child process, some several times.

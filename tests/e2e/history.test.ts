@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
-import { currentUser } from "../../lib/engine/lock-file.ts";
+import { currentUser } from "../../lib/engine/process-info.ts";
 import { ensureCompiled, RUNNERS, runBatou, tempProject } from "../helpers/project.ts";
 import { VERSION } from "../../lib/version.ts";
 

@@ -16,7 +16,7 @@
  * @module
  */
 import { hostname } from "node:os";
-import { currentUser } from "../../engine/lock-file.ts";
+import { currentUser } from "../../engine/process-info.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { agentHandlers, type AgentState } from "./handlers.ts";
 import { AgentProcess } from "./process.ts";
