@@ -7,7 +7,7 @@
 import { Component, constructed } from "./component.ts";
 import { BatouError, ComponentError, ConfigurationError, ConfigurationErrors, knockOnMessage, SilentConfigurationError, userFrame } from "./errors.ts";
 import type { Environment } from "./environment.ts";
-import { CycleError, topologicalOrder } from "./graph.ts";
+import { CycleError, topologicalOrder } from "./topological-order.ts";
 import type { RootComponent } from "./root.ts";
 
 export interface ConfigureResult {

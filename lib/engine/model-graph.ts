@@ -16,7 +16,7 @@
 import { type ConfigureResult, ModelErrors } from "./configure.ts";
 import type { Environment } from "./environment.ts";
 import { BatouError, ConfigurationErrors } from "./errors.ts";
-import { CycleError, topologicalOrder } from "./graph.ts";
+import { CycleError, topologicalOrder } from "./topological-order.ts";
 import type { Host } from "./host.ts";
 import type { RootComponent } from "./root.ts";
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Component } from "../../lib/batou.ts";
 import { configure, configureScope } from "../../lib/engine/configure.ts";
-import { CycleError, topologicalOrder } from "../../lib/engine/graph.ts";
+import { CycleError, topologicalOrder } from "../../lib/engine/topological-order.ts";
 import { cleanupModels, errorText, type Model, model, thrown } from "../helpers/model.ts";
 
 let m: Model | undefined;

@@ -1,7 +1,7 @@
 /** `batou deploy ENV`: configure, check, connect and converge an environment. */
 import { runDeployment } from "../../engine/deployment.ts";
 import { Reporter } from "../../engine/reporter.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { defineCommand } from "../command.ts";
 import { deployExtensions } from "../extensions.ts";
 

@@ -3,7 +3,7 @@ import { extname, resolve } from "node:path";
 import { writeFileAtomic } from "../../engine/atomic-file.ts";
 import { Reporter } from "../../engine/reporter.ts";
 import { drawGraph, GRAPH_FORMATS, type GraphFormat } from "../../graph/draw.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { defineCommand, UsageError } from "../command.ts";
 import { deployExtensions } from "../extensions.ts";
 

@@ -1,7 +1,7 @@
 /** `batou history ENV [HOST]`: the deployment history each host keeps. */
 import { formatHistory, readHistories } from "../../engine/history.ts";
 import { Reporter } from "../../engine/reporter.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { readRemoteHistory } from "../../remote/connect.ts";
 import { defineCommand } from "../command.ts";
 

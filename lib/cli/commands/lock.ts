@@ -9,7 +9,7 @@
 import { relative } from "node:path";
 import { locateEnvironment } from "../../engine/environment-file.ts";
 import { describeHolder, environmentLockPath, inspectLock, LockError, removeLockIf } from "../../engine/lock-file.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { defineCommand, defineGroup } from "../command.ts";
 import { say } from "../output.ts";
 

@@ -1,7 +1,7 @@
 /** `batou secrets summary [--json]`: the project's environments, recipients and sealed files, as text or JSON. */
 import pc from "picocolors";
 import { colorWanted, escapeForTerminal } from "../../terminal.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { type EnvironmentSummary, secretsSummary } from "../../secrets/summary.ts";
 import { defineCommand } from "../command.ts";
 

@@ -10,7 +10,7 @@ import { SecretsError } from "../../secrets/secrets-error.ts";
 import { openSealed } from "../../secrets/format.ts";
 import { defaultNativeKeyPath, loadIdentities, writeNativeKey } from "../../secrets/identities.ts";
 import { addRecipient, keyArgument, reencrypt, removeRecipient } from "../../secrets/manage.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { defineCommand, defineGroup, type OptionSpec } from "../command.ts";
 import { note, say } from "../output.ts";
 import { summaryCommand } from "./secrets-summary.ts";

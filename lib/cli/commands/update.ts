@@ -8,7 +8,7 @@ import { ensureRelease, ReleaseError } from "../../bootstrap/launcher.ts";
 import { isLauncher, readPin, writePin } from "../../bootstrap/pin.ts";
 import { TYPES_PATH } from "../../bootstrap/new-project.ts";
 import { compareVersions } from "../../bootstrap/versions.ts";
-import { findProjectRoot } from "../../project.ts";
+import { findProjectRoot } from "../../project-root.ts";
 import { defineCommand } from "../command.ts";
 import { say } from "../output.ts";
 
