@@ -61,6 +61,26 @@ export async function confirm(question: string, defaultYes = true): Promise<bool
 }
 
 /**
+ * Asks for the passphrase of the key file `path` (hidden) until `open` accepts one, three
+ * times at most, saying "Wrong passphrase." in between: what `open` returned with the
+ * passphrase, `"aborted"` (no terminal, Ctrl-C or Ctrl-D) or `"wrong"` (three wrong ones).
+ */
+export async function askPassphrase<T>(
+  path: string,
+  open: (passphrase: string) => T | undefined,
+  read: (prompt: string, hidden: boolean) => Promise<string | null> = readLine,
+): Promise<{ value: T; passphrase: string } | "aborted" | "wrong"> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const passphrase = await read(`Passphrase for ${path}: `, true);
+    if (passphrase === null) return "aborted";
+    const value = open(passphrase);
+    if (value !== undefined) return { value, passphrase };
+    process.stderr.write("Wrong passphrase.\n");
+  }
+  return "wrong";
+}
+
+/**
  * `text` safe to print on a terminal: control characters (C0 except tab, DEL, C1) and
  * the Unicode bidirectional overrides are shown as `\xNN` / `\u{NNNN}` escapes, so text
  * from a file (a recipient's comment, a name) cannot move the cursor, retitle the

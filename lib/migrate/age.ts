@@ -24,7 +24,7 @@ import * as ed2curve from "ed2curve";
 import { utils as sshUtils } from "ssh2";
 import nacl from "tweetnacl";
 import { isOpenSshPrivateKey } from "../openssh-key.ts";
-import { canPrompt, readLine } from "../terminal.ts";
+import { askPassphrase, canPrompt } from "../terminal.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -102,15 +102,10 @@ async function openKey(key: SshKeyFile, env: Env, problems: string[]): Promise<R
     problems.push(`${key.path} is passphrase-protected: set BATOU_AGE_IDENTITY_PASSPHRASE or run on a terminal`);
     return null;
   }
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const entered = await readLine(`Passphrase for ${key.path}: `, true);
-    if (entered === null) break;
-    const parsed = tryWith(entered);
-    if (parsed) {
-      passphrases.set(key.path, entered);
-      return parsed;
-    }
-    process.stderr.write("Wrong passphrase.\n");
+  const asked = await askPassphrase(key.path, (entered) => tryWith(entered) ?? undefined);
+  if (typeof asked === "object") {
+    passphrases.set(key.path, asked.passphrase);
+    return asked.value;
   }
   problems.push(`${key.path}: no passphrase opened it`);
   return null;

@@ -17,7 +17,7 @@ import { concat, fingerprint, fromBase64, sha512, toBase64, utf8 } from "./encod
 import { SecretsError } from "./secrets-error.ts";
 import { formatNativePublicKey, sshEd25519Keys } from "./recipients.ts";
 import { isOpenSshPrivateKey, openSshKeyHeader } from "../openssh-key.ts";
-import { canPrompt, readLine } from "../terminal.ts";
+import { askPassphrase, canPrompt } from "../terminal.ts";
 import type { Identity, Signer } from "./types.ts";
 
 /** Key type word of the private line in batou's own key files. */
@@ -169,14 +169,13 @@ function openSshIdentity(path: string, text: string, env: Env): Identity {
     if (!interactive || !canPrompt()) {
       throw new SecretsError(`identity ${path} is passphrase-protected: set BATOU_IDENTITY_PASSPHRASE or run on a terminal`);
     }
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const passphrase = await readLine(`Passphrase for ${path}: `, true);
-      if (passphrase === null) throw new SecretsError(`identity ${path}: aborted at the passphrase prompt`);
+    const asked = await askPassphrase(path, (passphrase) => {
       const key = decode(passphrase);
-      if (!(key instanceof Error)) return (cached = key);
-      process.stderr.write("Wrong passphrase.\n");
-    }
-    throw new SecretsError(`identity ${path}: wrong passphrase (3 attempts)`);
+      return key instanceof Error ? undefined : key;
+    });
+    if (asked === "aborted") throw new SecretsError(`identity ${path}: aborted at the passphrase prompt`);
+    if (asked === "wrong") throw new SecretsError(`identity ${path}: wrong passphrase (3 attempts)`);
+    return (cached = asked.value);
   };
   const id = fingerprint(keys.x25519);
   return {
