@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Overrides } from "./arguments.ts";
 import { type BatouError, ConfigurationError, ConfigurationErrors, knockOnMessage } from "./errors.ts";
 import { type EnvironmentFile, readEnvironmentFile } from "./environment-file.ts";
-import type { EnvironmentSettings, VfsSettings } from "./environment-schema.ts";
+import type { EnvironmentSettings } from "./environment-schema.ts";
 import { Host } from "./host.ts";
 import { loadComponents } from "./loader.ts";
 import { Resources } from "./resources.ts";

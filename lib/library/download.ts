@@ -14,7 +14,6 @@
  * ```
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { AtomicFile, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
 

@@ -57,16 +57,6 @@ function keepPython(w: Writer, node: PyNode, indent: string, why: string, where:
   w.hand.push(`line ${node.lineno}: ${where}: ${why}: ${(w.source[node.lineno! - 1] ?? "").trim()}${node.end_lineno! > node.lineno! ? " …" : ""}`);
 }
 
-function pythonType(value: PyNode | undefined): string {
-  if (!value) return "any";
-  if (value._type === "Constant") {
-    if (typeof value.value === "string") return "string";
-    if (typeof value.value === "boolean") return "boolean";
-    if (value.value && typeof value.value === "object") return "number";
-  }
-  return "any";
-}
-
 /** Names assigned in a body (for `let` vs `const` and for locals). */
 function assignedNames(body: PyNode[], counts = new Map<string, number>()): Map<string, number> {
   const visit = (target: PyNode) => {

@@ -130,11 +130,6 @@ export function parseIni(text: string, file: string): IniDocument {
   return { sections, trailingComments: pendingComments };
 }
 
-/** A section's entries as key → value. */
-export function sectionValues(section: IniSection | undefined): Map<string, IniEntry> {
-  return new Map((section?.entries ?? []).map((e) => [e.key, e]));
-}
-
 /**
  * batou's `ConfigSection.as_list`: split at commas when there is one, else at line
  * breaks, items trimmed (after commas, empty items stay, as in batou).

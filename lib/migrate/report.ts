@@ -28,11 +28,6 @@ export function fileReport(source: string): FileReport {
   return { source, outputs: [], converted: [], hand: [] };
 }
 
-/** Whether every file carried over without a hand. */
-export function cleanMigration(report: MigrationReport): boolean {
-  return report.files.every((f) => f.hand.length === 0);
-}
-
 /** The report as text: one block per file, then the next commands. */
 export function reportText(report: MigrationReport): string {
   const lines: string[] = [];

@@ -60,7 +60,7 @@ describe.skipIf(!root)("planted symlinks (as root, in a folder another user can 
   });
 
   test("Directory with a mode refuses a symlink at its path; the target's mode is unchanged", async () => {
-    const { precious, appdata, plant } = attackSetup();
+    const { precious, plant } = attackSetup();
     const link = plant("uploads", precious);
     const p = appProject(`this.add(new Directory(${JSON.stringify(link)}, { mode: 0o777 }));`, "Directory");
     const result = await deploy(p);

@@ -7,7 +7,7 @@
  * line, or in the server's statement log.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { passwordMatches, psqlCommand, scramVerifier } from "../../lib/library/postgres-client.ts";

@@ -4,7 +4,7 @@
  * service user, who cannot write the system's supervisor configuration.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy as deployRemote, makeProject as makeRemoteProject, type Project as RemoteProject, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";

@@ -6,7 +6,7 @@
  * a rebuild for another interpreter, nothing done when nothing changed.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { environmentHash } from "../../lib/library/virtualenv.ts";
 import { cleanupProjects, deploy, makeProject, scratchDir, type Project } from "./helpers.ts";

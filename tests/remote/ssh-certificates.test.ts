@@ -11,7 +11,7 @@
  * and the other tests are untouched; it is stopped at the end.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Testbed, startTestbed, TESTBED_DIR, TESTHOSTS, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy, makeProject, type Project, sshClientSetting } from "./remote-helpers.ts";

@@ -3,7 +3,7 @@
  * (`d.items()`, `s.split()`, `', '.join(xs)`, `'{}'.format(x)` ...), found by
  * attribute lookup on a value that has no such JS property of its own.
  */
-import { eq, general, exponential, isDict, isNumber, num, PyError, PyTuple, tuple, pyRepr, pyStr } from "./python.ts";
+import { eq, general, exponential, isDict, isNumber, num, PyError, tuple, pyRepr, pyStr } from "./python.ts";
 
 type Method = (self: any, ...args: any[]) => unknown;
 
