@@ -1,18 +1,3 @@
-/**
- * `AuthorizedKeys`: the service user's `~/.ssh/authorized_keys` holds exactly
- * the given public keys (`exclusive`, the default: a key added by hand is
- * removed), or at least them (`exclusive: false`: other lines are kept and
- * missing keys appended). Keys are compared by type and key blob, so a
- * changed comment or option rewrites the line in place. Every key is checked
- * before anything is written (its blob must decode and name its type). The
- * file is written atomically with mode 0600 in a `~/.ssh` of mode 0700, as
- * sshd's StrictModes wants; a change is shown as a diff.
- *
- * @example
- * ```ts
- * this.add(new AuthorizedKeys({ keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3... alice@laptop"] }));
- * ```
- */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -46,6 +31,21 @@ export function authorizedKeysContent(current: string, keys: PublicKey[], exclus
   return lines.length ? lines.join("\n") + "\n" : "";
 }
 
+/**
+ * `AuthorizedKeys`: the service user's `~/.ssh/authorized_keys` holds exactly
+ * the given public keys (`exclusive`, the default: a key added by hand is
+ * removed), or at least them (`exclusive: false`: other lines are kept and
+ * missing keys appended). Keys are compared by type and key blob, so a
+ * changed comment or option rewrites the line in place. Every key is checked
+ * before anything is written (its blob must decode and name its type). The
+ * file is written atomically with mode 0600 in a `~/.ssh` of mode 0700, as
+ * sshd's StrictModes wants; a change is shown as a diff.
+ *
+ * @example
+ * ```ts
+ * this.add(new AuthorizedKeys({ keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3... alice@laptop"] }));
+ * ```
+ */
 export class AuthorizedKeys extends Component {
   keys: string[] = [];
   exclusive = true;

@@ -1,25 +1,3 @@
-/**
- * `Build` (batou's `cmmi`): a source archive downloaded (with its checksum)
- * or taken from a local path, extracted, then `./configure --prefix=PREFIX
- * ARGS`, `make ARGS` and `make install` in the extracted folder. A marker in
- * that folder remembers the archive's checksum and the arguments, so the
- * build runs again only when the archive or an argument changed (batou's
- * cmmi does not notice changed arguments). `configure` and `make` are shell
- * text, like a `Command`'s. Every build starts from a freshly extracted
- * tree (make alone would not rebuild what a new configure changed). A
- * failed step is an error with the end of its output; the marker is written
- * only after `make install` succeeded.
- *
- * @example
- * ```ts
- * this.add(new Build("https://example.com/src/redis-7.2.4.tar.gz", {
- *   checksum: "sha256:8d104c26a154b29fd67d6568b4f375212212ad41e0c2caa3d66480e78dbd3b59",
- *   configure: "--disable-docs",
- *   make: "-j2",
- *   prefix: "/srv/app/redis",
- * }));
- * ```
- */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -52,6 +30,28 @@ interface BuildRecord {
 
 const SUFFIX = /\.(tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar|zip)$/i;
 
+/**
+ * `Build` (batou's `cmmi`): a source archive downloaded (with its checksum)
+ * or taken from a local path, extracted, then `./configure --prefix=PREFIX
+ * ARGS`, `make ARGS` and `make install` in the extracted folder. A marker in
+ * that folder remembers the archive's checksum and the arguments, so the
+ * build runs again only when the archive or an argument changed (batou's
+ * cmmi does not notice changed arguments). `configure` and `make` are shell
+ * text, like a `Command`'s. Every build starts from a freshly extracted
+ * tree (make alone would not rebuild what a new configure changed). A
+ * failed step is an error with the end of its output; the marker is written
+ * only after `make install` succeeded.
+ *
+ * @example
+ * ```ts
+ * this.add(new Build("https://example.com/src/redis-7.2.4.tar.gz", {
+ *   checksum: "sha256:8d104c26a154b29fd67d6568b4f375212212ad41e0c2caa3d66480e78dbd3b59",
+ *   configure: "--disable-docs",
+ *   make: "-j2",
+ *   prefix: "/srv/app/redis",
+ * }));
+ * ```
+ */
 export class Build extends Component {
   static override namevar = "archive";
   archive = "";

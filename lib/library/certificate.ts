@@ -1,18 +1,3 @@
-/**
- * `Certificate`: a private key and a self-signed X.509 certificate for a
- * common name and alternative names (DNS names and IP addresses), made with
- * `openssl`. A new certificate is made when there is none, when it expires
- * within `renewDays`, when its names differ from the configured ones, or when
- * it does not belong to the key. The key is kept while it exists and has the
- * configured type, so a renewal replaces only the certificate; it is written
- * with mode 0600 and never shown. Both files are replaced atomically.
- *
- * @example
- * ```ts
- * this.add(new Certificate("tls/app.crt", { commonName: "app.example.com", altNames: ["www.example.com", "127.0.0.1"], days: 365 }));
- * // the key: tls/app.key
- * ```
- */
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -92,6 +77,21 @@ function keyHasType(key: KeyObject, keyType: string): boolean {
   return key.asymmetricKeyType === kind;
 }
 
+/**
+ * `Certificate`: a private key and a self-signed X.509 certificate for a
+ * common name and alternative names (DNS names and IP addresses), made with
+ * `openssl`. A new certificate is made when there is none, when it expires
+ * within `renewDays`, when its names differ from the configured ones, or when
+ * it does not belong to the key. The key is kept while it exists and has the
+ * configured type, so a renewal replaces only the certificate; it is written
+ * with mode 0600 and never shown. Both files are replaced atomically.
+ *
+ * @example
+ * ```ts
+ * this.add(new Certificate("tls/app.crt", { commonName: "app.example.com", altNames: ["www.example.com", "127.0.0.1"], days: 365 }));
+ * // the key: tls/app.key
+ * ```
+ */
 export class Certificate extends Component {
   static override namevar = "path";
   path = "";

@@ -1,19 +1,3 @@
-/**
- * `Command`: a one-off step, run through `sh -c` in the workdir when the path
- * `creates` does not exist, or when the check command `unless` fails (exits
- * non-zero). One of them is required, so a second deploy does not run the
- * command again. `unless` also runs under `-P`: it must only look, never
- * change anything; on a fresh host, where the working directory does not
- * exist yet, it runs in an empty stand-in for it (so a check for a file
- * there fails and the command "would run"). After running, `creates` must
- * exist.
- *
- * @example
- * ```ts
- * this.add(new Command("tar -xf data.tar && touch data/.ready", { creates: "data/.ready" }));
- * this.add(new Command("bin/migrate", { unless: "bin/migrate --check" }));
- * ```
- */
 import { existsSync } from "node:fs";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 
@@ -30,6 +14,22 @@ export interface CommandStepOptions {
   timeout?: number;
 }
 
+/**
+ * `Command`: a one-off step, run through `sh -c` in the workdir when the path
+ * `creates` does not exist, or when the check command `unless` fails (exits
+ * non-zero). One of them is required, so a second deploy does not run the
+ * command again. `unless` also runs under `-P`: it must only look, never
+ * change anything; on a fresh host, where the working directory does not
+ * exist yet, it runs in an empty stand-in for it (so a check for a file
+ * there fails and the command "would run"). After running, `creates` must
+ * exist.
+ *
+ * @example
+ * ```ts
+ * this.add(new Command("tar -xf data.tar && touch data/.ready", { creates: "data/.ready" }));
+ * this.add(new Command("bin/migrate", { unless: "bin/migrate --check" }));
+ * ```
+ */
 export class Command extends Component {
   static override namevar = "command";
   command = "";

@@ -14,6 +14,8 @@
  * // in a component deployed once per host
  * this.add(new CronTab({ mailto: "ops@example.com" }));
  * ```
+ *
+ * @module
  */
 import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
@@ -33,6 +35,17 @@ const MACROS = new Set(["@reboot", "@yearly", "@annually", "@monthly", "@weekly"
 /** The resource key under which cron jobs are provided. */
 export const CRONJOB_RESOURCE = "cronjob";
 
+/**
+ * One line of the service user's crontab: `command` (run by cron from the user's home;
+ * give a full path, e.g. `this.workdir + "/bin/cleanup"`) at `timing` (five fields or a
+ * macro such as `"@daily"`), with `args` and an optional `logger` tag. It offers itself as
+ * the resource `"cronjob"`; the host's {@link CronTab} installs it.
+ *
+ * @example
+ * ```ts
+ * this.add(new CronJob(this.workdir + "/bin/cleanup", { timing: "15 3 * * *", args: "--days 7" }));
+ * ```
+ */
 export class CronJob extends Component {
   static override namevar = "command";
   command = "";
@@ -83,6 +96,16 @@ export interface CronTabOptions {
   user?: string;
 }
 
+/**
+ * The service user's crontab, exactly the host's {@link CronJob}s (from every root
+ * component on the host), sorted stably, installed with `crontab` when it differs (that one
+ * diff is shown) and copied to `crontab` in the workdir. One per host; no jobs is an error.
+ *
+ * @example
+ * ```ts
+ * this.add(new CronTab({ mailto: "ops@example.com" }));
+ * ```
+ */
 export class CronTab extends Component {
   mailto: string | undefined = undefined;
   env: Record<string, string> = {};

@@ -1,18 +1,3 @@
-/**
- * `Download`: a file fetched over http(s) whose content has a known checksum.
- * The checksum is required (`"sha256:HEX"`; `sha512`, `sha1` and `md5` work
- * too). Verify only hashes the local file, it never touches the network. The
- * download goes to a temporary file beside the target and is renamed into
- * place only when the checksum matches; a mismatch is an error naming the URL,
- * the expected and the actual checksum, and leaves no file behind.
- *
- * @example
- * ```ts
- * this.add(new Download("https://example.com/tool-1.2.tar.gz", {
- *   checksum: "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
- * }));
- * ```
- */
 import { existsSync } from "node:fs";
 import { AtomicFile, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
@@ -38,6 +23,21 @@ export async function fileChecksum(path: string, algorithm: Algorithm = "sha256"
   return hasher.digest("hex");
 }
 
+/**
+ * `Download`: a file fetched over http(s) whose content has a known checksum.
+ * The checksum is required (`"sha256:HEX"`; `sha512`, `sha1` and `md5` work
+ * too). Verify only hashes the local file, it never touches the network. The
+ * download goes to a temporary file beside the target and is renamed into
+ * place only when the checksum matches; a mismatch is an error naming the URL,
+ * the expected and the actual checksum, and leaves no file behind.
+ *
+ * @example
+ * ```ts
+ * this.add(new Download("https://example.com/tool-1.2.tar.gz", {
+ *   checksum: "sha256:3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b",
+ * }));
+ * ```
+ */
 export class Download extends Component {
   static override namevar = "url";
   url = "";

@@ -1,18 +1,3 @@
-/**
- * `Extract`: an archive unpacked into a folder. tar, tar.gz/tgz, tar.bz2/tbz2,
- * tar.xz/txz (through the system `tar`) and zip (through `unzip`).
- * `stripComponents` drops leading path components of every entry, like
- * `tar --strip-components`. A marker beside the target remembers the
- * archive's checksum and the extracted files, so a second deploy changes
- * nothing until the archive changes or an extracted file goes missing. Files
- * already in the target are overwritten, other files are left alone.
- *
- * @example
- * ```ts
- * const download = this.add(new Download("https://example.com/app-1.2.tar.gz", { checksum: "sha256:..." }));
- * this.add(new Extract(download.target!, { target: "app", stripComponents: 1 }));
- * ```
- */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -59,6 +44,21 @@ function mergeMove(from: string, to: string): void {
   }
 }
 
+/**
+ * `Extract`: an archive unpacked into a folder. tar, tar.gz/tgz, tar.bz2/tbz2,
+ * tar.xz/txz (through the system `tar`) and zip (through `unzip`).
+ * `stripComponents` drops leading path components of every entry, like
+ * `tar --strip-components`. A marker beside the target remembers the
+ * archive's checksum and the extracted files, so a second deploy changes
+ * nothing until the archive changes or an extracted file goes missing. Files
+ * already in the target are overwritten, other files are left alone.
+ *
+ * @example
+ * ```ts
+ * const download = this.add(new Download("https://example.com/app-1.2.tar.gz", { checksum: "sha256:..." }));
+ * this.add(new Extract(download.target!, { target: "app", stripComponents: 1 }));
+ * ```
+ */
 export class Extract extends Component {
   static override namevar = "archive";
   archive = "";

@@ -1,3 +1,21 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { hidePassword } from "./url-password.ts";
+
+export interface GitCloneOptions {
+  /** The folder of the working copy (relative to the workdir). */
+  target: string;
+  /** Follow this branch's head. */
+  branch?: string;
+  /** Check out exactly this tag. */
+  tag?: string;
+  /** Check out exactly this commit or tag. */
+  revision?: string;
+}
+
+const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_ASKPASS: "true" };
+
 /**
  * `GitClone`: a git working copy at the head of a branch, at a tag, or at a
  * revision (a commit or a tag). Without any of them, the remote's default
@@ -17,24 +35,6 @@
  * this.add(new GitClone("/srv/repos/tools.git", { target: "tools", tag: "v1.4.0" }));
  * ```
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
-import { hidePassword } from "./url-password.ts";
-
-export interface GitCloneOptions {
-  /** The folder of the working copy (relative to the workdir). */
-  target: string;
-  /** Follow this branch's head. */
-  branch?: string;
-  /** Check out exactly this tag. */
-  tag?: string;
-  /** Check out exactly this commit or tag. */
-  revision?: string;
-}
-
-const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_ASKPASS: "true" };
-
 export class GitClone extends Component {
   static override namevar = "url";
   url = "";

@@ -1,16 +1,3 @@
-/**
- * `Htpasswd`: an htpasswd file (Apache, nginx) holding exactly the given
- * users, each with a bcrypt hash of its password. A hash already in the file
- * is kept while its password still verifies, so a second deploy changes
- * nothing (bcrypt salts every hash anew: rehashing would rewrite the file on
- * every deploy). Passwords are never shown: a change is reported as the users
- * added, removed or given a new password, never as a diff.
- *
- * @example
- * ```ts
- * this.add(new Htpasswd("htpasswd", { users: { alice: this.alicePassword, bob: this.bobPassword } }));
- * ```
- */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import bcrypt from "bcryptjs";
 import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -65,6 +52,19 @@ export function planHtpasswd(current: string, users: Record<string, string>, cos
   return { content: lines.length ? lines.join("\n") + "\n" : "", added, removed, rehashed };
 }
 
+/**
+ * `Htpasswd`: an htpasswd file (Apache, nginx) holding exactly the given
+ * users, each with a bcrypt hash of its password. A hash already in the file
+ * is kept while its password still verifies, so a second deploy changes
+ * nothing (bcrypt salts every hash anew: rehashing would rewrite the file on
+ * every deploy). Passwords are never shown: a change is reported as the users
+ * added, removed or given a new password, never as a diff.
+ *
+ * @example
+ * ```ts
+ * this.add(new Htpasswd("htpasswd", { users: { alice: this.alicePassword, bob: this.bobPassword } }));
+ * ```
+ */
 export class Htpasswd extends Component {
   static override namevar = "path";
   path = "";

@@ -1,19 +1,3 @@
-/**
- * `HTTPCheck`: the URL answers as expected (a status, optionally a text in the
- * body) within a timeout, asked from the host. It checks in `verify()`, so
- * placed after the components that start or reload a service, it runs once
- * they have updated, and the deploy waits for the service (trying every
- * `interval` seconds) or fails naming the URL and the last answer. It never
- * changes anything, so it never counts as a change. Under `-P` it asks once
- * and only reports what it would wait for. Redirects are not followed: a 301
- * is the answer. A password in the URL is shown as `*****`.
- *
- * @example
- * ```ts
- * this.add(new Service("app", { command: "bin/app" }));
- * this.add(new HTTPCheck("http://127.0.0.1:8080/health", { status: 200, timeout: 30, contains: "ok" }));
- * ```
- */
 import { Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
 
@@ -32,6 +16,22 @@ export interface HTTPCheckOptions {
   insecure?: boolean;
 }
 
+/**
+ * `HTTPCheck`: the URL answers as expected (a status, optionally a text in the
+ * body) within a timeout, asked from the host. It checks in `verify()`, so
+ * placed after the components that start or reload a service, it runs once
+ * they have updated, and the deploy waits for the service (trying every
+ * `interval` seconds) or fails naming the URL and the last answer. It never
+ * changes anything, so it never counts as a change. Under `-P` it asks once
+ * and only reports what it would wait for. Redirects are not followed: a 301
+ * is the answer. A password in the URL is shown as `*****`.
+ *
+ * @example
+ * ```ts
+ * this.add(new Service("app", { command: "bin/app" }));
+ * this.add(new HTTPCheck("http://127.0.0.1:8080/health", { status: 200, timeout: 30, contains: "ok" }));
+ * ```
+ */
 export class HTTPCheck extends Component {
   static override namevar = "url";
   url = "";

@@ -1,17 +1,3 @@
-/**
- * `KeyPair`: an SSH key pair of the service user, generated once with
- * `ssh-keygen` (no passphrase) and kept: later deploys never replace the
- * private key. A missing or different public key file is written again from
- * the private key (`ssh-keygen -y`). A private key of another type than the
- * configured one is an error, not replaced. The private key (mode 0600) is
- * never shown; both files appear only when both are complete.
- *
- * @example
- * ```ts
- * const pair = this.add(new KeyPair("~/.ssh/id_ed25519", { comment: "backup@app" }));
- * // pair.publicKeyPath: ~/.ssh/id_ed25519.pub
- * ```
- */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -34,6 +20,20 @@ export interface KeyPairOptions {
   comment?: string;
 }
 
+/**
+ * `KeyPair`: an SSH key pair of the service user, generated once with
+ * `ssh-keygen` (no passphrase) and kept: later deploys never replace the
+ * private key. A missing or different public key file is written again from
+ * the private key (`ssh-keygen -y`). A private key of another type than the
+ * configured one is an error, not replaced. The private key (mode 0600) is
+ * never shown; both files appear only when both are complete.
+ *
+ * @example
+ * ```ts
+ * const pair = this.add(new KeyPair("~/.ssh/id_ed25519", { comment: "backup@app" }));
+ * // pair.publicKeyPath: ~/.ssh/id_ed25519.pub
+ * ```
+ */
 export class KeyPair extends Component {
   static override namevar = "path";
   path = "";

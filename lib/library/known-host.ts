@@ -1,19 +1,3 @@
-/**
- * `KnownHost`: an entry for a host in the service user's
- * `~/.ssh/known_hosts`, so ssh connects to it without asking. With `key` (the
- * host's public key, e.g. a line of its `/etc/ssh/ssh_host_ed25519_key.pub`)
- * the entry holds exactly that key, and an older entry of the same key type
- * for the host is replaced. Without `key` the host is scanned with
- * `ssh-keyscan` when it has no entry yet (trust on first use, as batou_ext's
- * `ScanHost`), and the entry is kept afterwards. Hashed entries count. Other
- * lines are left alone.
- *
- * @example
- * ```ts
- * this.add(new KnownHost("git.example.com", { key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOM..." }));
- * this.add(new KnownHost("backup.example.com", { port: 2222 })); // scanned once
- * ```
- */
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { dirname } from "node:path";
@@ -48,6 +32,22 @@ export function knownHostsWithKey(current: string, name: string, key: PublicKey)
   return [...kept, `${name} ${key.type} ${key.blob}`].join("\n") + "\n";
 }
 
+/**
+ * `KnownHost`: an entry for a host in the service user's
+ * `~/.ssh/known_hosts`, so ssh connects to it without asking. With `key` (the
+ * host's public key, e.g. a line of its `/etc/ssh/ssh_host_ed25519_key.pub`)
+ * the entry holds exactly that key, and an older entry of the same key type
+ * for the host is replaced. Without `key` the host is scanned with
+ * `ssh-keyscan` when it has no entry yet (trust on first use, as batou_ext's
+ * `ScanHost`), and the entry is kept afterwards. Hashed entries count. Other
+ * lines are left alone.
+ *
+ * @example
+ * ```ts
+ * this.add(new KnownHost("git.example.com", { key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOM..." }));
+ * this.add(new KnownHost("backup.example.com", { port: 2222 })); // scanned once
+ * ```
+ */
 export class KnownHost extends Component {
   static override namevar = "hostname";
   hostname = "";

@@ -15,6 +15,8 @@
  * // in a component deployed once per host (with the CronTab)
  * this.add(new Logrotate());
  * ```
+ *
+ * @module
  */
 import { Component, ConfigurationError } from "../batou-core.ts";
 import { CronJob } from "./cron.ts";
@@ -57,6 +59,16 @@ function checkText(component: Component, attribute: string, text: string, script
   }
 }
 
+/**
+ * A log file (or glob) the host's {@link Logrotate} rotates, with batou's Debian defaults
+ * unless its own directives (`rotate`, `size`, `frequency`, `postrotate`, ...) say otherwise.
+ * It offers itself as the resource `"rotatedlogfile"`.
+ *
+ * @example
+ * ```ts
+ * this.add(new RotatedLogfile("var/log/*.log", { rotate: 7, postrotate: "kill -USR1 $(cat var/app.pid)" }));
+ * ```
+ */
 export class RotatedLogfile extends Component {
   static override namevar = "path";
   path = "";
@@ -133,6 +145,16 @@ function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The service user's logrotate: `logrotate.conf` in its workdir with every
+ * {@link RotatedLogfile} of the host, and a {@link CronJob} that runs `logrotate` with a
+ * state file beside it (so the host needs a `CronTab` too). One per host.
+ *
+ * @example
+ * ```ts
+ * this.add(new Logrotate());
+ * ```
+ */
 export class Logrotate extends Component {
   common: string[] = [...LOGROTATE_DEFAULTS];
   timing = "45 2 * * *";

@@ -1,20 +1,3 @@
-/**
- * `Mercurial`: a Mercurial working copy at the head of a `branch` or at a
- * `revision` (a changeset id, a tag or a bookmark); with neither, at the head
- * of the `default` branch. Like `GitClone`: verify asks the remote with
- * `hg identify` and looks at the working copy, changing nothing, also under
- * `-P`, where a branch or revision the remote does not have is an error
- * ("revision v9 not found in URL"). A new clone is made beside the target and
- * moved into place only when complete. Local changes, untracked files and
- * local commits are reported as an error and never discarded (batou's
- * Mercurial clone discards them: see docs/porting-from-batou.md).
- *
- * @example
- * ```ts
- * this.add(new Mercurial("https://hg.example.com/app", { target: "app", branch: "stable" }));
- * this.add(new Mercurial("/srv/repos/tools", { target: "tools", revision: "1.4.0" }));
- * ```
- */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -32,6 +15,23 @@ export interface MercurialOptions {
 /** Plain, stable output (HGPLAIN), whatever the user configured. */
 const HG_ENV = { HGPLAIN: "1", LC_ALL: "C" };
 
+/**
+ * `Mercurial`: a Mercurial working copy at the head of a `branch` or at a
+ * `revision` (a changeset id, a tag or a bookmark); with neither, at the head
+ * of the `default` branch. Like `GitClone`: verify asks the remote with
+ * `hg identify` and looks at the working copy, changing nothing, also under
+ * `-P`, where a branch or revision the remote does not have is an error
+ * ("revision v9 not found in URL"). A new clone is made beside the target and
+ * moved into place only when complete. Local changes, untracked files and
+ * local commits are reported as an error and never discarded (batou's
+ * Mercurial clone discards them: see docs/porting-from-batou.md).
+ *
+ * @example
+ * ```ts
+ * this.add(new Mercurial("https://hg.example.com/app", { target: "app", branch: "stable" }));
+ * this.add(new Mercurial("/srv/repos/tools", { target: "tools", revision: "1.4.0" }));
+ * ```
+ */
 export class Mercurial extends Component {
   static override namevar = "url";
   url = "";

@@ -1,19 +1,3 @@
-/**
- * `NodeApp`: the dependencies of a Node.js application installed from its
- * lockfile, with `npm ci` (or `bun install --frozen-lockfile`), only when the
- * lockfile or `package.json` changed since the last install (their hash is
- * kept in `node_modules/.batou-nodeapp.json`) or `node_modules` is gone. The
- * application's files come from elsewhere (a `Directory` with `source`, a
- * `GitClone`); under `-P` a folder they would bring is reported as pending,
- * not as an error. The lockfile is never changed: one that does not match
- * `package.json` is an error of the installer, shown with its output.
- *
- * @example
- * ```ts
- * this.add(new GitClone("https://git.example.com/web.git", { target: "web", branch: "main" }));
- * this.add(new NodeApp("web", { production: true }));
- * ```
- */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
@@ -37,6 +21,22 @@ export function installCommand(installer: "npm" | "bun", options: { production: 
   return ["npm", "ci", "--no-audit", "--no-fund", ...(options.production ? ["--omit=dev"] : []), ...(options.registry ? ["--registry", options.registry] : [])];
 }
 
+/**
+ * `NodeApp`: the dependencies of a Node.js application installed from its
+ * lockfile, with `npm ci` (or `bun install --frozen-lockfile`), only when the
+ * lockfile or `package.json` changed since the last install (their hash is
+ * kept in `node_modules/.batou-nodeapp.json`) or `node_modules` is gone. The
+ * application's files come from elsewhere (a `Directory` with `source`, a
+ * `GitClone`); under `-P` a folder they would bring is reported as pending,
+ * not as an error. The lockfile is never changed: one that does not match
+ * `package.json` is an error of the installer, shown with its output.
+ *
+ * @example
+ * ```ts
+ * this.add(new GitClone("https://git.example.com/web.git", { target: "web", branch: "main" }));
+ * this.add(new NodeApp("web", { production: true }));
+ * ```
+ */
 export class NodeApp extends Component {
   static override namevar = "path";
   path = "";

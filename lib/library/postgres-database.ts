@@ -1,16 +1,3 @@
-/**
- * `PostgresDatabase`: a PostgreSQL database owned by the given role (created
- * from `template`, with `encoding` and `locale` when given; an existing
- * database with another owner is given to this one). The role is not created
- * here: add a `PostgresUser` before it. Under `-P` a server that cannot be
- * reached yet is reported, not an error.
- *
- * @example
- * ```ts
- * this.add(new PostgresUser("app", { password: this.dbPassword }));
- * this.add(new PostgresDatabase("app", { owner: "app" }));
- * ```
- */
 import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
 
@@ -25,6 +12,19 @@ export interface PostgresDatabaseOptions extends PostgresConnection {
   locale?: string;
 }
 
+/**
+ * `PostgresDatabase`: a PostgreSQL database owned by the given role (created
+ * from `template`, with `encoding` and `locale` when given; an existing
+ * database with another owner is given to this one). The role is not created
+ * here: add a `PostgresUser` before it. Under `-P` a server that cannot be
+ * reached yet is reported, not an error.
+ *
+ * @example
+ * ```ts
+ * this.add(new PostgresUser("app", { password: this.dbPassword }));
+ * this.add(new PostgresDatabase("app", { owner: "app" }));
+ * ```
+ */
 export class PostgresDatabase extends PostgresComponent {
   static override namevar = "name";
   name = "";

@@ -1,3 +1,13 @@
+import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
+import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
+
+export interface PostgresExtensionOptions extends PostgresConnection {
+  /** The database to create it in. */
+  database: string;
+  /** The schema for its objects (default: the first of the search path). */
+  schema?: string;
+}
+
 /**
  * `PostgresExtension`: an extension is created in a database (`CREATE
  * EXTENSION`). An extension the server does not have (its package is not
@@ -10,16 +20,6 @@
  * this.add(new PostgresExtension("pgcrypto", { database: "app" }));
  * ```
  */
-import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
-import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
-
-export interface PostgresExtensionOptions extends PostgresConnection {
-  /** The database to create it in. */
-  database: string;
-  /** The schema for its objects (default: the first of the search path). */
-  schema?: string;
-}
-
 export class PostgresExtension extends PostgresComponent {
   static override namevar = "name";
   name = "";

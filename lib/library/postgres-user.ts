@@ -1,17 +1,3 @@
-/**
- * `PostgresUser`: a PostgreSQL role that can log in with the given password
- * and has exactly the given flags (default `NOSUPERUSER NOCREATEDB
- * NOCREATEROLE`). The password is checked against the role's stored verifier
- * (SCRAM-SHA-256 or md5) without sending it; a new one is sent as a
- * SCRAM-SHA-256 verifier computed here, so the password never reaches the
- * server, its statement log, a command line or any output. Under `-P` a server
- * that cannot be reached yet is reported, not an error.
- *
- * @example
- * ```ts
- * this.add(new PostgresUser("app", { password: this.dbPassword, runAs: "postgres" }));
- * ```
- */
 import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import {
   checkConnection,
@@ -36,6 +22,20 @@ export interface PostgresUserOptions extends PostgresConnection {
 /** The role attributes `flags` may set, and the pg_roles column of each. */
 const FLAGS: Record<string, string> = { SUPERUSER: "rolsuper", CREATEDB: "rolcreatedb", CREATEROLE: "rolcreaterole", REPLICATION: "rolreplication", INHERIT: "rolinherit", BYPASSRLS: "rolbypassrls" };
 
+/**
+ * `PostgresUser`: a PostgreSQL role that can log in with the given password
+ * and has exactly the given flags (default `NOSUPERUSER NOCREATEDB
+ * NOCREATEROLE`). The password is checked against the role's stored verifier
+ * (SCRAM-SHA-256 or md5) without sending it; a new one is sent as a
+ * SCRAM-SHA-256 verifier computed here, so the password never reaches the
+ * server, its statement log, a command line or any output. Under `-P` a server
+ * that cannot be reached yet is reported, not an error.
+ *
+ * @example
+ * ```ts
+ * this.add(new PostgresUser("app", { password: this.dbPassword, runAs: "postgres" }));
+ * ```
+ */
 export class PostgresUser extends PostgresComponent {
   static override namevar = "name";
   name = "";

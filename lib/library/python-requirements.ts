@@ -12,6 +12,8 @@
  * venv.add(new Requirements("requirements.lock"));
  * venv.add(new Package("gunicorn", { version: "22.0.0" }));
  * ```
+ *
+ * @module
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
@@ -27,6 +29,16 @@ function assertInVirtualEnv(component: Component): void {
   }
 }
 
+/**
+ * A requirements or lock file (next to the component, or an absolute path) whose lines
+ * its parent {@link VirtualEnv} installs; read when configuring, so a change of the file
+ * is a change of the environment. Only inside a `VirtualEnv`.
+ *
+ * @example
+ * ```ts
+ * venv.add(new Requirements("requirements.lock"));
+ * ```
+ */
 export class Requirements extends Component implements RequirementSource {
   static override namevar = "file";
   file = "";
@@ -55,6 +67,15 @@ export interface PackageOptions {
   version: string;
 }
 
+/**
+ * One Python package, `name` at exactly `version` (`name==version`), that its parent
+ * {@link VirtualEnv} installs. Only inside a `VirtualEnv`.
+ *
+ * @example
+ * ```ts
+ * venv.add(new Package("gunicorn", { version: "22.0.0" }));
+ * ```
+ */
 export class Package extends Component implements RequirementSource {
   static override namevar = "name";
   name = "";

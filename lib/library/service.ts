@@ -1,28 +1,3 @@
-/**
- * `Service`: a long-running program kept running, by the service manager the
- * host offers to the user batou runs as (`manager: "auto"`, the default):
- *
- * 1. systemd where it runs (`/run/systemd/system`): a system unit as root, a
- *    user unit (`systemctl --user`) where the user's own systemd manager runs;
- * 2. else supervisord: the host's `Supervisor` component when there is one
- *    (the service user's own supervisord), else the system's supervisord,
- *    whose include folder (`supervisorConfDir`) must be writable.
- *
- * `manager: "systemd"` or `"supervisor"` forces the kind. Before the unit or
- * program file is written (and under `-P`) the choice is checked: a folder
- * the user cannot write, or a systemd user manager that does not run, is an
- * error naming the user and what to do. The service is (re)started when it is
- * not running, when its unit/program file changed, or when a component added
- * before it in the same parent changed (a new config file or release). A
- * service that does not start is an error with its status and the tail of
- * its log (supervisor's log of the program, or the journal).
- *
- * @example
- * ```ts
- * this.add(new File("app.conf", { content: "port = 8080\n" }));
- * this.add(new Service("myapp", { command: "bin/app --config app.conf", env: { NODE_ENV: "production" } }));
- * ```
- */
 import { accessSync, constants, existsSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
@@ -140,6 +115,31 @@ function systemdQuote(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%/g, "%%")}"`;
 }
 
+/**
+ * `Service`: a long-running program kept running, by the service manager the
+ * host offers to the user batou runs as (`manager: "auto"`, the default):
+ *
+ * 1. systemd where it runs (`/run/systemd/system`): a system unit as root, a
+ *    user unit (`systemctl --user`) where the user's own systemd manager runs;
+ * 2. else supervisord: the host's `Supervisor` component when there is one
+ *    (the service user's own supervisord), else the system's supervisord,
+ *    whose include folder (`supervisorConfDir`) must be writable.
+ *
+ * `manager: "systemd"` or `"supervisor"` forces the kind. Before the unit or
+ * program file is written (and under `-P`) the choice is checked: a folder
+ * the user cannot write, or a systemd user manager that does not run, is an
+ * error naming the user and what to do. The service is (re)started when it is
+ * not running, when its unit/program file changed, or when a component added
+ * before it in the same parent changed (a new config file or release). A
+ * service that does not start is an error with its status and the tail of
+ * its log (supervisor's log of the program, or the journal).
+ *
+ * @example
+ * ```ts
+ * this.add(new File("app.conf", { content: "port = 8080\n" }));
+ * this.add(new Service("myapp", { command: "bin/app --config app.conf", env: { NODE_ENV: "production" } }));
+ * ```
+ */
 export class Service extends Component {
   static override namevar = "name";
   name = "";

@@ -32,6 +32,7 @@ export function lastLines(text: string, lines = LOG_TAIL_LINES): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/** `supervisorctl` (the given argv) of one supervisord, run on behalf of `component` (its errors name it). */
 export class Supervisorctl {
   constructor(
     private readonly component: Component,

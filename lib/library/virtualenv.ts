@@ -1,27 +1,3 @@
-/**
- * `VirtualEnv`: a Python virtual environment with the packages of its
- * `Requirements` and `Package` children, in batou's AppEnv way. Each
- * environment lives in a folder named after a hash of what it is made of (the
- * interpreter's version and path, the requirement lines, the pip options), so
- * a new interpreter version or a changed requirements file builds a new
- * environment beside the old one, and nothing is installed when none of it
- * changed. `path` is a symlink to the current environment, switched
- * atomically once the new one is complete (`venv/bin/python` keeps working
- * during the build); after a switch, environments other than the new and the
- * previous one are removed. A failed build leaves the link where it was.
- *
- * pip installs with its usual dependency resolution and then runs `pip check`;
- * `index`, `findLinks` and `noIndex` point it at a local index or a folder of
- * wheels (nothing needs to come from PyPI).
- *
- * @example
- * ```ts
- * const venv = this.add(new VirtualEnv("venv", { python: "python3.11" }));
- * venv.add(new Requirements("requirements.lock"));
- * venv.add(new Package("gunicorn", { version: "22.0.0" }));
- * // venv/bin/gunicorn
- * ```
- */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, replaceAtomic, writeFileAtomic } from "../batou-core.ts";
@@ -66,6 +42,30 @@ function isRequirementSource(component: Component): component is Component & Req
   return typeof (component as unknown as Partial<RequirementSource>).requirementLines === "string";
 }
 
+/**
+ * `VirtualEnv`: a Python virtual environment with the packages of its
+ * `Requirements` and `Package` children, in batou's AppEnv way. Each
+ * environment lives in a folder named after a hash of what it is made of (the
+ * interpreter's version and path, the requirement lines, the pip options), so
+ * a new interpreter version or a changed requirements file builds a new
+ * environment beside the old one, and nothing is installed when none of it
+ * changed. `path` is a symlink to the current environment, switched
+ * atomically once the new one is complete (`venv/bin/python` keeps working
+ * during the build); after a switch, environments other than the new and the
+ * previous one are removed. A failed build leaves the link where it was.
+ *
+ * pip installs with its usual dependency resolution and then runs `pip check`;
+ * `index`, `findLinks` and `noIndex` point it at a local index or a folder of
+ * wheels (nothing needs to come from PyPI).
+ *
+ * @example
+ * ```ts
+ * const venv = this.add(new VirtualEnv("venv", { python: "python3.11" }));
+ * venv.add(new Requirements("requirements.lock"));
+ * venv.add(new Package("gunicorn", { version: "22.0.0" }));
+ * // venv/bin/gunicorn
+ * ```
+ */
 export class VirtualEnv extends Component {
   static override namevar = "path";
   path = "";

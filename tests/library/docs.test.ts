@@ -80,3 +80,18 @@ describe("docs/library.md", () => {
     }
   });
 });
+
+describe("TSDoc on the library's classes (editor hovers come from the generated batou.d.ts)", () => {
+  test("every exported class in lib/library has a doc comment on the class itself", () => {
+    const undocumented: string[] = [];
+    for (const name of new Bun.Glob("*.ts").scanSync(join(ROOT, "lib/library"))) {
+      if (name.endsWith(".test.ts")) continue;
+      const lines = readFileSync(join(ROOT, "lib/library", name), "utf8").split("\n");
+      lines.forEach((line, i) => {
+        const cls = /^export class (\w+)/.exec(line);
+        if (cls && !lines[i - 1]?.trim().endsWith("*/")) undocumented.push(`${name}: ${cls[1]}`);
+      });
+    }
+    expect(undocumented).toEqual([]);
+  });
+});
