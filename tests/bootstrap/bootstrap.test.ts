@@ -31,7 +31,7 @@ const V2 = "0.91.0";
 const hasCurl = Bun.which("curl") !== null;
 const hasWget = Bun.which("wget") !== null;
 
-const root = tempDir("batou-bootstrap-test-");
+const root = tempDir("batou-bootstrap-test-").path;
 const served = join(root, "served");
 const good = join(served, "good");
 const home = join(root, "home");

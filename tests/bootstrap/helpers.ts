@@ -3,17 +3,14 @@
  * temp dir with a throwaway key), a loopback server for several release
  * directories, and running commands with a private HOME and cache.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateSigningKey, parseSigningKey, sign } from "../../lib/bootstrap/sign.ts";
 import { sha256 } from "../../lib/bootstrap/launcher.ts";
 
 export const REPO = join(import.meta.dir, "..", "..");
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir } from "../helpers/temp.ts";
 
 export interface Result {
   code: number;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy, makeProject, cleanupProjects } from "./helpers.ts";
 import { type Cluster, PG_BIN, PYTHON, packGreet, sourceArchive, startCluster, wheel, writeApp } from "./library2-fixtures.ts";
+import { waitForSync, waitUntilSync } from "../helpers/wait.ts";
 
 afterAll(cleanupProjects);
 
@@ -59,7 +60,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
         `[supervisorctl]\nserverurl=unix://${s}/sock\n[include]\nfiles = ${s}/conf.d/*.conf\n`,
     );
     sh(`supervisord -c ${s}/supervisord.conf`);
-    for (let i = 0; i < 50 && !existsSync(join(s, "sock")); i++) Bun.sleepSync(100);
+    waitForSync(() => existsSync(join(s, "sock")), 5, "supervisord's socket");
     if (Bun.spawnSync(["id", USER]).exitCode !== 0) sh(`useradd --no-create-home --shell /usr/sbin/nologin ${USER}`);
     Bun.spawnSync(["crontab", "-u", USER, "-r"]);
   });
@@ -69,7 +70,7 @@ describe.skipIf(!ready)("every library component, deployed twice through the CLI
     const s = join(scratch, "sup");
     const pid = existsSync(join(s, "pid")) ? Number(readFileSync(join(s, "pid"), "utf8")) : 0;
     Bun.spawnSync(["supervisorctl", "-c", join(s, "supervisord.conf"), "shutdown"]);
-    for (let i = 0; i < 50 && pid && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0; i++) Bun.sleepSync(100);
+    waitUntilSync(() => !pid || Bun.spawnSync(["kill", "-0", String(pid)]).exitCode !== 0, 5);
     Bun.spawnSync(["crontab", "-u", USER, "-r"]);
     rmSync(scratch, { recursive: true, force: true });
   });

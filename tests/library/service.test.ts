@@ -6,6 +6,7 @@ import { Component, Service } from "../../lib/batou.ts";
 import { chooseBackend, journalArgv, systemctlArgv, systemdEnv, systemdStart } from "../../lib/library/service.ts";
 import { cleanupModels, model } from "../helpers/model.ts";
 import { component, deploy, makeProject, cleanupProjects } from "./helpers.ts";
+import { waitForSync, waitUntilSync } from "../helpers/wait.ts";
 
 afterAll(cleanupProjects);
 
@@ -38,12 +39,12 @@ files = ${dir}/conf.d/*.conf
   );
   const started = Bun.spawnSync(["supervisord", "-c", conf]);
   if (started.exitCode !== 0) throw new Error(`supervisord: ${started.stderr}`);
-  for (let i = 0; i < 50 && !existsSync(join(dir, "supervisor.sock")); i++) Bun.sleepSync(100);
+  waitForSync(() => existsSync(join(dir, "supervisor.sock")), 5, "supervisord's socket");
   const stop = () => {
     const pid = existsSync(join(dir, "supervisord.pid")) ? Number(readFileSync(join(dir, "supervisord.pid"), "utf8")) : 0;
     Bun.spawnSync(["supervisorctl", "-c", conf, "shutdown"]);
-    for (let i = 0; i < 50 && pid && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0; i++) Bun.sleepSync(100);
-    if (pid && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0) process.kill(pid, "SIGKILL");
+    const running = () => pid > 0 && Bun.spawnSync(["kill", "-0", String(pid)]).exitCode === 0;
+    if (!waitUntilSync(() => !running(), 5)) process.kill(pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   return { dir, conf, ctl: `supervisorctl -c ${conf}`, stop };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { deploy as deployRemote, makeProject as makeRemoteProject, type Project as RemoteProject, SSH_CLIENTS, sshClientSetting } from "../remote/remote-helpers.ts";
 import { deploy, makeProject, type Project } from "./helpers.ts";
+import { waitForSync, waitUntilSync } from "../helpers/wait.ts";
 
 setDefaultTimeout(120_000);
 
@@ -52,8 +53,7 @@ function stopSupervisord(pidfile: string): void {
   } catch {
     return;
   }
-  for (let i = 0; i < 100 && alive(pid); i++) Bun.sleepSync(100);
-  if (alive(pid)) process.kill(pid, "SIGKILL");
+  if (!waitUntilSync(() => !alive(pid), 10)) process.kill(pid, "SIGKILL");
 }
 
 describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord (locally)", () => {
@@ -109,7 +109,7 @@ describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord
     expect(ctl(p, "status", "sleeper")).toContain("RUNNING");
 
     ctl(p, "shutdown");
-    for (let i = 0; i < 50 && existsSync(join(p.work("supervisorroot"), "supervisor.sock")); i++) Bun.sleepSync(100);
+    waitForSync(() => !existsSync(join(p.work("supervisorroot"), "supervisor.sock")), 5, "supervisord to shut down");
     const again = await deploy(p);
     expect(again.errors).toEqual([]);
     expect(updated(again)).toEqual(["Supervisorroot > Supervisor"]);

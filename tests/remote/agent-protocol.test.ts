@@ -223,7 +223,7 @@ describe("agent over pipes", () => {
       const deploying = client.request("deploy", { root: "many", predicting: false }).catch((e) => e);
       const files = join(dir, "work/many");
       const count = () => (existsSync(files) ? readdirSync(files).length : 0);
-      while (count() < 200) await Bun.sleep(5);
+      await waitFor(() => count() >= 200, 30, "200 files of the large tree");
       const began = performance.now();
       if (how === "EOF") client.end();
       else proc.kill("SIGTERM");

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { DEFAULT_EXCLUDES } from "../../lib/remote/commands.ts";
 import { ExecTransport } from "../../lib/remote/exec/transport.ts";
 import { projectManifest } from "../../lib/remote/ship/project-manifest.ts";
@@ -18,13 +18,11 @@ import { streamChunks } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { type ExecTestbed, execTestbed, WITHOUT_RSYNC } from "./exec-helpers.ts";
 import { pgrep, runCommand, waitFor } from "./remote-helpers.ts";
+import { writeTree } from "../helpers/temp.ts";
 
 const bed = testbedAvailability();
 
-function write(root: string, rel: string, content: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), content);
-}
+const write = writeTree;
 
 describe.skipIf(!bed.ok)("exec transport into the test bed's hosts", () => {
   let tb: Testbed;
@@ -163,8 +161,9 @@ describe.skipIf(!bed.ok)("exec transport into the test bed's hosts", () => {
       const receiver = `mkdir -p ${dir} && cd ${dir} && cat > part && touch complete`;
       const failed = await streamChunks(transport, failing(), "x", receiver, { stallSeconds: 10 }).catch((e) => e);
       expect(failed.message).toBe("tar of x failed (exit 2)");
-      await Bun.sleep(300);
-      expect(readFileSync(hostPath("host3", `${dir}/part`), "utf8")).toBe("part of it\n");
+      const part = hostPath("host3", `${dir}/part`);
+      await waitFor(() => existsSync(part) && readFileSync(part, "utf8") === "part of it\n", 10, "the first chunk on the host");
+      await waitFor(() => pgrep(`cd ${dir} && cat > part`).length === 0, 10, "the receiver to stop");
       expect(existsSync(hostPath("host3", `${dir}/complete`))).toBe(false);
       rmSync(hostPath("host3", dir), { recursive: true, force: true });
     } finally {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fingerprintSha256 } from "../../lib/remote/ssh/known-hosts.ts";
 import { projectManifest } from "../../lib/remote/ship/project-manifest.ts";
 import { DEFAULT_EXCLUDES, EXIT_TARGET_UNUSABLE, streamReceiver } from "../../lib/remote/commands.ts";
@@ -22,13 +22,11 @@ import { SSH_CLIENTS } from "./remote-helpers.ts";
 import { streamFile } from "../../lib/remote/ship/stream-file.ts";
 import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { writeTree } from "../helpers/temp.ts";
 
 const bed = testbedAvailability();
 
-function write(root: string, rel: string, content: string): void {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), content);
-}
+const write = writeTree;
 
 const openWith = (client: SshClient, alias: string, configFile: string): Promise<Transport> =>
   client === "ssh2" ? SshConnection.open(alias, { configFile }) : OpenSshTransport.open(alias, { configFile, timeoutSeconds: 20 });

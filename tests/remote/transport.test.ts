@@ -20,6 +20,7 @@ import type { Transport } from "../../lib/remote/transport.ts";
 import type { SshClient } from "../../lib/engine/environment-schema.ts";
 import { startTestbed, type Testbed, TESTHOSTS, TESTBED_DIR, testbedAvailability } from "../testbed/testbed.ts";
 import { runCommand, SSH_CLIENTS } from "./remote-helpers.ts";
+import { waitUntil } from "../helpers/wait.ts";
 
 const bed = testbedAvailability();
 
@@ -55,14 +56,7 @@ function pgrep(pattern: string): number[] {
   return r.stdout.split("\n").filter(Boolean).map(Number);
 }
 
-async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await Bun.sleep(25);
-  }
-  return check();
-}
+const eventually = (check: () => boolean) => waitUntil(check, 3);
 
 describe.skipIf(!bed.ok)("SSH transport over the test bed", () => {
   let tb: Testbed;

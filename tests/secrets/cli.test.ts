@@ -8,6 +8,7 @@ import { loadSecrets } from "../../lib/secrets/store.ts";
 import { parseRecipients } from "../../lib/secrets/recipients.ts";
 import { cli, editorScript, makeProject, sshKey, tempDir } from "./helpers.ts";
 import { sealV1 } from "./v1-fixture.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -415,7 +416,7 @@ describe("batou secrets edit on a signal", () => {
     const editor = editorScript(tmp.path, "slow.sh", `echo 'leak = "x"' > "$1"; echo $$ > ${pidFile}; exec sleep 30`);
     const env: Record<string, string> = { ...(process.env as Record<string, string>), HOME: home, TMPDIR: editTmp, BATOU_IDENTITY: alice.path, EDITOR: editor };
     const child = Bun.spawn(["bun", join(import.meta.dir, "run-secrets.ts"), "edit", "prod"], { cwd: root, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await Bun.sleep(50);
+    await waitFor(() => existsSync(pidFile), 5, "the editor to start");
     const editorPid = Number(read(pidFile).trim());
     try {
       expect(readdirSync(editTmp).length).toBe(1);

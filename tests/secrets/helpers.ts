@@ -1,13 +1,10 @@
 /** Test helpers for the secrets engine: temp projects, real ssh-keygen keys, a CLI runner. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir as sharedTempDir } from "../helpers/temp.ts";
 
 /** A fresh temp directory, removed by `cleanup()`. */
-export function tempDir(prefix = "batou-secrets-test-"): { path: string; cleanup(): void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
-}
+export const tempDir = (prefix = "batou-secrets-test-") => sharedTempDir(prefix);
 
 /** Generates an ed25519 key with ssh-keygen; returns the private path and the .pub line. */
 export function sshKey(dir: string, name: string, passphrase = ""): { path: string; pub: string } {

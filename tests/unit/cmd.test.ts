@@ -1,11 +1,11 @@
 /** runCommand: a missing working directory, outside and under -P (an empty stand-in), and through a component's cmd(). */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { MissingDirectoryError, runCommand } from "../../lib/engine/cmd.ts";
 import { Component, UpdateNeeded } from "../../lib/batou.ts";
 import { cleanupModels, model } from "../helpers/model.ts";
+import { tempDir as sharedTempDir } from "../helpers/temp.ts";
 
 const scratch: string[] = [];
 afterEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => {
 
 /** A temporary folder removed after the test. */
 function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "batou-cmd-"));
+  const dir = sharedTempDir("batou-cmd-").path;
   scratch.push(dir);
   return dir;
 }

@@ -159,7 +159,7 @@ describe("the live status line", () => {
     expect(screen.at(-1)).toBe("\r\x1b[2K"); // hidden before the warning was printed
     reporter.emit({ event: "summary", ok: true, changed: 0, hosts: 1, components: 1, seconds: 1, mode: "Deployment", phases: {} });
     const drawn = screen.length;
-    await Bun.sleep(400);
+    await Bun.sleep(400); // a negative check needs a window (the line redraws every 150 ms)
     expect(screen.length).toBe(drawn); // never drawn again
   });
 });

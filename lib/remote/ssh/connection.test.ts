@@ -25,6 +25,6 @@ test.each([
   expect(error.kind).toBe("config");
   expect(error.message).toStartWith(`invalid host name ${JSON.stringify(alias)}`);
   expect(error.context.host).toBe(alias);
-  await Bun.sleep(100);
+  await Bun.sleep(100); // a negative check: give a stray ProxyCommand the time to write
   expect(existsSync(marker)).toBe(false);
 });
