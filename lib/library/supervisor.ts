@@ -57,6 +57,15 @@ export interface SupervisorOptions {
 /** Names a program may have (they become file names and supervisorctl arguments). */
 const PROGRAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** Whether process `pid` runs (a zombie its parent has not reaped yet no longer does). */
+function processRuns(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The service user's own supervisord in this component's work directory:
  * configured, started when it does not run, reloaded when its configuration
@@ -198,8 +207,10 @@ export class Supervisor extends Component {
   override async update(): Promise<void> {
     const ctl = new Supervisorctl(this, this.ctlArgv);
     if (this._reason === "stop") {
+      const pid = await this.pid();
       await ctl.run(["shutdown"]);
-      await this.waitFor(async () => (await this.pid()) === undefined, "shut down");
+      // its socket goes first; the daemon lives on while it stops its programs
+      await this.waitFor(async () => (await this.pid()) === undefined && (pid === undefined || !processRuns(pid)), "shut down");
       return;
     }
     if (this._reason === "reload") {

@@ -156,6 +156,18 @@ describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord
     expect(again.changed).toEqual([]);
   });
 
+  test("enable = false returns only once supervisord has exited, also while a program takes its time to stop", async () => {
+    // the program ignores TERM: supervisord closes its socket at once but lives until stopwaitsecs have passed
+    const p = project(`    this.add(new Program("stubborn", { command: "sh", commandAbsolute: false, args: "-c 'trap \\"\\" TERM; exec sleep 3600'", options: { startsecs: 1, stopwaitsecs: 3 } }));`);
+    expect((await deploy(p)).errors).toEqual([]);
+    const pid = Number(ctl(p, "pid").trim());
+    expect(pid).toBeGreaterThan(0);
+    writeFileSync(join(p.dir, "environments/local.toml"), readFileSync(join(p.dir, "environments/local.toml"), "utf8") + "\n[components.supervisorroot]\nenable = false\n");
+    const off = await deploy(p);
+    expect(off.errors).toEqual([]);
+    expect(alive(pid)).toBe(false);
+  });
+
   test("a change before a program restarts it; a cold program is stopped before that change", async () => {
     const body = (version: string) => `    this.add(new File("release.txt", { content: "${version}\\n" }));
     this.add(new Program("hot", { command: "/bin/sleep", args: "3600", options: { startsecs: 1 } }));
