@@ -141,14 +141,20 @@ describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord
     expect(ctl(p, "status", "idle")).not.toContain("RUNNING");
   });
 
-  test("enable = false shuts supervisord down, and deploys without error when it does not run", async () => {
-    const p = project(`    this.add(new Program("sleeper", { command: "/bin/sleep", args: "3600", options: { startsecs: 1 } }));`);
+  /** Deploys `program`, then again with enable = false: supervisord's pid and the second run. */
+  const deployThenDisable = async (program: string) => {
+    const p = project(`    this.add(new Program(${program}));`);
     expect((await deploy(p)).errors).toEqual([]);
     const pid = Number(ctl(p, "pid").trim());
     expect(pid).toBeGreaterThan(0);
     writeFileSync(join(p.dir, "environments/local.toml"), readFileSync(join(p.dir, "environments/local.toml"), "utf8") + "\n[components.supervisorroot]\nenable = false\n");
     const off = await deploy(p);
     expect(off.errors).toEqual([]);
+    return { p, pid, off };
+  };
+
+  test("enable = false shuts supervisord down, and deploys without error when it does not run", async () => {
+    const { p, pid, off } = await deployThenDisable(`"sleeper", { command: "/bin/sleep", args: "3600", options: { startsecs: 1 } }`);
     expect(off.changed).toContain("Supervisorroot > Supervisor");
     expect(alive(pid)).toBe(false);
     const again = await deploy(p);
@@ -158,13 +164,7 @@ describe.skipIf(!hasSupervisor)("Supervisor and Program under a real supervisord
 
   test("enable = false returns only once supervisord has exited, also while a program takes its time to stop", async () => {
     // the program ignores TERM: supervisord closes its socket at once but lives until stopwaitsecs have passed
-    const p = project(`    this.add(new Program("stubborn", { command: "sh", commandAbsolute: false, args: "-c 'trap \\"\\" TERM; exec sleep 3600'", options: { startsecs: 1, stopwaitsecs: 3 } }));`);
-    expect((await deploy(p)).errors).toEqual([]);
-    const pid = Number(ctl(p, "pid").trim());
-    expect(pid).toBeGreaterThan(0);
-    writeFileSync(join(p.dir, "environments/local.toml"), readFileSync(join(p.dir, "environments/local.toml"), "utf8") + "\n[components.supervisorroot]\nenable = false\n");
-    const off = await deploy(p);
-    expect(off.errors).toEqual([]);
+    const { pid } = await deployThenDisable(`"stubborn", { command: "sh", commandAbsolute: false, args: "-c 'trap \\"\\" TERM; exec sleep 3600'", options: { startsecs: 1, stopwaitsecs: 3 } }`);
     expect(alive(pid)).toBe(false);
   });
 
