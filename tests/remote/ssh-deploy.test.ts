@@ -474,6 +474,29 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect(readFileSync(exe).subarray(0, 4).toString("latin1")).toBe("\x7fELF");
   }, 120_000);
 
+  once("two first deploys to one fresh target at once: no shared part file, one whole executable, the loser refused by the lock or run after", async () => {
+    const target = `t-twofresh-${run}`;
+    const p = project({ "environments/fresh.toml": env(target, { host1: ["plain"] }) });
+    const copy = makeProject(tb, {}); // another checkout of the project
+    projects.push(copy);
+    cpSync(p.dir, copy.dir, { recursive: true, filter: (src) => !src.includes("/work") });
+    const results = await Promise.all([deploy(p, "fresh"), deploy(copy, "fresh")]);
+    for (const result of results) {
+      if (result.code !== 0) {
+        expect(result.code).toBe(1);
+        expect(result.errors.map((e) => e.message)).toEqual([expect.stringContaining("is locked by another deployment")]);
+      }
+      expect(JSON.stringify(result.errors)).not.toMatch(/Text file busy|ETXTBSY|\.part/);
+    }
+    expect(results.some((r) => r.code === 0)).toBe(true);
+    // both shipped into part files of their own; what is left is one executable and its sidecar
+    const dir = home("host1", `deploy/${target}/.batou`);
+    expect(readdirSync(dir).filter((name) => name.startsWith(`batou-${VERSION}`) || name.includes(".part")).sort()).toEqual([`batou-${VERSION}`, `batou-${VERSION}.sha256`]);
+    const again = await deploy(p, "fresh");
+    expect(again.code).toBe(0);
+    expect(again.events.some((e) => e.event === "host" && e.status === "shipped-executable")).toBe(false); // it is whole: nothing to mend
+  }, 180_000);
+
   once("a full disk on the host while the executable is shipped: a clear error naming the host, no part file left behind", async () => {
     const target = `t-full-${run}`;
     const batouDir = `/home/deploy/${target}/.batou`;
