@@ -84,6 +84,43 @@ describe("secrets reach the model", () => {
   }, 30_000);
 });
 
+describe("attribute() conversions apply to secrets as to the environment (issue 13)", () => {
+  const TYPED = `import { attribute, Component, File } from "batou";
+
+export class Typed extends Component {
+  port = attribute("integer", { default: 80 });
+  hosts = attribute("list", { default: [] as string[] });
+  configure() {
+    this.add(new File("typed.txt", { content: \`\${typeof this.port} \${this.port + 1} \${JSON.stringify(this.hosts)}\\n\` }));
+  }
+}
+`;
+  const typedProject = () => secretsProject(box, { "environments/dev/environment.toml": localEnv(["typed"]), "components/typed/component.ts": TYPED });
+
+  test("a secret given as text is converted by the attribute's conversion", () => {
+    const project = typedProject();
+    project.seal(null, '[components.typed]\nport = "8080"\nhosts = "a, b,"\n');
+    const r = project.batou(["deploy", "dev"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(project.read("work/typed/typed.txt")).toBe('number 8081 ["a","b"]\n');
+  }, 30_000);
+
+  test("a secret that does not convert names the secrets file, the component, the attribute and the conversion, not the value", () => {
+    const project = typedProject();
+    project.seal(null, '[components.typed]\nport = "s3cret-no-number"\n');
+    const r = project.batou(["deploy", "dev"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith('ERROR: cannot convert the value of "port": not an integer\n');
+    expect(r.stderr).toMatch(/^ +file: environments\/dev\/secrets\.toml\.nacl$/m);
+    expect(r.stderr).toMatch(/^ +component: Typed$/m);
+    expect(r.stderr).toMatch(/^ +value: "<secret>"$/m);
+    expect(r.stderr).toMatch(/^ +conversion: integer$/m);
+    expect(r.output).not.toContain("s3cret-no-number");
+    expect(hasStackTrace(r.output)).toBe(false);
+  }, 30_000);
+});
+
 describe("misfits stop the deployment", () => {
   test("an override set in the environment and in the secrets names both files", () => {
     const project = appProject('\n[components.app]\npassword = "plain"\n');
