@@ -42,6 +42,23 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Signals TERM to `child`'s process group if it still runs when batou exits:
+ * a program in a process group of its own (`detached`) would outlive batou.
+ */
+export function stopWhenBatouExits(child: ChildProcess): void {
+  live.add(child);
+  const drop = () => live.delete(child);
+  child.once("exit", drop);
+  child.once("error", drop); // never started
+  if (!stopAtExit) {
+    stopAtExit = true;
+    process.once("exit", () => {
+      for (const left of live) signalGroup(left, "SIGTERM");
+    });
+  }
+}
+
+/**
  * Starts `argv` with pipes for stdin, stdout and stderr. `exit` resolves
  * once the program ended and its stdout and stderr were read to their end
  * (Node's `close`); a program that could not start ends with code 127.
@@ -49,13 +66,7 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export function startLocal(argv: readonly string[], options: { cwd?: string } = {}): LocalProcess {
   const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"], detached: true });
   let startError: NodeJS.ErrnoException | undefined;
-  live.add(child);
-  if (!stopAtExit) {
-    stopAtExit = true;
-    process.once("exit", () => {
-      for (const left of live) signalGroup(left, "SIGTERM");
-    });
-  }
+  stopWhenBatouExits(child);
   const exit = new Promise<ExitStatus>((resolve) => {
     child.once("close", (code, signal) => resolve({ code, signal: signal?.replace(/^SIG/, "") ?? null }));
     child.once("error", (error) => {
@@ -63,7 +74,6 @@ export function startLocal(argv: readonly string[], options: { cwd?: string } = 
       resolve({ code: 127, signal: null });
     });
   });
-  void exit.then(() => live.delete(child));
   child.stdin!.on("error", () => {}); // a write after the program ended: its exit says what happened
   const stdio = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
   stdio.on("error", () => {});

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { runInHost, type Testbed, startTestbed, testbedAvailability } from "../testbed/testbed.ts";
 import { VERSION } from "../../lib/version.ts";
 import type { SshClient } from "../../lib/engine/environment-schema.ts";
-import { deploy, finish, HANDSHAKE_LINE, makeProject, pgrep, type Project, SSH_CLIENTS, sshClientSetting, startDeploy, waitFor } from "./remote-helpers.ts";
+import { BATOU, deploy, deployEnv, finish, HANDSHAKE_LINE, makeProject, pgrep, type Project, SSH_CLIENTS, sshClientSetting, startDeploy, waitFor } from "./remote-helpers.ts";
 import { type ExecTestbed, execTestbed } from "./exec-helpers.ts";
 
 const bed = testbedAvailability();
@@ -376,6 +376,28 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     // the locks are free: the next deploy is not refused
     const again = await deploy(p, "many", ["-c"]);
     expect(again.code).toBe(0);
+  }, 120_000);
+
+  test("Ctrl-C at a terminal (SIGINT to batou's whole process group, a ProxyCommand's too): exit 130, the hosts stop and release their locks", async () => {
+    const target = `t-termint-${run}`;
+    const p = project({ "environments/termint.toml": env(target, { host1: ["many"] }) + "[components.many]\ncount = 20000\n" });
+    // setsid: batou leads a process group of its own, as in a terminal's foreground job
+    const running = Bun.spawn(["setsid", "-w", process.execPath, BATOU, "deploy", "termint", "--json"], { cwd: p.dir, env: deployEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    let exited = false;
+    void running.exited.then(() => (exited = true));
+    const work = home("host1", `deploy/${target}/work/many`);
+    await waitFor(() => exited || (existsSync(work) && readdirSync(work).length > 200), 60, "files on host1");
+    if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
+    const [batou] = pgrep(`${BATOU} deploy termint`, p.dir);
+    const group = Number(readFileSync(`/proc/${batou}/stat`, "utf8").split(") ")[1]!.split(" ")[2]);
+    expect(group).toBe(batou!);
+    process.kill(-group, "SIGINT");
+    const result = await finish(running);
+    expect(result.code).toBe(130);
+    expect(result.errors.map((e) => e.message)).toEqual(["interrupted (SIGINT): stopping the remote agents and releasing the locks"]);
+    expect(result.events.at(-1)).toMatchObject({ event: "summary", ok: false });
+    await waitFor(() => !existsSync(home("host1", `deploy/${target}/.batou-lock`)) && pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`).length === 0, 5, "the agent to stop and release its lock");
+    expect(result.events.at(-1)!.changed).toBe(readdirSync(work).length);
   }, 120_000);
 
   test("Ctrl-C while rsync ships the project: exit 130, nothing left in TMPDIR (rsh bridge, ControlPath), no ssh or rsync left running", async () => {

@@ -4,7 +4,8 @@
  *
  * The returned Duplex owns the child: destroying or ending the stream ends the
  * child's stdin and, after a short grace period, kills it, so no proxy process
- * outlives its connection; the proxy's exit closes the stream, so a lost link
+ * outlives its connection (nor batou: it runs in a process group of its own,
+ * which gets TERM when batou exits); the proxy's exit closes the stream, so a lost link
  * is noticed at once. The child's stderr is kept (last 4 KiB) for error
  * messages, e.g. `nc: connect to 10.0.0.1 port 22 (tcp) failed: Connection refused`.
  *
@@ -13,6 +14,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { Duplex } from "node:stream";
 import { proxyCommandArgv } from "../commands.ts";
+import { stopWhenBatouExits } from "../local-process.ts";
 
 /** A Duplex over a ProxyCommand's stdio, with access to the process and its stderr. */
 export class ProxyCommandStream extends Duplex {
@@ -25,7 +27,10 @@ export class ProxyCommandStream extends Duplex {
     super({ allowHalfOpen: true });
     this.command = command;
     const [shell, args] = proxyCommandArgv(command);
-    const child = spawn(shell, args, { stdio: ["pipe", "pipe", "pipe"] });
+    // A process group of its own: a Ctrl-C at the terminal reaches batou alone, which then
+    // stops the agent over this still intact link (it reports what it wrote, releases its lock).
+    const child = spawn(shell, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    stopWhenBatouExits(child);
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
     // A proxy that is gone is a link that is gone: close the stream (ssh2 then fails its
