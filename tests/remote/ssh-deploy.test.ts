@@ -388,7 +388,7 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     const work = home("host1", `deploy/${target}/work/many`);
     await waitFor(() => exited || (existsSync(work) && readdirSync(work).length > 200), 60, "files on host1");
     if (exited) throw new Error(`the deployment ended early: ${JSON.stringify((await finish(running)).errors)}`);
-    const [batou] = pgrep(`${BATOU} deploy termint`, p.dir);
+    const [batou] = pgrep(`${BATOU} deploy termint`, p.dir).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "setsid");
     const group = Number(readFileSync(`/proc/${batou}/stat`, "utf8").split(") ")[1]!.split(" ")[2]);
     expect(group).toBe(batou!);
     process.kill(-group, "SIGINT");
