@@ -3,15 +3,6 @@ import { dirname } from "node:path";
 import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { formatPublicKey, parsePublicKey, type PublicKey, sameKey } from "./ssh-keys.ts";
 
-export interface AuthorizedKeysOptions {
-  /** Public key lines (`[options] type base64 [comment]`). */
-  keys: string[];
-  /** Remove keys not given (default true); false only adds. */
-  exclusive?: boolean;
-  /** The file (default `~/.ssh/authorized_keys`). */
-  path?: string;
-}
-
 /** The file's new content from its current one. */
 export function authorizedKeysContent(current: string, keys: PublicKey[], exclusive: boolean): string {
   const lines: string[] = [];
@@ -47,8 +38,11 @@ export function authorizedKeysContent(current: string, keys: PublicKey[], exclus
  * ```
  */
 export class AuthorizedKeys extends Component {
+  /** Public key lines (`[options] type base64 [comment]`). */
   keys: string[] = [];
+  /** Remove keys not given (default true); false only adds. */
   exclusive = true;
+  /** The file (default `~/.ssh/authorized_keys`). */
   path = "~/.ssh/authorized_keys";
 
   private _keys: PublicKey[] = [];
@@ -96,3 +90,6 @@ export class AuthorizedKeys extends Component {
     writeFileAtomic(this.target, this._content, { mode: 0o600 });
   }
 }
+
+/** The options of {@link AuthorizedKeys}: `keys` is required. */
+export type AuthorizedKeysOptions = Pick<AuthorizedKeys, "keys"> & Partial<Pick<AuthorizedKeys, "exclusive" | "path">>;

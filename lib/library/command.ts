@@ -1,19 +1,6 @@
 import { existsSync } from "node:fs";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 
-export interface CommandStepOptions {
-  /** A path (relative to the workdir) the command creates: it runs while the path is missing. */
-  creates?: string;
-  /** A check command: the command runs when this one fails. */
-  unless?: string;
-  /** Working directory (default: the workdir). */
-  cwd?: string;
-  /** Extra environment variables. */
-  env?: Record<string, string>;
-  /** Seconds before the command is killed (0: no limit). */
-  timeout?: number;
-}
-
 /**
  * `Command`: a one-off step, run through `sh -c` in the workdir when the path
  * `creates` does not exist, or when the check command `unless` fails (exits
@@ -32,11 +19,17 @@ export interface CommandStepOptions {
  */
 export class Command extends Component {
   static override namevar = "command";
+  /** The shell command, run through `sh -c`. */
   command = "";
+  /** A path (relative to the workdir) the command creates: it runs while the path is missing. */
   creates: string | undefined = undefined;
+  /** A check command: the command runs when this one fails. */
   unless: string | undefined = undefined;
+  /** Working directory (default: the workdir). */
   cwd: string | undefined = undefined;
+  /** Extra environment variables. */
   env: Record<string, string> = {};
+  /** Seconds before the command is killed (0: no limit). */
   timeout = 0;
 
   constructor(command: string, options: CommandStepOptions = {}) {
@@ -93,3 +86,6 @@ export class Command extends Component {
     }
   }
 }
+
+/** The options of {@link Command}. */
+export type CommandStepOptions = Partial<Pick<Command, "creates" | "unless" | "cwd" | "env" | "timeout">>;

@@ -8,28 +8,22 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
 import { CommandError, Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
 
-/** How to reach the server; every PostgreSQL component takes these options. */
-export interface PostgresConnection {
-  /** A socket folder (`/run/postgresql`) or a host name (default: libpq's default). */
-  pgHost?: string;
-  /** The server's port (default: libpq's default, 5432). */
-  pgPort?: number;
-  /** The role to connect as (default: the OS user psql runs as). */
-  adminRole?: string;
-  /** Run psql as this OS user through `sudo -n -u` (batou_ext's `sudo -u postgres`). */
-  runAs?: string;
-  /** Seconds a statement may take (default 60). */
-  timeout?: number;
-}
-
 /** The connection options as fields: the base of `PostgresUser`, `PostgresDatabase`, `PostgresExtension`. */
-export abstract class PostgresComponent extends Component implements PostgresConnection {
+export abstract class PostgresComponent extends Component {
+  /** A socket folder (`/run/postgresql`) or a host name (default: libpq's default). */
   pgHost: string | undefined = undefined;
+  /** The server's port (default: libpq's default, 5432). */
   pgPort: number | undefined = undefined;
+  /** The role to connect as (default: the OS user psql runs as). */
   adminRole: string | undefined = undefined;
+  /** Run psql as this OS user through `sudo -n -u` (batou_ext's `sudo -u postgres`). */
   runAs: string | undefined = undefined;
+  /** Seconds a statement may take (default 60). */
   timeout = 60;
 }
+
+/** How to reach the server; every PostgreSQL component takes these options. */
+export type PostgresConnection = Partial<Pick<PostgresComponent, "pgHost" | "pgPort" | "adminRole" | "runAs" | "timeout">>;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 

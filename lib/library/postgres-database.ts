@@ -1,17 +1,6 @@
 import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
 
-export interface PostgresDatabaseOptions extends PostgresConnection {
-  /** The owning role. */
-  owner: string;
-  /** The template database (default `template1`). */
-  template?: string;
-  /** The encoding of a new database (e.g. `UTF8`; default: the template's). */
-  encoding?: string;
-  /** The locale of a new database (e.g. `en_US.UTF-8`; default: the template's). */
-  locale?: string;
-}
-
 /**
  * `PostgresDatabase`: a PostgreSQL database owned by the given role (created
  * from `template`, with `encoding` and `locale` when given; an existing
@@ -27,11 +16,15 @@ export interface PostgresDatabaseOptions extends PostgresConnection {
  */
 export class PostgresDatabase extends PostgresComponent {
   static override namevar = "name";
+  /** The database's name. */
   name = "";
+  /** The owning role. */
   owner = "";
-  /** The `template` option (a field of that name would hide `template()`). */
+  /** The template database (default `template1`): the `template` option (a field of that name would hide `template()`). */
   templateDatabase = "template1";
+  /** The encoding of a new database (e.g. `UTF8`; default: the template's). */
   encoding: string | undefined = undefined;
+  /** The locale of a new database (e.g. `en_US.UTF-8`; default: the template's). */
   locale: string | undefined = undefined;
 
   private _exists = false;
@@ -79,3 +72,11 @@ export class PostgresDatabase extends PostgresComponent {
     }
   }
 }
+
+/** The options of {@link PostgresDatabase}: `owner` is required. */
+export type PostgresDatabaseOptions = PostgresConnection &
+  Pick<PostgresDatabase, "owner"> &
+  Partial<Pick<PostgresDatabase, "encoding" | "locale">> & {
+    /** The template database (default `template1`); stored as `templateDatabase`, since a field `template` would hide `template()`. */
+    template?: string;
+  };

@@ -1,13 +1,6 @@
 import { ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { checkConnection, checkName, PostgresComponent, type PostgresConnection, quoteIdent, quoteLiteral, runSql, unreachableWhilePredicting } from "./postgres-client.ts";
 
-export interface PostgresExtensionOptions extends PostgresConnection {
-  /** The database to create it in. */
-  database: string;
-  /** The schema for its objects (default: the first of the search path). */
-  schema?: string;
-}
-
 /**
  * `PostgresExtension`: an extension is created in a database (`CREATE
  * EXTENSION`). An extension the server does not have (its package is not
@@ -22,8 +15,11 @@ export interface PostgresExtensionOptions extends PostgresConnection {
  */
 export class PostgresExtension extends PostgresComponent {
   static override namevar = "name";
+  /** The extension's name. */
   name = "";
+  /** The database to create it in. */
   database = "";
+  /** The schema for its objects (default: the first of the search path). */
   schema: string | undefined = undefined;
 
   constructor(name: string, options: PostgresExtensionOptions) {
@@ -69,3 +65,6 @@ export class PostgresExtension extends PostgresComponent {
     }
   }
 }
+
+/** The options of {@link PostgresExtension}: `database` is required. */
+export type PostgresExtensionOptions = PostgresConnection & Pick<PostgresExtension, "database"> & Partial<Pick<PostgresExtension, "schema">>;

@@ -12,13 +12,6 @@ import {
   unreachableWhilePredicting,
 } from "./postgres-client.ts";
 
-export interface PostgresUserOptions extends PostgresConnection {
-  /** The role's password (from the environment's secrets). */
-  password: string;
-  /** Role attributes (default `["NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE"]`); LOGIN is always given. */
-  flags?: string[];
-}
-
 /** The role attributes `flags` may set, and the pg_roles column of each. */
 const FLAGS: Record<string, string> = { SUPERUSER: "rolsuper", CREATEDB: "rolcreatedb", CREATEROLE: "rolcreaterole", REPLICATION: "rolreplication", INHERIT: "rolinherit", BYPASSRLS: "rolbypassrls" };
 
@@ -38,8 +31,11 @@ const FLAGS: Record<string, string> = { SUPERUSER: "rolsuper", CREATEDB: "rolcre
  */
 export class PostgresUser extends PostgresComponent {
   static override namevar = "name";
+  /** The role's name. */
   name = "";
+  /** The role's password (from the environment's secrets). */
   password = "";
+  /** Role attributes (default `["NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE"]`); LOGIN is always given. */
   flags: string[] = ["NOSUPERUSER", "NOCREATEDB", "NOCREATEROLE"];
 
   /** What verify found, for update. */
@@ -116,3 +112,6 @@ export class PostgresUser extends PostgresComponent {
     }
   }
 }
+
+/** The options of {@link PostgresUser}: `password` is required. */
+export type PostgresUserOptions = PostgresConnection & Pick<PostgresUser, "password"> & Partial<Pick<PostgresUser, "flags">>;
