@@ -21,15 +21,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 
-export interface CronJobOptions {
-  /** The five cron fields (`"*\/5 * * * *"`) or a macro such as `"@reboot"`. */
-  timing: string;
-  /** Appended to the command. */
-  args?: string;
-  /** Send the job's output to syslog with this tag (`2>&1 | logger -t TAG`). */
-  logger?: string;
-}
-
 const MACROS = new Set(["@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);
 
 /** The resource key under which cron jobs are provided. */
@@ -48,9 +39,13 @@ export const CRONJOB_RESOURCE = "cronjob";
  */
 export class CronJob extends Component {
   static override namevar = "command";
+  /** The command cron runs (from the user's home: give a full path). */
   command = "";
+  /** The five cron fields (`"*\/5 * * * *"`) or a macro such as `"@reboot"`. */
   timing = "";
+  /** Appended to the command. */
   args = "";
+  /** Send the job's output to syslog with this tag (`2>&1 | logger -t TAG`). */
   logger: string | undefined = undefined;
 
   constructor(command: string, options: CronJobOptions) {
@@ -87,15 +82,6 @@ export class CronJob extends Component {
   }
 }
 
-export interface CronTabOptions {
-  /** `MAILTO=` of the crontab. */
-  mailto?: string;
-  /** Variables set at the top of the crontab. */
-  env?: Record<string, string>;
-  /** Whose crontab (default: the host's service user, else the user batou runs as). */
-  user?: string;
-}
-
 /**
  * The service user's crontab, exactly the host's {@link CronJob}s (from every root
  * component on the host), sorted stably, installed with `crontab` when it differs (that one
@@ -107,8 +93,11 @@ export interface CronTabOptions {
  * ```
  */
 export class CronTab extends Component {
+  /** `MAILTO=` of the crontab. */
   mailto: string | undefined = undefined;
+  /** Variables set at the top of the crontab. */
   env: Record<string, string> = {};
+  /** Whose crontab (default: the host's service user, else the user batou runs as). */
   user: string | undefined = undefined;
 
   constructor(options: CronTabOptions = {}) {
@@ -142,6 +131,12 @@ export class CronTab extends Component {
   }
 }
 
+/** The options of {@link CronJob}: `timing` is required. */
+export type CronJobOptions = Pick<CronJob, "timing"> & Partial<Pick<CronJob, "args" | "logger">>;
+
+/** The options of {@link CronTab}. */
+export type CronTabOptions = Partial<Pick<CronTab, "mailto" | "env" | "user">>;
+
 /** Strips what `crontab -l` may add or users may comment: `#` lines. */
 function significant(text: string): string {
   return text
@@ -157,14 +152,17 @@ function significant(text: string): string {
  * also kept in that file (relative to the workdir) for people to read.
  */
 export class InstallCrontab extends Component {
+  /** The crontab's full text. */
   content = "";
+  /** Whose crontab (default: the user batou runs as). */
   user: string | undefined = undefined;
+  /** A file (relative to the workdir) that keeps a copy of the text. */
   copy: string | undefined = undefined;
 
   /** What verify found out of date. */
   private _install = false;
 
-  constructor(options: { content: string; user?: string; copy?: string }) {
+  constructor(options: Pick<InstallCrontab, "content"> & Partial<Pick<InstallCrontab, "user" | "copy">>) {
     super(options);
   }
 

@@ -5,17 +5,6 @@ import { hidePassword } from "./url-password.ts";
 const ALGORITHMS = ["sha256", "sha512", "sha384", "sha1", "md5"] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
 
-export interface DownloadOptions {
-  /** Where to store it (default: the URL's last path segment, in the workdir). */
-  target?: string;
-  /** `"sha256:HEX"`. */
-  checksum: string;
-  /** Seconds before the download is aborted (0: no limit). */
-  timeout?: number;
-  /** Extra request headers (e.g. authorization). */
-  headers?: Record<string, string>;
-}
-
 /** Hashes a file without reading it into memory at once. */
 export async function fileChecksum(path: string, algorithm: Algorithm = "sha256"): Promise<string> {
   const hasher = new Bun.CryptoHasher(algorithm);
@@ -40,10 +29,15 @@ export async function fileChecksum(path: string, algorithm: Algorithm = "sha256"
  */
 export class Download extends Component {
   static override namevar = "url";
+  /** The http(s) URL to fetch. */
   url = "";
+  /** Where to store it (default: the URL's last path segment, in the workdir). */
   target: string | undefined = undefined;
+  /** `"sha256:HEX"`. */
   checksum = "";
+  /** Seconds before the download is aborted (0: no limit). */
   timeout = 0;
+  /** Extra request headers (e.g. authorization). */
   headers: Record<string, string> = {};
 
   constructor(url: string, options: DownloadOptions) {
@@ -149,3 +143,6 @@ export class Download extends Component {
     }
   }
 }
+
+/** The options of {@link Download}: `checksum` is required. */
+export type DownloadOptions = Pick<Download, "checksum"> & Partial<Pick<Download, "target" | "timeout" | "headers">>;

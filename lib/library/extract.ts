@@ -3,13 +3,6 @@ import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { fileChecksum } from "./download.ts";
 
-export interface ExtractOptions {
-  /** The folder to unpack into (default: the archive's path without its suffix). */
-  target?: string;
-  /** Leading path components to drop from every entry. */
-  stripComponents?: number;
-}
-
 const SUFFIXES: [string, "tar" | "zip"][] = [
   [".tar.gz", "tar"],
   [".tgz", "tar"],
@@ -61,8 +54,11 @@ function mergeMove(from: string, to: string): void {
  */
 export class Extract extends Component {
   static override namevar = "archive";
+  /** The archive (relative paths are inside the workdir). */
   archive = "";
+  /** The folder to unpack into (default: the archive's path without its suffix). */
   target: string | undefined = undefined;
+  /** Leading path components to drop from every entry. */
   stripComponents = 0;
 
   constructor(archive: string, options: ExtractOptions = {}) {
@@ -201,3 +197,6 @@ export class Extract extends Component {
     writeFileAtomic(this.markerPath, JSON.stringify(marker, null, 1) + "\n");
   }
 }
+
+/** The options of {@link Extract}. */
+export type ExtractOptions = Partial<Pick<Extract, "target" | "stripComponents">>;

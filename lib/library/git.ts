@@ -3,17 +3,6 @@ import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
 
-export interface GitCloneOptions {
-  /** The folder of the working copy (relative to the workdir). */
-  target: string;
-  /** Follow this branch's head. */
-  branch?: string;
-  /** Check out exactly this tag. */
-  tag?: string;
-  /** Check out exactly this commit or tag. */
-  revision?: string;
-}
-
 const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_ASKPASS: "true" };
 
 /**
@@ -37,10 +26,15 @@ const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_ASKPASS: "true" };
  */
 export class GitClone extends Component {
   static override namevar = "url";
+  /** The repository to clone. */
   url = "";
+  /** The folder of the working copy (relative to the workdir). */
   target = "";
+  /** Follow this branch's head. */
   branch: string | undefined = undefined;
+  /** Check out exactly this tag. */
   tag: string | undefined = undefined;
+  /** Check out exactly this commit or tag. */
   revision: string | undefined = undefined;
 
   constructor(url: string, options: GitCloneOptions) {
@@ -258,3 +252,6 @@ export class GitClone extends Component {
     }
   }
 }
+
+/** The options of {@link GitClone}: `target` is required. */
+export type GitCloneOptions = Pick<GitClone, "target"> & Partial<Pick<GitClone, "branch" | "tag" | "revision">>;

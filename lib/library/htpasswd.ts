@@ -3,15 +3,6 @@ import bcrypt from "bcryptjs";
 import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { Mode } from "./attributes.ts";
 
-export interface HtpasswdOptions {
-  /** User name → password (usually from the environment's secrets). */
-  users: Record<string, string>;
-  /** bcrypt cost factor for new hashes (4–31, default 10). */
-  cost?: number;
-  /** Permission bits of the file (default 0o640). */
-  mode?: number | string;
-}
-
 /** What the file should hold, given what it holds: hashes that still verify are kept. */
 export interface HtpasswdPlan {
   content: string;
@@ -67,9 +58,13 @@ export function planHtpasswd(current: string, users: Record<string, string>, cos
  */
 export class Htpasswd extends Component {
   static override namevar = "path";
+  /** The file; relative paths are inside the workdir. */
   path = "";
+  /** User name → password (usually from the environment's secrets). */
   users: Record<string, string> = {};
+  /** bcrypt cost factor for new hashes (4–31, default 10). */
   cost = 10;
+  /** Permission bits of the file (default 0o640). */
   mode: number | string = 0o640;
 
   /** What verify found, for update. */
@@ -138,3 +133,6 @@ export class Htpasswd extends Component {
     writeFileAtomic(this.target, this._plan!.content, { mode: this.mode as number });
   }
 }
+
+/** The options of {@link Htpasswd}: `users` is required. */
+export type HtpasswdOptions = Pick<Htpasswd, "users"> & Partial<Pick<Htpasswd, "cost" | "mode">>;

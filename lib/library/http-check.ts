@@ -1,21 +1,6 @@
 import { Component, ConfigurationError, DeploymentError } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
 
-export interface HTTPCheckOptions {
-  /** The expected status (default 200). */
-  status?: number;
-  /** Seconds to wait for the expected answer (default 30). */
-  timeout?: number;
-  /** A text the body must contain. */
-  contains?: string;
-  /** Seconds between tries (default 0.5). */
-  interval?: number;
-  /** Request headers (e.g. `Host`). */
-  headers?: Record<string, string>;
-  /** Accept a certificate that does not verify (a self-signed one). */
-  insecure?: boolean;
-}
-
 /**
  * `HTTPCheck`: the URL answers as expected (a status, optionally a text in the
  * body) within a timeout, asked from the host. It checks in `verify()`, so
@@ -34,12 +19,19 @@ export interface HTTPCheckOptions {
  */
 export class HTTPCheck extends Component {
   static override namevar = "url";
+  /** The URL to request. */
   url = "";
+  /** The expected status (default 200). */
   status = 200;
+  /** Seconds to wait for the expected answer (default 30). */
   timeout = 30;
+  /** A text the body must contain. */
   contains: string | undefined = undefined;
+  /** Seconds between tries (default 0.5). */
   interval = 0.5;
+  /** Request headers (e.g. `Host`). */
   headers: Record<string, string> = {};
+  /** Accept a certificate that does not verify (a self-signed one). */
   insecure = false;
 
   constructor(url: string, options: HTTPCheckOptions = {}) {
@@ -121,3 +113,6 @@ export class HTTPCheck extends Component {
     });
   }
 }
+
+/** The options of {@link HTTPCheck}. */
+export type HTTPCheckOptions = Partial<Pick<HTTPCheck, "status" | "timeout" | "contains" | "interval" | "headers" | "insecure">>;

@@ -11,15 +11,6 @@ const TYPES: Record<string, { keyType: (bits: number | undefined) => string; bit
   ecdsa: { keyType: (bits) => `ecdsa-sha2-nistp${bits ?? 256}`, bits: [256, 384, 521] },
 };
 
-export interface KeyPairOptions {
-  /** `ed25519` (default), `rsa` or `ecdsa`. */
-  type?: string;
-  /** Key size for rsa (2048, 3072, 4096; default 3072) and ecdsa (256, 384, 521; default 256). */
-  bits?: number;
-  /** The public key's comment (default `user@host`). */
-  comment?: string;
-}
-
 /**
  * `KeyPair`: an SSH key pair of the service user, generated once with
  * `ssh-keygen` (no passphrase) and kept: later deploys never replace the
@@ -36,9 +27,13 @@ export interface KeyPairOptions {
  */
 export class KeyPair extends Component {
   static override namevar = "path";
+  /** The private key file (the public key is `PATH.pub`). */
   path = "";
+  /** `ed25519` (default), `rsa` or `ecdsa`. */
   type = "ed25519";
+  /** Key size for rsa (2048, 3072, 4096; default 3072) and ecdsa (256, 384, 521; default 256). */
   bits: number | undefined = undefined;
+  /** The public key's comment (default `user@host`). */
   comment = "";
 
   /** What verify found: "generate", "public" (write the public key again) or nothing. */
@@ -143,3 +138,6 @@ export class KeyPair extends Component {
     }
   }
 }
+
+/** The options of {@link KeyPair}. */
+export type KeyPairOptions = Partial<Pick<KeyPair, "type" | "bits" | "comment">>;

@@ -4,17 +4,6 @@ import { dirname } from "node:path";
 import { Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { hostFieldMatches, knownHostName, parseKnownHost, parsePublicKey, type PublicKey, sameKey } from "./ssh-keys.ts";
 
-export interface KnownHostOptions {
-  /** The host's public key (`type base64 [comment]`); without it, the host is scanned once. */
-  key?: string;
-  /** The SSH port (default 22). */
-  port?: number;
-  /** The file (default `~/.ssh/known_hosts`). */
-  path?: string;
-  /** Seconds ssh-keyscan waits for the host (default 10). */
-  timeout?: number;
-}
-
 /**
  * The file's lines with `key` for `name`: entries of `name` with the same
  * key type are dropped, the key is appended. Unchanged when already there.
@@ -50,10 +39,15 @@ export function knownHostsWithKey(current: string, name: string, key: PublicKey)
  */
 export class KnownHost extends Component {
   static override namevar = "hostname";
+  /** The host whose key is trusted. */
   hostname = "";
+  /** The host's public key (`type base64 [comment]`); without it, the host is scanned once. */
   key: string | undefined = undefined;
+  /** The SSH port (default 22). */
   port = 22;
+  /** The file (default `~/.ssh/known_hosts`). */
   path = "~/.ssh/known_hosts";
+  /** Seconds ssh-keyscan waits for the host (default 10). */
   timeout = 10;
 
   private _key?: PublicKey;
@@ -129,3 +123,6 @@ export class KnownHost extends Component {
     writeFileAtomic(this.target, content, { mode: existsSync(this.target) ? statSync(this.target).mode & 0o777 : 0o644 });
   }
 }
+
+/** The options of {@link KnownHost}. */
+export type KnownHostOptions = Partial<Pick<KnownHost, "key" | "port" | "path" | "timeout">>;

@@ -3,15 +3,6 @@ import { basename, dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { hidePassword } from "./url-password.ts";
 
-export interface MercurialOptions {
-  /** The folder of the working copy (relative to the workdir). */
-  target: string;
-  /** Follow this branch's head. */
-  branch?: string;
-  /** Check out exactly this changeset, tag or bookmark. */
-  revision?: string;
-}
-
 /** Plain, stable output (HGPLAIN), whatever the user configured. */
 const HG_ENV = { HGPLAIN: "1", LC_ALL: "C" };
 
@@ -34,9 +25,13 @@ const HG_ENV = { HGPLAIN: "1", LC_ALL: "C" };
  */
 export class Mercurial extends Component {
   static override namevar = "url";
+  /** The repository to clone. */
   url = "";
+  /** The folder of the working copy (relative to the workdir). */
   target = "";
+  /** Follow this branch's head. */
   branch: string | undefined = undefined;
+  /** Check out exactly this changeset, tag or bookmark. */
   revision: string | undefined = undefined;
 
   constructor(url: string, options: MercurialOptions) {
@@ -202,3 +197,6 @@ export class Mercurial extends Component {
     }
   }
 }
+
+/** The options of {@link Mercurial}: `target` is required. */
+export type MercurialOptions = Pick<Mercurial, "target"> & Partial<Pick<Mercurial, "branch" | "revision">>;
