@@ -4,21 +4,6 @@ import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNee
 import { Download, fileChecksum } from "./download.ts";
 import { Extract } from "./extract.ts";
 
-export interface BuildOptions {
-  /** `"sha256:HEX"`; required for a URL, checked for a local archive when given. */
-  checksum?: string;
-  /** Arguments for `./configure` after `--prefix` (shell text). */
-  configure?: string;
-  /** Arguments for `make` (shell text, e.g. `"-j2"`). */
-  make?: string;
-  /** Where `make install` installs (default: the workdir). */
-  prefix?: string;
-  /** Extra environment variables for the three steps (e.g. `CFLAGS`). */
-  env?: Record<string, string>;
-  /** Seconds each step may take (0: no limit). */
-  timeout?: number;
-}
-
 /** What a build is made of; a change to any of it builds again. */
 interface BuildRecord {
   archive: string;
@@ -54,13 +39,19 @@ const SUFFIX = /\.(tar\.gz|tgz|tar\.bz2|tbz2|tar\.xz|txz|tar|zip)$/i;
  */
 export class Build extends Component {
   static override namevar = "archive";
+  /** The source archive: a URL (downloaded, `checksum` required) or a path in the workdir. */
   archive = "";
+  /** `"sha256:HEX"`; required for a URL, checked for a local archive when given. */
   checksum: string | undefined = undefined;
-  /** The `configure` option (a field of that name would hide `configure()`). */
+  /** Arguments for `./configure` after `--prefix` (shell text); given as the option `configure`. */
   configureArgs = "";
+  /** Arguments for `make` (shell text, e.g. `"-j2"`). */
   make = "";
+  /** Where `make install` installs (default: the workdir). */
   prefix = "";
+  /** Extra environment variables for the three steps (e.g. `CFLAGS`). */
   env: Record<string, string> = {};
+  /** Seconds each step may take (0: no limit). */
   timeout = 0;
 
   private _source = "";
@@ -152,3 +143,9 @@ export class Build extends Component {
     writeFileAtomic(this.markerPath, JSON.stringify(await this.wanted(), null, 1) + "\n");
   }
 }
+
+/** The options of {@link Build}. */
+export type BuildOptions = Partial<Pick<Build, "checksum" | "make" | "prefix" | "env" | "timeout">> & {
+  /** Arguments for `./configure` after `--prefix` (shell text); stored as `configureArgs`, since a field `configure` would hide `configure()`. */
+  configure?: string;
+};

@@ -18,23 +18,6 @@ const KEY_TYPES: Record<string, string[]> = {
 const DNS_NAME = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,62})?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*$/;
 const DAY_MS = 86_400_000;
 
-export interface CertificateOptions {
-  /** Only self-signed certificates are made (default true). */
-  selfSigned?: boolean;
-  /** The subject's CN (default: the host's fully qualified name). */
-  commonName?: string;
-  /** More DNS names and IP addresses; the common name is one too when it is a DNS name. */
-  altNames?: string[];
-  /** Validity of a new certificate in days (default 365). */
-  days?: number;
-  /** Renew when the certificate expires within this many days (default 30). */
-  renewDays?: number;
-  /** The private key's path (default: the certificate's path with `.key` for its suffix). */
-  key?: string;
-  /** `rsa:2048` (default), `rsa:3072`, `rsa:4096`, `ec:prime256v1`, `ec:secp384r1` or `ed25519`. */
-  keyType?: string;
-}
-
 /** `DNS:name` / `IP:address` entries for a certificate's subjectAltName. */
 export function subjectAltNames(commonName: string, altNames: string[]): string[] {
   const names = [...(isIP(commonName) || DNS_NAME.test(commonName) ? [commonName] : []), ...altNames];
@@ -94,13 +77,21 @@ function keyHasType(key: KeyObject, keyType: string): boolean {
  */
 export class Certificate extends Component {
   static override namevar = "path";
+  /** The certificate file; relative paths are inside the workdir. */
   path = "";
+  /** Only self-signed certificates are made (default true). */
   selfSigned = true;
+  /** The subject's CN (default: the host's fully qualified name). */
   commonName = "";
+  /** More DNS names and IP addresses; the common name is one too when it is a DNS name. */
   altNames: string[] = [];
+  /** Validity of a new certificate in days (default 365). */
   days = 365;
+  /** Renew when the certificate expires within this many days (default 30). */
   renewDays = 30;
+  /** The private key's path (default: the certificate's path with `.key` for its suffix). */
   key = "";
+  /** `rsa:2048` (default), `rsa:3072`, `rsa:4096`, `ec:prime256v1`, `ec:secp384r1` or `ed25519`. */
   keyType = "rsa:2048";
 
   /** What verify found: whether a new key is needed. */
@@ -223,3 +214,6 @@ export class Certificate extends Component {
     writeFileAtomic(this.certificatePath, certificate);
   }
 }
+
+/** The options of {@link Certificate}. */
+export type CertificateOptions = Partial<Pick<Certificate, "selfSigned" | "commonName" | "altNames" | "days" | "renewDays" | "key" | "keyType">>;

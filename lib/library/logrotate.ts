@@ -30,23 +30,6 @@ export const LOGROTATE_DEFAULTS = ["daily", "rotate 14", "create", "dateext", "c
 
 const FREQUENCIES = new Set(["hourly", "daily", "weekly", "monthly", "yearly"]);
 
-export interface RotatedLogfileOptions {
-  /** How many rotated files to keep. */
-  rotate?: number;
-  /** Rotate when the file is larger than this (`"100k"`, `"10M"`, `"1G"`), whatever the frequency. */
-  size?: string;
-  /** `hourly`, `daily`, `weekly`, `monthly` or `yearly`. */
-  frequency?: string;
-  /** Compress rotated files (`compress` / `nocompress`). */
-  compress?: boolean;
-  /** Shell commands run before rotating. */
-  prerotate?: string;
-  /** Shell commands run after rotating (e.g. tell the service to reopen its log). */
-  postrotate?: string;
-  /** More logrotate directives, one per item (`"copytruncate"`, `"maxage 30"`). */
-  args?: string[];
-}
-
 /** A logrotate directive or script must stay inside its block. */
 function checkText(component: Component, attribute: string, text: string, script: boolean): void {
   const bad = script ? /^\s*endscript\s*$/m.test(text) : /[\n{}]/.test(text);
@@ -71,13 +54,21 @@ function checkText(component: Component, attribute: string, text: string, script
  */
 export class RotatedLogfile extends Component {
   static override namevar = "path";
+  /** The log file (or glob); relative paths are inside the workdir. */
   path = "";
+  /** How many rotated files to keep. */
   rotate: number | undefined = undefined;
+  /** Rotate when the file is larger than this (`"100k"`, `"10M"`, `"1G"`), whatever the frequency. */
   size: string | undefined = undefined;
+  /** `hourly`, `daily`, `weekly`, `monthly` or `yearly`. */
   frequency: string | undefined = undefined;
+  /** Compress rotated files (`compress` / `nocompress`). */
   compress: boolean | undefined = undefined;
+  /** Shell commands run before rotating. */
   prerotate: string | undefined = undefined;
+  /** Shell commands run after rotating (e.g. tell the service to reopen its log). */
   postrotate: string | undefined = undefined;
+  /** More logrotate directives, one per item (`"copytruncate"`, `"maxage 30"`). */
   args: string[] = [];
 
   constructor(path: string, options: RotatedLogfileOptions = {}) {
@@ -131,14 +122,8 @@ export class RotatedLogfile extends Component {
   }
 }
 
-export interface LogrotateOptions {
-  /** Directives for every file, before the blocks (default: `LOGROTATE_DEFAULTS`). */
-  common?: string[];
-  /** When the cron job runs logrotate (default `"45 2 * * *"`). */
-  timing?: string;
-  /** The logrotate program (default `/usr/sbin/logrotate`). */
-  logrotate?: string;
-}
+/** The options of {@link RotatedLogfile}. */
+export type RotatedLogfileOptions = Partial<Pick<RotatedLogfile, "rotate" | "size" | "frequency" | "compress" | "prerotate" | "postrotate" | "args">>;
 
 /** A word for `sh`, quoted when needed. */
 function shellWord(word: string): string {
@@ -156,8 +141,11 @@ function shellWord(word: string): string {
  * ```
  */
 export class Logrotate extends Component {
+  /** Directives for every file, before the blocks (default: `LOGROTATE_DEFAULTS`). */
   common: string[] = [...LOGROTATE_DEFAULTS];
+  /** When the cron job runs logrotate (default `"45 2 * * *"`). */
   timing = "45 2 * * *";
+  /** The logrotate program (default `/usr/sbin/logrotate`). */
   logrotate = "/usr/sbin/logrotate";
 
   constructor(options: LogrotateOptions = {}) {
@@ -202,3 +190,6 @@ export class Logrotate extends Component {
     this.add(new CronJob(this.command, { timing: this.timing }));
   }
 }
+
+/** The options of {@link Logrotate}. */
+export type LogrotateOptions = Partial<Pick<Logrotate, "common" | "timing" | "logrotate">>;

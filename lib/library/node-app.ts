@@ -2,19 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 
-export interface NodeAppOptions {
-  /** `npm` (default) or `bun`. */
-  installer?: "npm" | "bun";
-  /** The lockfile (default `package-lock.json` for npm, `bun.lock` for bun). */
-  lockfile?: string;
-  /** Leave out development dependencies (npm's `--omit=dev`, bun's `--production`). */
-  production?: boolean;
-  /** A registry URL (e.g. a mirror inside the network); default: the user's npm configuration. */
-  registry?: string;
-  /** Seconds the installer may take (default 600). */
-  timeout?: number;
-}
-
 /** The installer's command line (argv, no shell). */
 export function installCommand(installer: "npm" | "bun", options: { production: boolean; registry?: string }): string[] {
   if (installer === "bun") return ["bun", "install", "--frozen-lockfile", ...(options.production ? ["--production"] : []), ...(options.registry ? ["--registry", options.registry] : [])];
@@ -39,11 +26,17 @@ export function installCommand(installer: "npm" | "bun", options: { production: 
  */
 export class NodeApp extends Component {
   static override namevar = "path";
+  /** The application's folder (with package.json); relative paths are inside the workdir. */
   path = "";
+  /** `npm` (default) or `bun`. */
   installer: "npm" | "bun" = "npm";
+  /** The lockfile (default `package-lock.json` for npm, `bun.lock` for bun). */
   lockfile = "";
+  /** Leave out development dependencies (npm's `--omit=dev`, bun's `--production`). */
   production = false;
+  /** A registry URL (e.g. a mirror inside the network); default: the user's npm configuration. */
   registry: string | undefined = undefined;
+  /** Seconds the installer may take (default 600). */
   timeout = 600;
 
   constructor(path: string, options: NodeAppOptions = {}) {
@@ -113,3 +106,6 @@ export class NodeApp extends Component {
     writeFileAtomic(this.markerPath, state + "\n");
   }
 }
+
+/** The options of {@link NodeApp}. */
+export type NodeAppOptions = Partial<Pick<NodeApp, "installer" | "lockfile" | "production" | "registry" | "timeout">>;

@@ -62,11 +62,6 @@ export class Requirements extends Component implements RequirementSource {
   }
 }
 
-export interface PackageOptions {
-  /** The exact version (`==`). */
-  version: string;
-}
-
 /**
  * One Python package, `name` at exactly `version` (`name==version`), that its parent
  * {@link VirtualEnv} installs. Only inside a `VirtualEnv`.
@@ -78,7 +73,9 @@ export interface PackageOptions {
  */
 export class Package extends Component implements RequirementSource {
   static override namevar = "name";
+  /** The package to install. */
   name = "";
+  /** The exact version (`==`). */
   version = "";
 
   constructor(name: string, options: PackageOptions) {
@@ -108,3 +105,6 @@ export class Package extends Component implements RequirementSource {
     }
   }
 }
+
+/** The options of {@link Package}: `version` is required. */
+export type PackageOptions = Pick<Package, "version">;

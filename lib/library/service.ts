@@ -8,34 +8,6 @@ import { lastLines, LOG_TAIL_LINES, Supervisorctl } from "./supervisorctl.ts";
 
 export type ServiceManager = "auto" | "systemd" | "supervisor";
 
-export interface ServiceOptions {
-  /** The program and its arguments; a relative program path (`bin/app`) is inside the workdir. */
-  command: string;
-  /** Working directory (default: the workdir). */
-  directory?: string;
-  /** Environment variables of the program. */
-  env?: Record<string, string>;
-  /** Run as this user (system units and supervisor running as root only). */
-  user?: string;
-  description?: string;
-  /** `"auto"` (default): systemd where this user can use it, else supervisord (see the class). */
-  manager?: ServiceManager;
-  /** Seconds the program must stay up to count as started (supervisor `startsecs`). */
-  startSeconds?: number;
-  /** Extra `Key=value` lines for the unit's `[Service]` section. */
-  systemdOptions?: Record<string, string>;
-  /** Where unit files go (default `/etc/systemd/system` as root, else `~/.config/systemd/user`). */
-  unitDir?: string;
-  /** Extra `key=value` lines for the supervisor `[program:NAME]` section. */
-  supervisorOptions?: Record<string, string>;
-  /** The system supervisord's include folder for program files (default `/etc/supervisor/conf.d`). */
-  supervisorConfDir?: string;
-  /** The system supervisord's supervisorctl command, e.g. `"supervisorctl -c /srv/supervisord.conf"`. */
-  supervisorctl?: string;
-  /** Program output (supervisor; default: supervisor's own log folder). */
-  logFile?: string;
-}
-
 const SYSTEMD_RUNNING = "/run/systemd/system";
 const SYSTEM_SUPERVISOR_DIR = "/etc/supervisor/conf.d";
 
@@ -142,19 +114,33 @@ function systemdQuote(text: string): string {
  */
 export class Service extends Component {
   static override namevar = "name";
+  /** The service's name: the systemd unit `NAME.service`, or the supervisor program. */
   name = "";
+  /** The program and its arguments; a relative program path (`bin/app`) is inside the workdir. */
   command = "";
+  /** Working directory (default: the workdir). */
   directory: string | undefined = undefined;
+  /** Environment variables of the program. */
   env: Record<string, string> = {};
+  /** Run as this user (system units and supervisor running as root only). */
   user: string | undefined = undefined;
+  /** The unit's `Description=` (default: the service's name). */
   description: string | undefined = undefined;
+  /** `"auto"` (default): systemd where this user can use it, else supervisord (see the class). */
   manager: ServiceManager = "auto";
+  /** Seconds the program must stay up to count as started (supervisor `startsecs`). */
   startSeconds = 1;
+  /** Extra `Key=value` lines for the unit's `[Service]` section. */
   systemdOptions: Record<string, string> = {};
+  /** Where unit files go (default `/etc/systemd/system` as root, else `~/.config/systemd/user`). */
   unitDir: string | undefined = undefined;
+  /** Extra `key=value` lines for the supervisor `[program:NAME]` section. */
   supervisorOptions: Record<string, string> = {};
+  /** The system supervisord's include folder for program files (default `/etc/supervisor/conf.d`). */
   supervisorConfDir: string | undefined = undefined;
+  /** The system supervisord's supervisorctl command, e.g. `"supervisorctl -c /srv/supervisord.conf"`. */
   supervisorctl: string | undefined = undefined;
+  /** Program output (supervisor; default: supervisor's own log folder). */
   logFile: string | undefined = undefined;
 
   private _backend: ServiceBackend = { kind: "supervisor", scope: "system" };
@@ -384,6 +370,9 @@ export class Service extends Component {
     return lastLines((await this.run(journalArgv(this.unitScope, this.name, LOG_TAIL_LINES), "journalctl", true)).stdout);
   }
 }
+
+/** The options of {@link Service}: `command` is required. */
+export type ServiceOptions = Pick<Service, "command"> & Partial<Pick<Service, "directory" | "env" | "user" | "description" | "manager" | "startSeconds" | "systemdOptions" | "unitDir" | "supervisorOptions" | "supervisorConfDir" | "supervisorctl" | "logFile">>;
 
 /**
  * Part of `Service`: checks, before the unit or program file is written and

@@ -37,23 +37,6 @@ export const SUPERVISOR_RESOURCE = "supervisor";
 /** Longest unix socket path the kernel takes (sun_path is 108 bytes with its NUL), with room to spare. */
 const MAX_SOCKET_PATH = 100;
 
-export interface SupervisorOptions {
-  /** `false`: supervisord is shut down (and its programs with it). Default true. */
-  enable?: boolean;
-  /** supervisord's log level. */
-  loglevel?: string;
-  /** The pid file (default `supervisord.pid` in the work directory). */
-  pidfile?: string;
-  /** The control socket (default `supervisor.sock` in the work directory). */
-  socketpath?: string;
-  /** The supervisord program (default `supervisord` from the PATH). */
-  supervisord?: string;
-  /** The supervisorctl program (default `supervisorctl` from the PATH). */
-  supervisorctl?: string;
-  /** Seconds supervisord may take to start, reload or shut down. */
-  reloadTimeout?: number;
-}
-
 /** Names a program may have (they become file names and supervisorctl arguments). */
 const PROGRAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -73,12 +56,19 @@ function processRuns(pid: number): boolean {
  * resource `"supervisor"` for `Program`s and `Service`s.
  */
 export class Supervisor extends Component {
+  /** `false`: supervisord is shut down (and its programs with it). Default true. */
   enable = true;
+  /** supervisord's log level (default `info`). */
   loglevel = "info";
+  /** The pid file (default `supervisord.pid` in the work directory). */
   pidfile = "supervisord.pid";
+  /** The control socket (default `supervisor.sock` in the work directory). */
   socketpath = "supervisor.sock";
+  /** The supervisord program (default `supervisord` from the PATH). */
   supervisord = "supervisord";
+  /** The supervisorctl program (default `supervisorctl` from the PATH). */
   supervisorctl = "supervisorctl";
+  /** Seconds supervisord may take to start, reload or shut down (default 60). */
   reloadTimeout = 60;
 
   private _reason: "start" | "reload" | "stop" = "start";
@@ -242,26 +232,8 @@ export class Supervisor extends Component {
   }
 }
 
-export interface ProgramOptions {
-  /** The program; relative to the work directory unless `commandAbsolute: false` or absolute. */
-  command: string;
-  /** Arguments appended to the command. */
-  args?: string;
-  /** Make a relative `command` absolute in the work directory (default true, as batou). */
-  commandAbsolute?: boolean;
-  /** Working directory of the program (default: the work directory). */
-  directory?: string;
-  /** supervisor's `priority`. */
-  priority?: number;
-  /** More `key = value` lines for the program section (`startsecs` 5 and `startretries` 3 by default). */
-  options?: Record<string, string | number | boolean>;
-  /** `false`: the program is kept stopped. */
-  enable?: boolean;
-  /** `"cold"`: stopped before any component before it in the tree updates; `"hot"` (default): keeps running. */
-  deployment?: "hot" | "cold";
-  /** Components whose change restarts the program (default: its parent and the parent's children). */
-  dependencies?: Component[];
-}
+/** The options of {@link Supervisor}. */
+export type SupervisorOptions = Partial<Pick<Supervisor, "enable" | "loglevel" | "pidfile" | "socketpath" | "supervisord" | "supervisorctl" | "reloadTimeout">>;
 
 /**
  * One program of the host's `Supervisor`: its `[program:NAME]` file, started
@@ -271,15 +243,25 @@ export interface ProgramOptions {
  */
 export class Program extends Component {
   static override namevar = "name";
+  /** The program's name in supervisor (`[program:NAME]`). */
   name = "";
+  /** The program; relative to the work directory unless `commandAbsolute: false` or absolute. */
   command = "";
+  /** Arguments appended to the command. */
   args = "";
+  /** Make a relative `command` absolute in the work directory (default true, as batou). */
   commandAbsolute = true;
+  /** Working directory of the program (default: the work directory). */
   directory: string | undefined = undefined;
+  /** supervisor's `priority` (default 10). */
   priority = 10;
+  /** More `key = value` lines for the program section (`startsecs` 5 and `startretries` 3 by default). */
   options: Record<string, string | number | boolean> = {};
+  /** `false`: the program is kept stopped. */
   enable = true;
+  /** `"cold"`: stopped before any component before it in the tree updates; `"hot"` (default): keeps running. */
   deployment: "hot" | "cold" = "hot";
+  /** Components whose change restarts the program (default: its parent and the parent's children). */
   dependencies: Component[] | undefined = undefined;
 
   /** The host's supervisor, found in configure. */
@@ -401,3 +383,6 @@ export class Program extends Component {
     });
   }
 }
+
+/** The options of {@link Program}: `command` is required. */
+export type ProgramOptions = Pick<Program, "command"> & Partial<Pick<Program, "args" | "commandAbsolute" | "directory" | "priority" | "options" | "enable" | "deployment" | "dependencies">>;

@@ -6,19 +6,6 @@ import { CommandError, Component, ConfigurationError, DeploymentError, UpdateNee
 const FORMAT = "batou-virtualenv-1";
 const READY = ".batou-ready";
 
-export interface VirtualEnvOptions {
-  /** The interpreter that makes the environment (default `python3`). */
-  python?: string;
-  /** A package index URL (pip's `--index-url`), e.g. a simple index inside the network. */
-  index?: string;
-  /** Folders or URLs with wheels (pip's `--find-links`). */
-  findLinks?: string[];
-  /** Use no index at all, only `findLinks` (pip's `--no-index`). */
-  noIndex?: boolean;
-  /** Seconds for each pip run (default 600). */
-  timeout?: number;
-}
-
 /** A child that contributes lines to the environment's requirements (`Requirements`, `Package`). */
 export interface RequirementSource {
   readonly requirementLines: string;
@@ -68,11 +55,17 @@ function isRequirementSource(component: Component): component is Component & Req
  */
 export class VirtualEnv extends Component {
   static override namevar = "path";
+  /** The environment's folder; relative paths are inside the workdir. */
   path = "";
+  /** The interpreter that makes the environment (default `python3`). */
   python = "python3";
+  /** A package index URL (pip's `--index-url`), e.g. a simple index inside the network. */
   index: string | undefined = undefined;
+  /** Folders or URLs with wheels (pip's `--find-links`). */
   findLinks: string[] = [];
+  /** Use no index at all, only `findLinks` (pip's `--no-index`). */
   noIndex = false;
+  /** Seconds for each pip run (default 600). */
   timeout = 600;
 
   /** What verify found, for update. */
@@ -195,3 +188,6 @@ export class VirtualEnv extends Component {
     }
   }
 }
+
+/** The options of {@link VirtualEnv}. */
+export type VirtualEnvOptions = Partial<Pick<VirtualEnv, "python" | "index" | "findLinks" | "noIndex" | "timeout">>;
