@@ -84,6 +84,7 @@ export class Mode extends PathAttribute<number> {
   /** The bits: `0o755`, `"755"`, `"0755"` or `"rwxr-xr-x"` (required). */
   mode: number | string | undefined = undefined;
 
+  // Not Pick<Mode, "mode">: the option is required, while the field is undefined until given.
   constructor(path: string, options: { mode: number | string }) {
     super(path, options);
   }
@@ -214,7 +215,7 @@ export class Owner extends Ownership {
   /** A user name or a numeric uid. */
   owner = "";
 
-  constructor(path: string, options: { owner: string }) {
+  constructor(path: string, options: Pick<Owner, "owner">) {
     super(path, options);
   }
 
@@ -236,7 +237,7 @@ export class Group extends Ownership {
   /** A group name or a numeric gid. */
   group = "";
 
-  constructor(path: string, options: { group: string }) {
+  constructor(path: string, options: Pick<Group, "group">) {
     super(path, options);
   }
 

@@ -22,7 +22,7 @@ export class Presence extends Component {
   /** Create missing parent folders too. */
   leadingDirs = false;
 
-  constructor(path: string, options: { leadingDirs?: boolean } = {}) {
+  constructor(path: string, options: Partial<Pick<Presence, "leadingDirs">> = {}) {
     super(path, options);
   }
 

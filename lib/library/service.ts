@@ -372,7 +372,14 @@ export class Service extends Component {
 }
 
 /** The options of {@link Service}: `command` is required. */
-export type ServiceOptions = Pick<Service, "command"> & Partial<Pick<Service, "directory" | "env" | "user" | "description" | "manager" | "startSeconds" | "systemdOptions" | "unitDir" | "supervisorOptions" | "supervisorConfDir" | "supervisorctl" | "logFile">>;
+export type ServiceOptions =
+  Pick<Service, "command"> &
+  Partial<
+    Pick<
+      Service,
+      "directory" | "env" | "user" | "description" | "manager" | "startSeconds" | "systemdOptions" | "unitDir" | "supervisorOptions" | "supervisorConfDir" | "supervisorctl" | "logFile"
+    >
+  >;
 
 /**
  * Part of `Service`: checks, before the unit or program file is written and

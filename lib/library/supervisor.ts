@@ -385,4 +385,6 @@ export class Program extends Component {
 }
 
 /** The options of {@link Program}: `command` is required. */
-export type ProgramOptions = Pick<Program, "command"> & Partial<Pick<Program, "args" | "commandAbsolute" | "directory" | "priority" | "options" | "enable" | "deployment" | "dependencies">>;
+export type ProgramOptions =
+  Pick<Program, "command"> &
+  Partial<Pick<Program, "args" | "commandAbsolute" | "directory" | "priority" | "options" | "enable" | "deployment" | "dependencies">>;

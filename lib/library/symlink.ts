@@ -20,7 +20,7 @@ export class Symlink extends Component {
   /** What the link points to, as written into the link. */
   target = "";
 
-  constructor(path: string, options: { target: string }) {
+  constructor(path: string, options: Pick<Symlink, "target">) {
     super(path, options);
   }
 
