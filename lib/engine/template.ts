@@ -35,7 +35,8 @@ engine.addGlobal("dict", (...args: unknown[]) => ({ ...(args.length > 1 || !args
 /** Rewrites batou's `@@ statement` lines into `{% statement %}` tags. */
 function lineStatements(source: string): string {
   if (!source.includes("@@")) return source;
-  return source.replace(/^[ \t]*@@[ \t]*(.+?)[ \t]*(?:\n|$)/gm, "{% $1 %}");
+  // Jinja2 ends a line statement with `\s*(\n|$)`: the blank lines after it go too.
+  return source.replace(/^[ \t\v]*@@[ \t]*(.+?)\s*(?:\n|$)/gm, "{% $1 %}");
 }
 
 /** Jinja2 reads every newline sequence as "\n" (and batou reads template files in text mode). */

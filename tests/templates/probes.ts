@@ -79,6 +79,12 @@ export const probes: Probe[] = [
   p("truth-and", "{{ component.hosts and 'has hosts' }}"),
   p("truth-not", "{{ not component.empty_dict }}"),
   p("truth-inline-if", "{{ 'on' if component.empty_list else 'off' }}"),
+  // An inline if without else gives Jinja2's lenient Undefined (not the strict one): empty, false, no items; arithmetic fails
+  p("inline-if-no-else-print", "[{{ 'on' if component.empty_list }}]{% for h in component.hosts %}{{ h }}{{ ',' if not loop.last }}{% endfor %}"),
+  p("inline-if-no-else-test", "{% if ('x' if component.nothing) %}yes{% else %}no{% endif %} {{ ('x' if false) or 'fallback' }}"),
+  p("inline-if-no-else-loop", "{% for h in (component.hosts if false) %}{{ h }}{% else %}none{% endfor %}"),
+  p("inline-if-no-else-concat", "{{ 'a' ~ ('b' if false) ~ 'c' }} {{ ('b' if false) is defined }}"),
+  p("inline-if-no-else-arithmetic", "{{ (1 if false) + 1 }}"),
   // Printing values as Python does
   p("print-booleans", "{{ true }} {{ false }} {{ component.flag }}"),
   p("print-none", "{{ none }}|{{ component.nothing }}"),
@@ -134,6 +140,12 @@ export const probes: Probe[] = [
   p("filter-attr", "{{ component.address | attr('host') }}"),
   p("filter-filesizeformat", "{{ 1000000 | filesizeformat }}|{{ 1024 | filesizeformat(true) }}"),
   p("filter-urlencode", "{{ 'a b&c' | urlencode }}"),
+  // A dict or list of pairs is a query string: spaces become '+', '/' is quoted; a string keeps '/' and %20
+  p("filter-urlencode-query", "{{ {'view': 'compact list', 'path': '/a b'} | urlencode }}|{{ [('k', 'v/w x')] | urlencode }}|{{ '/a b' | urlencode }}"),
+  // Python rounds an exact tie to the even digit (0.125 and 41.25 are exact binary values); JavaScript's toFixed rounds it up
+  p("format-float-exact-ties", "{{ '%.1f|%.2f|%.0f|%.0f|%.1f|%.1e' % (41.25, 0.125, 2.5, 3.5, 0.15, 2.25) }}|{{ '{:.1f}|{:.2f}'.format(41.25, 1.005) }}"),
+  p("filter-round-exact-ties", "{{ 2.675 | round(2) }}|{{ 0.125 | round(2) }}|{{ 0.375 | round(2) }}|{{ 3.5 | round }}|{{ -2.5 | round }}"),
+  p("filter-filesizeformat-tie", "{{ 1250 | filesizeformat }}|{{ 1350 | filesizeformat }}"),
   p("filter-wordcount", "{{ 'a b  c' | wordcount }}"),
   // Syntax
   p("syntax-for-colon", "{% for x in component.hosts: %}{{ x }} {% endfor %}"),
@@ -154,12 +166,15 @@ export const probes: Probe[] = [
   p("syntax-whitespace-control", "a\n  {%- if true %}\n  b\n  {%- endif %}\nc"),
   p("syntax-line-statements", "@@ for x in component.hosts\n{{ x }}\n@@ endfor\n"),
   p("syntax-line-comment-statement", "@@ if component.flag:\nyes\n@@ endif\n"),
+  // A line statement's end is Jinja2's `\s*(\n|$)`: it eats the blank lines after it, not the next line's indent
+  p("syntax-line-statement-eats-blank-lines", "@@ if component.flag\nA\n@@ endif\n\n \t\n  B\n@@ for x in [1, 2]\n\n{{ x }}\n@@ endfor\n\nend\n@@ if false\n@@ endif"),
   p("syntax-comment", "a{# hidden #}b"),
   p("syntax-raw", "{% raw %}{{ not rendered }}{% endraw %}"),
   p("syntax-macro", "{% macro upstream(name, port=80) %}server {{ name }}:{{ port }};{% endmacro %}{{ upstream('a') }} {{ upstream('b', 81) }}"),
   p("syntax-call-block", "{% macro wrap() %}[{{ caller() }}]{% endmacro %}{% call wrap() %}inner{% endcall %}"),
   p("syntax-filter-block", "{% filter upper %}shout{% endfilter %}"),
   p("syntax-set-block", "{% set block %}captured {{ component.port }}{% endset %}{{ block }}"),
+  p("syntax-set-block-trimmed", "{% set block -%}\n  captured {{ component.port }}\n{%- endset %}[{{ block }}]"),
   p("syntax-string-escapes", "{{ 'tab\\there' }}|{{ \"quote\\\"d\" }}"),
   p("syntax-attribute-subscript", "{{ component['port'] }}|{{ component.settings['worker'] }}|{{ component.users[1].name }}"),
   p("syntax-list-index-negative", "{{ component.hosts[-2] }}"),

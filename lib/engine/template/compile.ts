@@ -53,7 +53,7 @@ export const py = {
   pow: (a: unknown, b: unknown) => python.pow(runtimePy.defined(a), runtimePy.defined(b)),
   neg: (a: unknown) => python.neg(runtimePy.defined(a)),
   pos: (a: unknown) => runtimePy.defined(a),
-  concat: (a: unknown, b: unknown) => python.pyStr(runtimePy.defined(a)) + python.pyStr(runtimePy.defined(b)),
+  concat: (a: unknown, b: unknown) => runtimePy.output(a) + runtimePy.output(b),
   contains: (container: unknown, item: unknown) => python.contains(runtimePy.defined(container), runtimePy.defined(item)),
   or: (a: unknown, b: () => unknown) => (runtimePy.test(a) ? a : b()),
   and: (a: unknown, b: () => unknown) => (runtimePy.test(a) ? b() : a),
@@ -73,7 +73,7 @@ export const py = {
     if (!check) throw new python.PyError("TemplateAssertionError", `No test named '${name}'.`);
     return Boolean(check(value, ...args));
   },
-  noElse: () => new runtimePy.Undefined("the inline if-expression evaluated to false and no else section was defined."),
+  noElse: () => new runtimePy.LenientUndefined("the inline if-expression evaluated to false and no else section was defined."),
 };
 
 let patched = false;

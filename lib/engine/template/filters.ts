@@ -4,7 +4,7 @@
  * Python values in and out, strict about undefined input.
  */
 import { center, splitKeywords, toList } from "./methods.ts";
-import { add, compare, eq, isDict, isFloat, isNumber, num, order, percentFormat, PyError, PyFloat, PyTuple, tuple, pyRepr, pyStr, truthy } from "./python.ts";
+import { add, compare, eq, isDict, isFloat, isNumber, num, order, percentFormat, PyError, PyFloat, PyTuple, tuple, pyRepr, pyStr, toFixed, truthy } from "./python.ts";
 import { defined, getattr, Undefined } from "./runtime.ts";
 
 type Filter = (value: any, ...args: any[]) => unknown;
@@ -48,15 +48,11 @@ function sorted(items: unknown[], key: (item: unknown) => unknown, reverse = fal
 const escapeMap: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
 const escape = (value: unknown) => text(value).replace(/[&<>"']/g, (c) => escapeMap[c]!);
 
+/** Python's `round(x, precision)`: correctly rounded, an exact tie to the even digit. */
 function roundHalfEven(x: number, precision: number): number {
-  const factor = 10 ** precision;
-  const scaled = x * factor;
-  // Python rounds the exact binary value; toPrecision avoids the usual 2.675 drift from scaling.
-  const rounded = Number(scaled.toPrecision(15));
-  const floor = Math.floor(rounded);
-  const diff = rounded - floor;
-  const result = diff > 0.5 ? floor + 1 : diff < 0.5 ? floor : floor % 2 === 0 ? floor : floor + 1;
-  return result / factor;
+  if (precision >= 0) return Number(toFixed(x, precision));
+  const factor = 10 ** -precision;
+  return Number(toFixed(x / factor, 0)) * factor;
 }
 
 function toInt(value: unknown, fallback: unknown, base: number): unknown {
@@ -148,7 +144,7 @@ function filesizeformat(value: unknown, binary: boolean): string {
     prefix = prefixes[i]!;
     if (bytes < unit) break;
   }
-  return `${((base * bytes) / unit).toFixed(1)} ${prefix}`;
+  return `${toFixed((base * bytes) / unit, 1)} ${prefix}`;
 }
 
 function indent(value: string, width: number | string, first: boolean, blank: boolean): string {
@@ -407,9 +403,12 @@ export function makeFilters(lookupFilter: (name: string) => Filter): Record<stri
     upper: (v) => text(v).toUpperCase(),
     urlencode: (v) => {
       const value = defined(v);
-      const quote = (s: unknown) => encodeURIComponent(pyStr(s)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%2F/g, "/");
-      if (isDict(value)) return Object.entries(value).map(([k, x]) => `${quote(k)}=${quote(x)}`).join("&");
-      return quote(value);
+      const encode = (s: unknown) => encodeURIComponent(pyStr(s)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+      // Jinja2's url_quote: a string keeps '/'; query-string pairs quote it and write a space as '+'.
+      const forQuery = (s: unknown) => encode(s).replace(/%20/g, "+");
+      const pairs = isDict(value) ? Object.entries(value) : Array.isArray(value) ? value.map((pair) => toList(pair)) : undefined;
+      if (pairs) return pairs.map(([k, x]) => `${forQuery(k)}=${forQuery(x)}`).join("&");
+      return encode(value).replace(/%2F/g, "/");
     },
     wordcount: (v) => (text(v).match(/\w+/g) ?? []).length,
     wordwrap: withParams(["width", "break_long_words", "wrapstring", "break_on_hyphens"], (v, a) =>

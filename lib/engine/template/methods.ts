@@ -3,7 +3,7 @@
  * (`d.items()`, `s.split()`, `', '.join(xs)`, `'{}'.format(x)` ...), found by
  * attribute lookup on a value that has no such JS property of its own.
  */
-import { eq, general, exponential, isDict, isNumber, num, PyError, tuple, pyRepr, pyStr } from "./python.ts";
+import { eq, general, exponential, toFixed, isDict, isNumber, num, PyError, tuple, pyRepr, pyStr } from "./python.ts";
 
 type Method = (self: any, ...args: any[]) => unknown;
 
@@ -247,10 +247,10 @@ export function formatSpec(value: unknown, spec: string): string {
         break;
       case "f":
       case "F":
-        body = abs.toFixed(precision ?? 6);
+        body = toFixed(abs, precision ?? 6);
         break;
       case "%":
-        body = `${(abs * 100).toFixed(precision ?? 6)}%`;
+        body = `${toFixed(abs * 100, precision ?? 6)}%`;
         break;
       case "g":
       case "G":

@@ -334,7 +334,7 @@ function formatOne(value: unknown, type: string, flags: string, width: number, p
           break;
         case "f":
         case "F":
-          body = abs.toFixed(precision ?? 6);
+          body = toFixed(abs, precision ?? 6);
           break;
         default:
           body = general(abs, precision ?? 6);
@@ -349,9 +349,40 @@ function formatOne(value: unknown, type: string, flags: string, width: number, p
   return text.padStart(width);
 }
 
+// Digits past the requested ones that tell an exact tie (a binary value ending in 5) from a near one.
+const TIE_DIGITS = 40;
+
+/**
+ * `digits` (JavaScript's rounding, a tie away from zero) with an exact tie
+ * rounded to the even digit instead, as Python does; `exact` is the same
+ * number with TIE_DIGITS more digits.
+ */
+function tieToEven(digits: string, exact: string): string {
+  if (!/^50*$/.test(exact.slice(-TIE_DIGITS))) return digits;
+  const truncated = exact.slice(0, -TIE_DIGITS).replace(/\.$/, "");
+  return Number(truncated.at(-1)) % 2 === 0 ? truncated : digits;
+}
+
+/** `x.toFixed(digits)` rounded as Python's `%.Nf` and `round()` round: an exact tie goes to the even digit. */
+export function toFixed(x: number, digits: number): string {
+  const plain = x.toFixed(digits);
+  if (!Number.isFinite(x) || Math.abs(x) >= 1e21 || digits + TIE_DIGITS > 100) return plain;
+  return tieToEven(plain, x.toFixed(digits + TIE_DIGITS));
+}
+
+/** `x.toExponential(digits)` rounded as Python rounds (see toFixed). */
+function toExponential(x: number, digits: number): string {
+  const plain = x.toExponential(digits);
+  if (!Number.isFinite(x) || digits + TIE_DIGITS > 100) return plain;
+  const [mantissa, exponent] = plain.split("e");
+  const [exactMantissa] = x.toExponential(digits + TIE_DIGITS).split("e");
+  const rounded = tieToEven(mantissa!, exactMantissa!);
+  return rounded === mantissa ? plain : `${rounded}e${exponent}`;
+}
+
 /** `%e` as Python writes it (two-digit exponent at least). */
 export function exponential(x: number, precision: number): string {
-  const [mantissa, exponent] = x.toExponential(precision).split("e");
+  const [mantissa, exponent] = toExponential(x, precision).split("e");
   const e = Number(exponent);
   return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
 }
@@ -363,5 +394,5 @@ export function general(x: number, precision: number): string {
   const exponent = Math.floor(Math.log10(Math.abs(x)));
   const strip = (s: string) => (s.includes(".") ? s.replace(/\.?0+(?=e|$)/, "") : s);
   if (exponent < -4 || exponent >= p) return strip(exponential(x, p - 1));
-  return strip(x.toFixed(Math.max(0, p - 1 - exponent)));
+  return strip(toFixed(x, Math.max(0, p - 1 - exponent)));
 }

@@ -16,6 +16,13 @@ export class Undefined {
   }
 }
 
+/**
+ * Jinja2's plain Undefined, which even a strict environment gives for an
+ * inline `if` without `else` that is false: it prints as "", tests false and
+ * iterates as empty; anything else done with it fails as the strict one does.
+ */
+export class LenientUndefined extends Undefined {}
+
 /** Throws for an undefined value, passes anything else through. */
 export function defined<T>(value: T): T {
   if (value instanceof Undefined) value.fail();
@@ -91,6 +98,7 @@ export function call(fn: unknown, name: string, context: unknown, args: unknown[
 
 /** What a `for` loop iterates: a dict's keys, a string's characters, a list's items. */
 export function iterate(value: unknown): unknown[] {
+  if (value instanceof LenientUndefined) return [];
   defined(value);
   return toList(value);
 }
@@ -192,10 +200,10 @@ export function slice(value: unknown, start: unknown, stop: unknown, step: unkno
 
 /** `{{ value }}`: Python's str() of a defined value. */
 export function output(value: unknown): string {
-  return pyStr(defined(value));
+  return value instanceof LenientUndefined ? "" : pyStr(defined(value));
 }
 
 /** Truthiness of a defined value. */
 export function test(value: unknown): boolean {
-  return truthy(defined(value));
+  return value instanceof LenientUndefined ? false : truthy(defined(value));
 }

@@ -67,6 +67,15 @@ function patchParser(): void {
     return advanceAfterBlockEnd.call(this, name);
   };
 
+  // nunjucks' block `{% set x -%}` ends its tag with skip(), which forgot the `-`: the body kept its leading whitespace.
+  const skip = proto.skip;
+  proto.skip = function (this: any, type: string) {
+    const token = type === lexer.TOKEN_BLOCK_END ? this.peekToken() : undefined;
+    const skipped = skip.call(this, type);
+    if (skipped && token?.value.charAt(0) === "-") this.dropLeadingWhitespace = true;
+    return skipped;
+  };
+
   proto.parseIs = function (this: any) {
     let node = this.parseCompare();
     if (this.skipSymbol("is")) {
