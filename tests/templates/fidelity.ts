@@ -13,14 +13,17 @@
  * `component.root` is not an attribute but the real root: the Python side
  * gets its `workdir`; likewise `environment.workdir_base` is the real one.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Component } from "../../lib/batou.ts";
 import { File } from "../../lib/library/file.ts";
 import { model, cleanupModels } from "../helpers/model.ts";
+import { readManifest } from "./tools/materialize-corpus.ts";
 
 export const PYTHON = "/usr/bin/python3";
-export const CORPUS = join(import.meta.dir, "corpus");
+/** Our own composite templates, each with `NAME.context.json` beside it. */
+export const OWN = join(import.meta.dir, "own");
+const CONTEXT_SUFFIX = ".context.json";
 
 export interface Case {
   id: string;
@@ -37,21 +40,33 @@ const defaults = {
   environment: { name: "test", service_user: "s-app", host_domain: "example.com" },
 };
 
-/** The corpus: every template under corpus/ with its `.json` context beside it. */
-export function corpusCases(): Case[] {
-  const cases: Case[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir).sort()) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (!entry.endsWith(".json") && !entry.endsWith(".md") && existsSync(`${path}.json`)) {
-        const meta = JSON.parse(readFileSync(`${path}.json`, "utf8"));
-        cases.push({ id: relative(CORPUS, path), path, context: meta.context ?? {} });
-      }
-    }
-  };
-  walk(CORPUS);
+/**
+ * The public corpus as materialized in `dir` (tools/materialize-corpus.ts):
+ * one case per manifest entry, or undefined when `dir` does not exist.
+ * Throws naming the templates missing from a materialized corpus.
+ */
+export function corpusCases(dir: string): Case[] | undefined {
+  if (!existsSync(dir)) return undefined;
+  const cases = readManifest().map((entry) => ({ id: entry.id, path: join(dir, entry.id), context: entry.context as Record<string, any> }));
+  const missing = cases.filter((c) => !existsSync(c.path)).map((c) => c.id);
+  if (missing.length) throw new Error(`${dir} lacks ${missing.length} template(s) of the manifest (${missing.join(", ")}): run tests/templates/tools/materialize-corpus.ts again`);
   return cases;
+}
+
+/**
+ * Our own templates (own/): every file `NAME` renders with the context in
+ * `NAME.context.json` beside it. Throws when either is there without the other.
+ */
+export function ownCases(): Case[] {
+  const entries = readdirSync(OWN).sort();
+  const contexts = entries.filter((entry) => entry.endsWith(CONTEXT_SUFFIX));
+  const templates = entries.filter((entry) => !entry.endsWith(CONTEXT_SUFFIX) && entry !== "README.md");
+  const unpaired = [
+    ...templates.filter((t) => !contexts.includes(t + CONTEXT_SUFFIX)).map((t) => `${t} has no ${t}${CONTEXT_SUFFIX}`),
+    ...contexts.filter((c) => !templates.includes(c.slice(0, -CONTEXT_SUFFIX.length))).map((c) => `${c} has no template`),
+  ];
+  if (unpaired.length) throw new Error(`${OWN}: ${unpaired.join("; ")}`);
+  return templates.map((t) => ({ id: `own/${t}`, path: join(OWN, t), context: JSON.parse(readFileSync(join(OWN, t + CONTEXT_SUFFIX), "utf8")) }));
 }
 
 /** Fills in the default host and environment (the test environment is always named "test"). */
