@@ -1,9 +1,9 @@
 /**
  * What a HostConnection needs from the link to a host: start a command there,
- * give rsync a remote shell that reaches the host, and close. The ssh2
- * connection (ssh/connection.ts) is the first implementation; an OpenSSH
- * ControlMaster or a container's `exec -i` fit behind the same interface,
- * since everything above it (agent, rsync, streaming) speaks over commands.
+ * give rsync a remote shell that reaches the host, and close. Implemented by
+ * the ssh2 connection (ssh/connection.ts), the OpenSSH ControlMaster
+ * (openssh/transport.ts) and the exec transport (exec/transport.ts);
+ * everything above it (agent, rsync, streaming) speaks over commands.
  *
  * @module
  */
@@ -20,7 +20,7 @@ export interface ExitStatus {
 
 /** A command running on the host. It must exit when its stdin ends. */
 export interface RemoteProcess {
-  /** The command's stdin (writable side) and stdout (readable side). */
+  /** The command's stdin (writable side) and stdout (readable side); what is written before the command runs reaches it, in order. */
   readonly stdio: Duplex;
   readonly stderr: Readable;
   /** Resolves once the command has ended and its channel closed (its stdout must be read for that). */

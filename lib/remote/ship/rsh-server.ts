@@ -15,7 +15,7 @@ import type { RemoteProcess, RsyncShell } from "../transport.ts";
 import { isCompiled } from "./host-executable.ts";
 import { encodeFrame, Frame, FrameDecoder } from "./rsh-frames.ts";
 
-/** Anything that can start a remote command on a host (an SshConnection). */
+/** Anything that can start a remote command on a host (a transport). */
 export interface ChannelOpener {
   readonly host: string;
   spawn(command: string): Promise<RemoteProcess>;

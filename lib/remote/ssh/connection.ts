@@ -193,8 +193,11 @@ export class SshConnection implements Transport {
 
   /**
    * Closes the connection: stops rsh bridges (removing their sockets), signals
-   * TERM to spawned channels, ends the SSH session, then closes jump hosts and
-   * proxy processes. Idempotent.
+   * TERM to spawned channels and ends the SSH session (a disconnect, then
+   * end of input). It resolves then, without a round trip for the host's
+   * acknowledgement: the host closes its side, after which the socket, the
+   * proxy process (which ends with its input) and jump hosts are closed in
+   * the background ({@link ended}; destroyed after 2 s at most). Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -205,11 +208,12 @@ export class SshConnection implements Transport {
           ch.close();
         } catch {}
       }
-      await new Promise<void>((resolve) => {
+      this.ended = new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.client.destroy();
           resolve();
         }, 2000);
+        timer.unref?.();
         this.client.once("close", () => {
           clearTimeout(timer);
           resolve();
@@ -218,13 +222,18 @@ export class SshConnection implements Transport {
           clearTimeout(timer);
           resolve();
         } else this.client.end();
+      }).then(async () => {
+        this.sock?.destroy();
+        if (this.sock instanceof ProxyCommandStream) await this.sock.waitExit();
+        await this.jump?.close();
+        await this.jump?.ended;
       });
-      this.sock?.destroy();
-      if (this.sock instanceof ProxyCommandStream) await this.sock.waitExit();
-      await this.jump?.close();
     })();
     return this.closing;
   }
+
+  /** Settles once a closed connection is gone on both sides (socket, proxy, jump hosts). */
+  ended?: Promise<void>;
 
   private assertOpen(what: string): void {
     if (this.closing) throw new SshError(this.alias, "closed", `connection already closed (wanted: ${what})`);
