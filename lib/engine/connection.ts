@@ -52,6 +52,8 @@ export interface DeploymentRun {
   /** Ids of the roots a host's agent must configure (its own and their providers). */
   readonly scope: (host: string) => string[];
   readonly owner: Deployer;
+  /** The project's git commit and whether it had uncommitted changes (for the hosts' history; none for -P and -c). */
+  readonly revision?: { commit?: string; dirty?: boolean };
   /** `-p`: the platform of hosts that set none. */
   readonly platform?: string;
   /** Where debug lines go (printed only under `--debug`). */

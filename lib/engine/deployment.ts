@@ -154,7 +154,7 @@ function countComponents(configured: ConfigureResult): number {
 }
 
 /** The read-only value every connection of this run shares. */
-function runValue(options: DeploymentOptions, { environment, secrets }: Loaded): DeploymentRun {
+function runValue(options: DeploymentOptions, { environment, secrets, revision }: Loaded): DeploymentRun {
   const { reporter } = options;
   return Object.freeze({
     projectRoot: options.projectRoot,
@@ -162,6 +162,7 @@ function runValue(options: DeploymentOptions, { environment, secrets }: Loaded):
     secrets,
     scope: (host: string) => configureScope(environment, host),
     owner: { user: currentUser(), machine: hostname(), pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: environment.name },
+    revision,
     platform: options.platform,
     debug: reporter.debug,
     debugMode: reporter.debugMode,

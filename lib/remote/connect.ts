@@ -12,17 +12,23 @@ import { HISTORY_FILE, type RemoteHistoryReader } from "../engine/history.ts";
 import { asUser, historyReader, PROJECT_EXCLUDES, sh } from "./commands.ts";
 import { openTransport } from "./open-transport.ts";
 import { type RemoteRun, SshHostConnection } from "./host-connection.ts";
-import { type ProjectManifest, projectManifest } from "./ship/project-manifest.ts";
+import { manifestEntries, manifestOf } from "./ship/project-manifest.ts";
 import { Semaphore } from "./ssh/retry.ts";
 
 /** SSH handshakes at once (sshd's MaxStartups defaults to 10 unauthenticated connections). */
 export const CONNECT_CONCURRENCY = 8;
 
 export const sshConnections: ConnectionFactory = (run) => {
-  let fingerprint: ProjectManifest | undefined;
+  let fingerprint: ReturnType<RemoteRun["projectFingerprint"]> | undefined;
   const remote: RemoteRun = Object.freeze({
     ...run,
-    projectFingerprint: () => (fingerprint ??= projectManifest(run.projectRoot, PROJECT_EXCLUDES)),
+    projectFingerprint: () => {
+      if (!fingerprint) {
+        const list = manifestEntries(run.projectRoot, PROJECT_EXCLUDES);
+        fingerprint = { ...manifestOf(list), list };
+      }
+      return fingerprint;
+    },
     connectSlots: new Semaphore(CONNECT_CONCURRENCY),
   });
   return (host) => new SshHostConnection(host, remote);

@@ -1,6 +1,7 @@
 /**
- * `connect_method = "ssh"`: a HostConnection over ONE transport (today an
- * ssh2 connection, transport.ts) per host for the whole run. `open()`:
+ * `connect_method = "ssh"` (and `vagrant`, `exec`): a HostConnection over
+ * ONE transport (transport.ts, chosen by open-transport.ts) per host for the
+ * whole run. `open()`:
  *
  * 1. connect (bounded concurrency across hosts, retry with back-off for
  *    refused/unreachable hosts; `timeout` bounds each attempt);
@@ -12,18 +13,23 @@
  *    `TARGET/.batou/batou-VERSION` and starts it. An expected executable that
  *    does not start is hashed on the host; when it was damaged, it is shipped
  *    again;
- * 3. take the target directory's lock (held by the agent) and, in the same
- *    round trip, ask for the fingerprint of the project there
- *    (ship/project-manifest.ts);
- * 4. rsync the project (delta, with delete; never secrets, work/, .git, ...)
- *    unless the fingerprints are equal;
- * 5. `setup`: the agent loads the project and configures this host's roots
- *    and the providers they read.
+ * 3. take the target directory's lock (held by the agent), ask for the
+ *    fingerprint of the project there (ship/project-manifest.ts) and
+ *    `setup` (the agent loads the project and configures this host's roots
+ *    and the providers they read) if that fingerprint is ours: all three are
+ *    written with the launch command, before any answer (their answers come
+ *    back together; sshd passes them to the agent once it runs);
+ * 4. when the fingerprints differ: ship the project (never secrets, work/,
+ *    .git, ...), as a `sync` request in the agent's channel when the change
+ *    is small (ship/project-sync.ts; the setup follows at once), else with
+ *    rsync (delta, with delete), then `setup` again.
  *
  * Every step but a root's deploy is bounded by the environment's `timeout`.
- * `close()` ends the agent's stdin (it stops between two components,
- * releases its lock and exits), then the transport (which also signals TERM
- * to anything left).
+ * The host's last `deploy` is marked: the agent releases its lock before
+ * answering it and exits, so `close()` then closes the transport at once;
+ * otherwise `close()` ends the agent's stdin (it stops between two
+ * components, releases its lock and exits) and waits for it, then closes the
+ * transport (which also signals TERM to anything left).
  *
  * @module
  */
@@ -37,7 +43,9 @@ import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
 import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver, streamUnpacker } from "./commands.ts";
 import { openTransport } from "./open-transport.ts";
 import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable, verifyExecutable } from "./ship/host-executable.ts";
-import type { ProjectManifest } from "./ship/project-manifest.ts";
+import type { ManifestEntry, ProjectManifest } from "./ship/project-manifest.ts";
+import { planBytes, planSync, SYNC_LIMIT_BYTES, syncParams } from "./ship/project-sync.ts";
+import type { ManifestResult, RequestMap, SetupParams, SetupResult, StaleProject } from "./agent/protocol.ts";
 import { shipDirectory, type ShipOptions, type ShipResult } from "./ship/rsync.ts";
 import { streamFile } from "./ship/stream-file.ts";
 import { connectWithRetry, type Semaphore } from "./ssh/retry.ts";
@@ -46,8 +54,8 @@ import type { Transport } from "./transport.ts";
 
 /** What all hosts of one run share: the run value, and what the remote side computes once for it. */
 export interface RemoteRun extends DeploymentRun {
-  /** The local project's fingerprint (computed once per run). */
-  readonly projectFingerprint: () => ProjectManifest;
+  /** The local project's fingerprint and its entries (computed once per run). */
+  readonly projectFingerprint: () => ProjectManifest & { list: ManifestEntry[] };
   /** At most this many SSH handshakes at once (jump hosts and sshd MaxStartups). */
   readonly connectSlots: Semaphore;
 }
@@ -93,16 +101,31 @@ function progressEmitter(emit: EventSink, host: string, what: string, total?: nu
   };
 }
 
-/** An agent channel and what it turned out to be. */
+/** The session requests written with the launch command, before any answer. */
+interface Pipelined {
+  lock: Promise<RequestMap["lock"]["result"]>;
+  manifest: Promise<ManifestResult>;
+  setup: Promise<SetupResult | StaleProject>;
+}
+
+/** An agent channel, what it turned out to be, and the requests sent to it with the launch. */
 interface Started {
   channel: AgentChannel;
   launched: Launched;
+  pipelined: Pipelined;
 }
 
 export class SshHostConnection implements HostConnection {
   private transport?: Transport;
   private agent?: AgentChannel;
   private closing?: Promise<void>;
+  /** Deploy requests sent, and whether the last one was answered (the agent then released its lock and ends). */
+  private deploysSent = 0;
+  private finished = false;
+  /** The agent appended this run to the host's history itself (after the last deploy). */
+  private recorded = false;
+  /** Protocol bytes that were project files (a sync request). */
+  private syncBytes = 0;
   /** Absolute target directory on the host. */
   target?: string;
   /** Bytes this connection sent: rsync (executable, project) and protocol. */
@@ -136,23 +159,41 @@ export class SshHostConnection implements HostConnection {
     this.run.debug(`${this.host.name}: ${line}`);
   }
 
+  /** What `setup` asks of this host's agent. */
+  private get setupParams(): SetupParams {
+    const { owner } = this.run;
+    return {
+      environment: this.run.environment.name,
+      host: this.host.name,
+      platform: this.run.platform,
+      timeout: this.run.environment.settings.timeout,
+      secrets: this.run.secrets,
+      debug: this.run.debugMode,
+      scope: this.run.scope?.(this.host.name),
+      history: { time: owner.time, deployer: `${owner.user}@${owner.machine}`, batou: owner.version, environment: owner.environment, ...this.run.revision },
+    };
+  }
+
   async open(emit: EventSink): Promise<void> {
     const name = this.host.name;
+    const ours = this.run.projectFingerprint();
+    const expecting = shippableExecutable(likelyArch(), (line) => this.debug(line)).catch(() => undefined);
+    expecting.catch(() => {});
     this.transport = await this.connect(emit);
 
-    // 2. launch the agent, or learn from the probe what to ship first
+    // 2. launch the agent (with the session requests after it), or learn from the probe what to ship first
     let t = performance.now();
     const exe = executableName();
     const targetDirectory = this.run.environment.settings.targetDirectory;
-    const expected = await shippableExecutable(likelyArch(), (line) => this.debug(line)).catch(() => undefined);
+    const expected = await expecting;
     let started: Started;
     try {
-      started = await this.startAgent(launchScript(targetDirectory, exe, expected), emit);
+      started = await this.startAgent(launchScript(targetDirectory, exe, expected), ours.hash, emit);
     } catch (error) {
       // The expected executable is there but does not start: damaged in place (its size and
       // mtime still match the sidecar)? Then the probe's hash differs and it is shipped again.
       if (!expected || !mayBeDamaged(error)) throw error;
-      const checked = await this.startAgent(launchScript(targetDirectory, exe, undefined, { hash: true }), emit);
+      const checked = await this.startAgent(launchScript(targetDirectory, exe, undefined, { hash: true }), ours.hash, emit);
       if (checked.launched.kind !== "probe" || checked.launched.probe.sha256 === expected.sha256) throw error;
       emit({ event: "warning", host: name, message: `the batou executable on host ${name} is damaged (sha256 ${checked.launched.probe.sha256 || "unreadable"}); shipping it again` });
       started = checked;
@@ -163,35 +204,20 @@ export class SshHostConnection implements HostConnection {
       this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
       await this.shipExecutable(probe, emit);
       t = performance.now();
-      started = await this.startAgent(agentCommand(probe.target, exe), emit);
+      started = await this.startAgent(agentCommand(probe.target, exe), ours.hash, emit);
       if (started.launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
     }
-    const { channel, launched } = started;
+    const { channel, launched, pipelined } = started;
     this.agent = channel;
     const { hello } = launched;
     this.target ??= hello.cwd;
     const target = this.target ?? "?";
     this.debug(`agent pid ${hello.pid} as ${hello.user} on ${hello.hostname} in ${target}, batou ${hello.version}, ${since(t).toFixed(2)} s`);
-    const client = channel.client;
 
-    await this.lockAndSyncProject(channel, target, emit);
-
-    // 5. configure on the host
     t = performance.now();
-    const setup = await client.request(
-      "setup",
-      {
-        environment: this.run.environment.name,
-        host: name,
-        platform: this.run.platform,
-        timeout: this.run.environment.settings.timeout,
-        secrets: this.run.secrets,
-        debug: this.run.debugMode,
-        scope: this.run.scope?.(name),
-      },
-      { timeoutSeconds: this.timeout },
-    );
-    this.bytes.protocol = client.bytesSent;
+    const setup = await this.lockShipAndSetup(channel, pipelined, target, emit);
+    const client = channel.client;
+    this.bytes.protocol = client.bytesSent - this.syncBytes;
     const sent = this.bytes.executable + this.bytes.project + this.bytes.protocol;
     emit({
       event: "host",
@@ -203,32 +229,54 @@ export class SshHostConnection implements HostConnection {
   }
 
   /**
-   * Steps 3 and 4: the target directory's lock and, in the same round trip, the
-   * fingerprint of the project there; then the project rsync, unless the host
-   * already has exactly this project.
+   * Steps 3 to 5: the answers to the pipelined lock, manifest and setup; when
+   * the host's project differs, the shipment (in the channel, or rsync) and
+   * the setup again.
    */
-  private async lockAndSyncProject(agent: AgentChannel, target: string, emit: EventSink): Promise<void> {
+  private async lockShipAndSetup(agent: AgentChannel, pipelined: Pipelined, target: string, emit: EventSink): Promise<SetupResult> {
     const { client } = agent;
     const name = this.host.name;
     const t = performance.now();
-    const locking = client.request("lock", { owner: this.run.owner }, { timeoutSeconds: this.timeout });
-    const theirs = client.request("manifest", { excludes: PROJECT_EXCLUDES }, { timeoutSeconds: this.timeout });
-    theirs.catch(() => {});
-    const locked = await locking;
+    const locked = await pipelined.lock;
     if (locked.tookOver) {
       emit({ event: "warning", host: name, message: `took over a stale lock in ${target} (held by pid ${locked.tookOver.pid} on ${locked.tookOver.machine}, which is gone)` });
     }
     const ours = this.run.projectFingerprint();
-    if ((await theirs).hash === ours.hash) {
-      emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes: 0, files: 0, detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), rsync skipped` });
-      return;
+    const theirs = await pipelined.manifest;
+    if (theirs.hash === ours.hash) {
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes: 0, files: 0, detail: `${since(t).toFixed(2)} s, up to date (${ours.entries} entries), nothing shipped` });
+      const setup = await pipelined.setup;
+      if ("stale" in setup) throw new DeploymentError(`the project on host ${name} changed while batou was connecting`, { host: name, "target directory": target });
+      return setup;
     }
     this.checkOpen();
-    const onProgress = progressEmitter(emit, name, "project");
-    const project = await this.rsync(this.run.projectRoot, target, { excludes: PROJECT_EXCLUDES, onProgress }, "shipping the project");
-    this.bytes.project = project.bytesSent;
-    const { bytesSent: bytes, filesTransferred: files } = project;
-    emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes, files, detail: `${since(t).toFixed(2)} s, ${files} file(s) changed, ${bytes} B sent` });
+    const plan = planSync(ours.list, theirs.list ?? []);
+    const bytes = planBytes(plan);
+    let again: Promise<SetupResult | StaleProject>;
+    if (theirs.list && bytes <= SYNC_LIMIT_BYTES) {
+      // small: the files go in the channel, and the setup right behind them (one round trip)
+      const before = client.bytesSent;
+      const synced = client.request("sync", syncParams(this.run.projectRoot, plan), { timeoutSeconds: this.timeout });
+      again = client.request("setup", this.setupParams, { timeoutSeconds: this.timeout });
+      again.catch(() => {});
+      this.bytes.project = this.syncBytes = client.bytesSent - before;
+      const { written, removed } = await synced.catch((error) => {
+        throw hostError(error, name, "shipping the project");
+      });
+      const files = plan.files.length;
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes: this.bytes.project, files, detail: `${since(t).toFixed(2)} s, ${files} file(s) changed (${written} written, ${removed} removed), ${this.bytes.project} B sent in the agent's channel` });
+    } else {
+      const onProgress = progressEmitter(emit, name, "project");
+      const project = await this.rsync(this.run.projectRoot, target, { excludes: PROJECT_EXCLUDES, onProgress }, "shipping the project");
+      this.bytes.project = project.bytesSent;
+      const { bytesSent: bytes, filesTransferred: files } = project;
+      emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes, files, detail: `${since(t).toFixed(2)} s, ${files} file(s) changed, ${bytes} B sent` });
+      again = client.request("setup", this.setupParams, { timeoutSeconds: this.timeout });
+    }
+    await pipelined.setup; // answered { stale } before the shipment
+    const setup = await again;
+    if ("stale" in setup) throw new DeploymentError(`the project on host ${name} was not shipped`, { host: name });
+    return setup;
   }
 
   /** Step 1: the transport, with retries; an unreachable host is named with its attempts. */
@@ -276,8 +324,13 @@ export class SshHostConnection implements HostConnection {
     return transport;
   }
 
-  /** Runs `script` (as the service user) until the agent greets or a probe answers. */
-  private async startAgent(script: string, emit: EventSink): Promise<Started> {
+  /**
+   * Runs `script` (as the service user) and, without waiting, writes the hello
+   * and the session requests (lock, manifest, setup if the project is
+   * `project`) after it; resolves when the agent greets or a probe answers
+   * (a probe's shell never reads them).
+   */
+  private async startAgent(script: string, project: string, emit: EventSink): Promise<Started> {
     const name = this.host.name;
     this.checkOpen();
     const command = this.command(script);
@@ -291,8 +344,16 @@ export class SshHostConnection implements HostConnection {
       onStderr: (line) => this.debug(`agent stderr: ${line}`),
       isClosing: () => this.closing !== undefined,
     });
+    const { client } = channel;
+    const timeoutSeconds = this.timeout;
+    const pipelined: Pipelined = {
+      lock: client.request("lock", { owner: this.run.owner }, { timeoutSeconds }),
+      manifest: client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: project }, { timeoutSeconds }),
+      setup: client.request("setup", { ...this.setupParams, project }, { timeoutSeconds }),
+    };
+    for (const request of Object.values(pipelined)) request.catch(() => {}); // awaited in order, or moot after a probe
     try {
-      return { channel, launched: await withTimeout(channel.launched, this.timeout, "starting the agent", name) };
+      return { channel, launched: await withTimeout(channel.launched, this.timeout, "starting the agent", name), pipelined };
     } catch (error) {
       remote.close();
       throw error instanceof LaunchFailure ? this.launchError(error) : hostError(error, name, "starting the agent");
@@ -370,19 +431,27 @@ export class SshHostConnection implements HostConnection {
 
   async deploy(request: DeployRequest, emit: EventSink): Promise<number> {
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
-    const result = await this.agent.client.request("deploy", request, { emit });
+    // the host's last root: the agent releases its lock before it answers, and ends
+    const last = ++this.deploysSent === this.run.environment.roots.filter((root) => root.host.name === this.host.name && !root.ignore).length;
+    const result = await this.agent.client.request("deploy", { ...request, last }, { emit });
+    if (last) this.finished = true;
+    if (result.recorded) this.recorded = true;
+    if (result.peakRss) this.debug(`agent peak memory ${(result.peakRss / 2 ** 20).toFixed(1)} MiB (VmHWM) after ${request.root}`);
     return result.changed;
   }
 
   async record(entry: HistoryEntry): Promise<void> {
+    if (this.recorded) return; // the agent appended the same entry after the last deploy, without a round trip
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
     await this.agent.client.request("history", { entry }, { timeoutSeconds: this.timeout });
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // EOF: the agent stops, releases its lock and exits; then the transport goes (TERM for leftovers).
-      await this.agent?.end(3000);
+      // EOF: the agent stops, releases its lock and exits (after the last deploy it did so by itself);
+      // then the transport goes (TERM for leftovers).
+      if (this.finished) this.agent?.client.end();
+      else await this.agent?.end(3000);
       await this.transport?.close();
     })();
     return this.closing;

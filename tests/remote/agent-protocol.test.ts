@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { BatouError } from "../../lib/engine/errors.ts";
 import { AgentClient } from "../../lib/remote/agent/client.ts";
 import { checkHello, encode, hello, parseAgentMessage, parseRequest, parseResult } from "../../lib/remote/agent/protocol.ts";
+import { PROJECT_EXCLUDES } from "../../lib/remote/commands.ts";
+import { manifestEntries, manifestOf, projectManifest } from "../../lib/remote/ship/project-manifest.ts";
+import { planSync, syncParams } from "../../lib/remote/ship/project-sync.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
 import type { DeployEvent } from "../../lib/engine/events.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -83,7 +86,7 @@ describe("agent over pipes", () => {
     const locked = await client.request("lock", { owner });
     expect(JSON.parse(readFileSync(locked.path, "utf8")).pid).toBe(theirs.pid);
     const setup = await client.request("setup", { environment: "test", host: "h1", secrets: { file: "s", components: {}, hosts: {}, files: { x: "secret" }, values: [] } });
-    expect(setup.roots).toEqual(["hello", "slow", "left", "right", "many"]);
+    expect(setup).toMatchObject({ roots: ["hello", "slow", "left", "right", "many"] });
     const events: DeployEvent[] = [];
     const [a, b] = await Promise.all([
       client.request("deploy", { root: "hello", predicting: false }, { emit: (e) => events.push(e) }),
@@ -239,6 +242,103 @@ describe("agent over pipes", () => {
       expect(seconds).toBeLessThan(3);
     }
   }, 60_000);
+});
+
+describe("pipelined sessions", () => {
+  const owner = (user = "me") => ({ user, machine: "here", pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: "test" });
+  const setupParams = { environment: "test", host: "h1" };
+
+  test("everything is written before the agent greets; the agent answers in order; the last deploy releases the lock before its answer and ends the agent", async () => {
+    const dir = project();
+    const { proc, client } = spawnAgent(dir);
+    const ours = projectManifest(dir, PROJECT_EXCLUDES).hash;
+    // nothing awaited in between: one write's worth of requests
+    const lock = client.request("lock", { owner: owner() });
+    const manifest = client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: ours });
+    const setup = client.request("setup", { ...setupParams, project: ours });
+    const first = client.request("deploy", { root: "hello", predicting: false });
+    const last = client.request("deploy", { root: "slow", predicting: false, last: true });
+    expect((await lock).path).toBe(join(dir, ".batou-lock"));
+    expect(await manifest).toEqual({ hash: ours, entries: 5 }); // equal: no list
+    expect(await setup).toMatchObject({ roots: ["hello", "slow", "left", "right", "many"] });
+    expect((await first).changed).toBe(1);
+    expect((await last).changed).toBe(1);
+    expect(existsSync(join(dir, ".batou-lock"))).toBe(false); // released before the answer came
+    expect(await proc.exited).toBe(0); // and it ended without an EOF
+  });
+
+  test("after the last deploy the agent appends the run to the history itself (no history request), not for -P", async () => {
+    const history = { time: "2026-12-01T10:00:00.000Z", deployer: "me@here", batou: VERSION, environment: "test", commit: "abc123", dirty: false };
+    for (const predicting of [false, true]) {
+      const dir = project();
+      const { proc, client } = spawnAgent(dir);
+      void client.request("lock", { owner: owner() });
+      void client.request("setup", { ...setupParams, history });
+      await client.request("deploy", { root: "hello", predicting });
+      const last = await client.request("deploy", { root: "slow", predicting, last: true });
+      expect(await proc.exited).toBe(0);
+      const file = join(dir, ".batou/history.jsonl");
+      if (predicting) {
+        expect(last.recorded).toBe(false);
+        expect(existsSync(file)).toBe(false);
+        continue;
+      }
+      expect(last.recorded).toBe(true);
+      const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines).toEqual([{ ...history, host: "h1", ok: true, changed: ["Hello > File('hello.txt') > Content('hello.txt')", "Slow"] }]); // the components that updated, as the deploying machine's tally counts them
+    }
+  });
+
+  test("a held lock stops the rest: the pipelined manifest and setup are refused, nothing is configured", async () => {
+    const dir = project();
+    const holder = spawnAgent(dir);
+    await holder.client.request("lock", { owner: owner("alice") });
+    const { proc, client } = spawnAgent(dir);
+    // each answer's message, taken as it comes (no rejection left unhandled meanwhile)
+    const message = (request: Promise<unknown>) => request.then(() => "done", (error: Error) => error.message);
+    const lock = message(client.request("lock", { owner: owner("bob") }));
+    const manifest = message(client.request("manifest", { excludes: PROJECT_EXCLUDES }));
+    const setup = message(client.request("setup", setupParams));
+    const deploy = message(client.request("deploy", { root: "hello", predicting: false }));
+    expect(await lock).toMatch(/locked by another deployment/);
+    expect(await manifest).toBe("manifest not done: lock failed before it");
+    expect(await setup).toBe("setup not done: lock failed before it");
+    expect(await deploy).toBe("setup not done: lock failed before it");
+    expect(existsSync(join(dir, "work/hello"))).toBe(false);
+    for (const agent of [holder, { proc, client }]) {
+      agent.client.end();
+      await agent.proc.exited;
+    }
+  });
+
+  test("another project on the host: the manifest lists it, the setup says stale; a sync makes it ours, then setup configures", async () => {
+    const dir = project();
+    const local = project(); // what the deploying machine has: one file more, one changed
+    writeFileSync(join(local, "components/hello/extra.txt"), "extra\n");
+    writeFileSync(join(local, "environments/test.toml"), readFileSync(join(local, "environments/test.toml"), "utf8").replace('greeting = "hello"', 'greeting = "synced"'));
+    writeFileSync(join(dir, "stale.txt"), "only on the host\n");
+    const ours = manifestEntries(local, PROJECT_EXCLUDES);
+    const hash = manifestOf(ours).hash;
+    const { proc, client } = spawnAgent(dir);
+    const theirs = client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: hash });
+    const stale = client.request("setup", { ...setupParams, project: hash });
+    const listed = await theirs;
+    expect(listed.hash).not.toBe(hash);
+    expect(listed.list?.map((e) => e.path)).toContain("stale.txt");
+    expect(await stale).toEqual({ stale: true });
+    const plan = planSync(ours, listed.list!);
+    expect(plan.remove).toEqual(["stale.txt"]);
+    const synced = client.request("sync", syncParams(local, plan));
+    const setup = client.request("setup", { ...setupParams, project: hash });
+    expect(plan.files.map((f) => f.path)).toEqual(expect.arrayContaining(["components/hello/extra.txt", "environments/test.toml"]));
+    expect(await synced).toEqual({ written: plan.files.length, removed: 1 });
+    expect(await setup).toMatchObject({ configured: 5 });
+    expect(projectManifest(dir, PROJECT_EXCLUDES).hash).toBe(hash);
+    await client.request("deploy", { root: "hello", predicting: false });
+    expect(readFileSync(join(dir, "work/hello/hello.txt"), "utf8")).toBe("synced from h1\n");
+    client.end();
+    await proc.exited;
+  });
 });
 
 test("requests and agent messages are checked at the boundary", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { VERSION } from "../../lib/version.ts";
 import { RUNNERS, runBatou } from "../helpers/project.ts";
 import { startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
-import { deploy, deployEnv, makeProject, type Project } from "./remote-helpers.ts";
+import { deploy, deployEnv, makeProject, pgrep, type Project, waitFor } from "./remote-helpers.ts";
 
 const bed = testbedAvailability();
 
@@ -40,6 +40,8 @@ describe.skipIf(!bed.ok)("deployment history over SSH", () => {
     expect(statSync(file("host2", "service")).uid).toBe(statSync(join(tb.roots.host2!, "home", "service")).uid);
 
     // a damaged executable is shipped again by rsync delta (with --delete): the history stays
+    // (once the agent, which ends by itself after its last deploy, is gone: its file is busy while it runs)
+    await waitFor(() => pgrep(`batou-${VERSION} agent`, `/home/${tb.user}/${target}`).length === 0, 10, "the agent to end");
     appendFileSync(join(tb.roots.host1!, "home", tb.user, target, ".batou", `batou-${VERSION}`), "damage");
     const second = await deploy(project, "hist", ["--hosts", "host1"]);
     expect(second.code).toBe(0);

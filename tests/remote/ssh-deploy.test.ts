@@ -99,6 +99,8 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     projects.push(p);
     return p;
   };
+  /** Waits until no agent runs in the target directory any more (they end by themselves after the last deploy). */
+  const agentsGone = (target: string) => waitFor(() => pgrep(`batou-${VERSION} agent`, `/home/deploy/${target}`).length === 0, 10, "the agents to end");
   /** Cases about SSH itself (its config, keys, sshd): with each SSH client. */
   const sshOnly = way.name === "ssh" ? test : test.skip;
   /** Cases the way in does not change (the shipped executable): run once. */
@@ -151,7 +153,10 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     // the hosts already have this project: no rsync; each agent configured its roots and their providers only
     const details = (status: string, run: typeof again) =>
       Object.fromEntries(run.events.filter((e) => e.event === "host" && e.status === status).map((e) => [e.host, String(e.detail)]));
-    for (const detail of Object.values(details("shipped", again))) expect(detail).toContain("rsync skipped");
+    for (const detail of Object.values(details("shipped", again))) expect(detail).toContain("up to date (");
+    for (const detail of Object.values(details("shipped", again))) expect(detail).toContain("nothing shipped");
+    // the first deploy shipped the (small) project in the agent's channel, no rsync
+    for (const detail of Object.values(details("shipped", first))) expect(detail).toContain("B sent in the agent's channel");
     expect(details("configured", again).host1).toContain("1 root(s) here, 1 configured");
     expect(details("configured", again).host2).toContain("1 root(s) here, 2 configured");
 
@@ -162,6 +167,7 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     // an executable that is not the expected one is replaced by an rsync delta against it
     const exe = home("host1", `deploy/${target}/.batou/batou-${VERSION}`);
     const size = statSync(exe).size;
+    await agentsGone(target); // after its last deploy an agent ends by itself, moments after batou did
     writeFileSync(exe, "damaged", { flag: "a" });
     const mended = await deploy(p, "cross");
     expect(mended.code).toBe(0);
@@ -177,7 +183,7 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     const repaired = await deploy(p, "cross");
     expect(repaired.code).toBe(0);
     expect(details("shipped", repaired).host3).toContain("1 file(s) changed");
-    expect(details("shipped", repaired).host1).toContain("rsync skipped");
+    expect(details("shipped", repaired).host1).toContain("nothing shipped");
     expect(readFileSync(shipped, "utf8")).toBe(CROSS["components/app/component.ts"]);
 
     // files removed from the project disappear from the hosts
@@ -186,6 +192,15 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect(third.code).toBe(0);
     expect(existsSync(home("host2", `deploy/${target}/components/app/extra.txt`))).toBe(false);
     expect(existsSync(home("host2", `deploy/${target}/work/app/app.conf`))).toBe(true);
+
+    // a big change goes with rsync (deltas), and the result is the same project
+    const big = join(p.dir, "components/app/big.bin");
+    writeFileSync(big, Buffer.alloc(5 << 20, 7));
+    const large = await deploy(p, "cross");
+    expect(large.code).toBe(0);
+    expect(details("shipped", large).host2).toMatch(/\d+ file\(s\) changed, \d+ B sent$/);
+    expect(readFileSync(home("host2", `deploy/${target}/components/app/big.bin`)).equals(readFileSync(big))).toBe(true);
+    expect(details("shipped", await deploy(p, "cross")).host2).toContain("nothing shipped");
   }, 120_000);
 
   test("a service user through sudo", async () => {
@@ -484,6 +499,7 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect((await deploy(p, "damaged")).code).toBe(0);
     const exe = home("host1", `deploy/${target}/.batou/batou-${VERSION}`);
     const before = statSync(exe);
+    await agentsGone(target);
     const fd = openSync(exe, "r+");
     writeSync(fd, Buffer.alloc(4096), 0, 4096, 0); // no ELF header any more: it cannot start
     closeSync(fd);

@@ -7,6 +7,7 @@
  * with `setup`), deploys root components on request (several at once when
  * asked) and holds the target directory's lock (handlers.ts).
  *
+ * After the deploy marked `last` it releases its lock, answers and exits.
  * When its stdin closes or it gets SIGTERM/SIGINT/SIGHUP (Ctrl-C on the
  * deploying machine, a lost connection), it stops: running deploys end
  * before their next component (the file being written is finished), the
@@ -35,6 +36,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     projectRoot,
     stop: agent.stop,
     events: (id) => (event) => agent.send({ type: "event", id, event }),
+    finish: () => void exit(0),
     debug: false,
   };
   const dispatcher = new Dispatcher({

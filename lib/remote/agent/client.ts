@@ -68,9 +68,7 @@ export class AgentClient {
         if (!greeted) {
           greeted = true;
           try {
-            const theirs = checkHello(raw, host, "agent");
-            this.write(encode(hello()));
-            this.helloResolve(theirs);
+            this.helloResolve(checkHello(raw, host, "agent"));
           } catch (error) {
             this.helloReject(error);
             this.transport.end();
@@ -87,6 +85,8 @@ export class AgentClient {
       },
       (line) => (greeted ? this.onLog(line) : this.onLog(`(before hello) ${line}`)),
     );
+    // ours first, without waiting for theirs: requests may follow at once (pipelined)
+    this.write(encode(hello()));
   }
 
   /** Feed bytes from the agent's stdout. */

@@ -1,11 +1,18 @@
 /**
  * What the agent does for each request: take the target directory's lock,
- * fingerprint the shipped project, load and configure the environment, deploy
- * a root, append to the deployment history. Checked against the protocol's `Handlers` type (every method, the
- * right params and results).
+ * fingerprint the shipped project (listing it when it differs from the
+ * deploying machine's), apply a project sync, load and configure the
+ * environment, deploy a root, append to the deployment history. Checked against the protocol's `Handlers` type
+ * (every method, the right params and results).
+ *
+ * The deploying machine sends lock, manifest, (sync,) setup without waiting
+ * for answers: they are done in the order they came ({@link inOrder}), and
+ * once one failed the later ones are refused, so a held lock stops the rest.
+ * Deploys wait for the setup; several may run at once.
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { configure } from "../../engine/configure.ts";
@@ -15,9 +22,11 @@ import { BatouError } from "../../engine/errors.ts";
 import type { EventSink } from "../../engine/events.ts";
 import { appendHistory, HISTORY_FILE } from "../../engine/history.ts";
 import { type Acquired, acquireLock, ownLockInfo } from "../../engine/lock-file.ts";
-import { REMOTE_LOCK_NAME } from "../commands.ts";
-import { projectManifest } from "../ship/project-manifest.ts";
-import type { Handlers, SetupParams, SetupResult } from "./protocol.ts";
+import { PROJECT_EXCLUDES, REMOTE_LOCK_NAME } from "../commands.ts";
+import { manifestEntries, manifestOf } from "../ship/project-manifest.ts";
+import { applySync } from "../ship/project-sync.ts";
+import { Tally } from "../../engine/tally.ts";
+import type { HistoryBase, Handlers, SetupParams, SetupResult } from "./protocol.ts";
 
 /** What the handlers share with the rest of the agent. */
 export interface AgentState {
@@ -27,17 +36,51 @@ export interface AgentState {
   readonly stop: AbortSignal;
   /** Events of request `id` to the deploying machine. */
   readonly events: (id: number) => EventSink;
+  /** Ends the agent once the current answers are sent (after the last deploy). */
+  readonly finish: () => void;
   /** Whether errors carry stack traces (setup's `debug`). */
   debug: boolean;
   lock?: Acquired;
+}
+
+/** This process's peak resident memory (Linux `VmHWM`, bytes); undefined elsewhere. */
+function peakRss(): number | undefined {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The handlers of one agent. */
 export function agentHandlers(state: AgentState) {
   let environment: Environment | undefined;
   let hostName: string | undefined;
-  /** The setup in progress: deploy requests wait for it. */
-  let setupDone: Promise<unknown> | undefined;
+  /** The latest setup: deploy requests wait for it. */
+  let configured: Promise<unknown> = Promise.resolve();
+  /** The session requests in the order they came; why they stopped, once one failed. */
+  let session: Promise<unknown> = Promise.resolve();
+  let stopped: string | undefined;
+  const running = new Set<Promise<unknown>>();
+  /** The shipped project's fingerprint (with the excludes the deploying machine named), once computed. */
+  let excludes = PROJECT_EXCLUDES;
+  let shipped: string | undefined;
+  const fingerprint = () => (shipped ??= manifestOf(manifestEntries(state.projectRoot, excludes)).hash);
+  /** For the history entry the agent appends after the last deploy: what the deploys did here. */
+  let history: HistoryBase | undefined;
+  const tally = new Tally();
+  let failed = false;
+
+  /** Runs `work` after the session requests before it; refuses it once one of them failed. */
+  function inOrder<T>(method: string, work: () => Promise<T> | T): Promise<T> {
+    const done = session.then(() => {
+      if (stopped) throw new BatouError(`${method} not done: ${stopped} before it`);
+      return work();
+    });
+    session = done.catch(() => (stopped ??= `${method} failed`));
+    return done;
+  }
 
   async function setup(params: SetupParams): Promise<SetupResult> {
     const began = performance.now();
@@ -58,15 +101,45 @@ export function agentHandlers(state: AgentState) {
     return { roots: loaded.rootsOf(host).map((r) => r.name), configured: result.order.length, rounds: result.rounds, seconds: (performance.now() - began) / 1000 };
   }
 
+  /**
+   * The last deploy ended: when no other runs, append this run to the history
+   * (as the deploying machine would: not for -P, not after a stop), release
+   * the lock (before its answer) and end after answering. Whether it appended.
+   */
+  async function finishAfter(deploy: Promise<unknown>, predicting: boolean): Promise<boolean> {
+    await Promise.allSettled([...running].filter((other) => other !== deploy));
+    const record = history && hostName && !predicting && !state.stop.aborted;
+    if (record) appendHistory(join(state.projectRoot, HISTORY_FILE), { ...history!, host: hostName!, ok: !failed, changed: tally.changes.get(hostName!) ?? [] });
+    state.lock?.release();
+    state.lock = undefined;
+    setTimeout(state.finish, 0); // after the answer is written
+    return Boolean(record);
+  }
+
   return {
-    async lock({ owner }) {
-      const info = ownLockInfo(owner.environment, { deployer: { user: owner.user, machine: owner.machine, pid: owner.pid } });
-      state.lock = acquireLock(join(state.projectRoot, REMOTE_LOCK_NAME), info, `the target directory ${state.projectRoot} on ${hostname()}`);
-      return { path: state.lock.path, tookOver: state.lock.tookOver };
+    lock({ owner }) {
+      return inOrder("lock", () => {
+        const info = ownLockInfo(owner.environment, { deployer: { user: owner.user, machine: owner.machine, pid: owner.pid } });
+        state.lock = acquireLock(join(state.projectRoot, REMOTE_LOCK_NAME), info, `the target directory ${state.projectRoot} on ${hostname()}`);
+        return { path: state.lock.path, tookOver: state.lock.tookOver };
+      });
     },
 
-    async manifest({ excludes }) {
-      return projectManifest(state.projectRoot, excludes);
+    manifest(params) {
+      return inOrder("manifest", () => {
+        excludes = params.excludes;
+        const entries = manifestEntries(state.projectRoot, excludes);
+        const manifest = manifestOf(entries);
+        shipped = manifest.hash;
+        return params.expect !== undefined && params.expect !== manifest.hash ? { ...manifest, list: entries } : manifest;
+      });
+    },
+
+    sync(params) {
+      return inOrder("sync", () => {
+        shipped = undefined;
+        return applySync(state.projectRoot, params);
+      });
     },
 
     async history({ entry }) {
@@ -75,18 +148,43 @@ export function agentHandlers(state: AgentState) {
     },
 
     setup(params) {
-      const done = setup(params);
-      setupDone = done.catch(() => {});
+      const done = inOrder("setup", async () => {
+        const { project, history: base, ...rest } = params;
+        history = base;
+        // a project that is not the one the deploying machine configured is never loaded
+        if (project !== undefined && fingerprint() !== project) return { stale: true as const };
+        return setup(rest);
+      });
+      configured = done;
       return done;
     },
 
-    async deploy({ root: name, predicting }, { id }) {
-      await setupDone;
-      if (!environment || !hostName) throw new BatouError("deploy before setup", { host: hostName });
-      const root = environment.roots.find((r) => r.host.name === hostName && r.name === name);
-      if (!root) throw new BatouError(`no root component "${name}" on this host`, { host: hostName, component: name });
-      const changed = await deployTree(root, { predicting, emit: state.events(id), secretValues: environment.secretValues, stop: state.stop });
-      return { changed };
+    async deploy({ root: name, predicting, last }, { id }) {
+      const events = state.events(id);
+      const task = (async () => {
+        const ready = await configured;
+        if (!environment || !hostName || (ready as { stale?: boolean }).stale) throw new BatouError("deploy before setup", { host: hostName });
+        const root = environment.roots.find((r) => r.host.name === hostName && r.name === name);
+        if (!root) throw new BatouError(`no root component "${name}" on this host`, { host: hostName, component: name });
+        const emit: EventSink = (event) => {
+          tally.count(event);
+          events(event);
+        };
+        const changed = await deployTree(root, { predicting, emit, secretValues: environment.secretValues, stop: state.stop });
+        return { changed, peakRss: peakRss() } as { changed: number; peakRss?: number; recorded?: boolean };
+      })();
+      running.add(task);
+      try {
+        const result = await task;
+        if (last) result.recorded = await finishAfter(task, predicting);
+        return result;
+      } catch (error) {
+        failed = true;
+        if (last) await finishAfter(task, predicting);
+        throw error;
+      } finally {
+        running.delete(task);
+      }
     },
   } satisfies Handlers;
 }

@@ -2,15 +2,20 @@
  * The agent protocol: JSON lines on the agent's stdin/stdout (an SSH exec
  * channel, or plain pipes in tests). Documented in docs/remote.md.
  *
- * 1. Both sides send `hello` first: `{"type":"hello","protocol":1,"version":"0.1.0",...}`.
+ * 1. Both sides send `hello` first: `{"type":"hello","protocol":2,"version":"0.1.0",...}`.
  *    A different `protocol` number is an error naming both versions and the host.
- * 2. The deploying side sends requests `{"type":"request","id":N,"method":M,"params":{...}}`.
+ * 2. The deploying side sends requests `{"type":"request","id":N,"method":M,"params":{...}}`,
+ *    without waiting for the agent's hello or earlier answers (pipelined: one round trip
+ *    for hello, lock, manifest and setup). The session requests (lock, manifest, sync,
+ *    setup) are done in the order they were sent; once one failed, the later ones are
+ *    refused (`not done: ... failed`), so a held lock stops the rest.
  * 3. The agent answers each with zero or more `{"type":"event","id":N,"event":DeployEvent}`
  *    and then exactly one `{"type":"result","id":N,"result":...}` or
  *    `{"type":"error","id":N,"error":{"error":NAME,"message":...,"context":{...}}}`.
  *    Requests may overlap (several `deploy`s at once); ids keep the streams apart.
  * 4. Messages without a request (`id` 0): `log` lines (stray output of user code).
- * 5. The agent exits when its stdin closes (after stopping between two components).
+ * 5. The agent exits when its stdin closes (after stopping between two components), or
+ *    after answering the `deploy` marked `last` (its lock released before that answer).
  *
  * Each side checks what it receives at the boundary ({@link parseRequest},
  * {@link parseAgentMessage}, {@link parseResult}): a message of the wrong shape is an error that
@@ -24,7 +29,8 @@ import { BatouError, ConfigurationErrors, type ErrorContext } from "../../engine
 import type { DeployEvent } from "../../engine/events.ts";
 import type { HistoryEntry } from "../../engine/history.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
-import type { ProjectManifest } from "../ship/project-manifest.ts";
+import type { ManifestEntry, ProjectManifest } from "../ship/project-manifest.ts";
+import type { SyncParams } from "../ship/project-sync.ts";
 
 export interface Hello {
   type: "hello";
@@ -51,7 +57,14 @@ export interface SetupParams {
   debug?: boolean;
   /** Root ids (`host/name`) to configure: the host's own and their providers; all when absent. */
   scope?: string[];
+  /** Configure only when the shipped project has this fingerprint; otherwise answer `{ stale: true }`. */
+  project?: string;
+  /** What this run's history entry says besides the host's outcome: the agent appends it after the `last` deploy. */
+  history?: HistoryBase;
 }
+
+/** A history entry without what only the host's deploys tell. */
+export type HistoryBase = Omit<HistoryEntry, "host" | "ok" | "changed">;
 
 export interface SetupResult {
   /** This host's roots. */
@@ -62,14 +75,28 @@ export interface SetupResult {
   seconds: number;
 }
 
+/** The answer to a `setup` whose `project` is not the one shipped (nothing configured). */
+export interface StaleProject {
+  stale: true;
+}
+
 export interface DeployParams {
   root: string;
   predicting: boolean;
+  /** The host's last deploy of this run: release the lock, answer, exit. */
+  last?: boolean;
 }
 
 /** The project fingerprint of the agent's directory (project-manifest.ts), with the project rsync's excludes. */
 export interface ManifestParams {
   excludes: string[];
+  /** The deploying machine's fingerprint: when it differs, the answer lists the entries. */
+  expect?: string;
+}
+
+export interface ManifestResult extends ProjectManifest {
+  /** The entries, when `expect` was given and differs. */
+  list?: ManifestEntry[];
 }
 
 export interface LockParams {
@@ -89,9 +116,14 @@ export interface HistoryParams {
 
 export type RequestMap = {
   lock: { params: LockParams; result: LockResult };
-  setup: { params: SetupParams; result: SetupResult };
-  deploy: { params: DeployParams; result: { changed: number } };
-  manifest: { params: ManifestParams; result: ProjectManifest };
+  manifest: { params: ManifestParams; result: ManifestResult };
+  sync: { params: SyncParams; result: { written: number; removed: number } };
+  setup: { params: SetupParams; result: SetupResult | StaleProject };
+  /**
+   * `peakRss`: the agent's peak resident memory so far (VmHWM, bytes), where the system says;
+   * `recorded`: after the `last` deploy, the history entry was appended (no `history` request needed).
+   */
+  deploy: { params: DeployParams; result: { changed: number; peakRss?: number; recorded?: boolean } };
   history: { params: HistoryParams; result: Record<string, never> };
 };
 export type Method = keyof RequestMap;
@@ -255,9 +287,17 @@ const PARAMS: { [M in Method]: Check } = {
     secrets: optional(shape({ file: str, components: record, hosts: record, files: record, values: listOf(str), warnings: optional(listOf(str)) })),
     debug: optional(bool),
     scope: optional(listOf(str)),
+    project: optional(str),
+    history: optional(shape({ time: str, deployer: str, batou: str, environment: str, commit: optional(str), dirty: optional(bool) })),
   }),
-  deploy: shape({ root: str, predicting: bool }),
-  manifest: shape({ excludes: listOf(str) }),
+  deploy: shape({ root: str, predicting: bool, last: optional(bool) }),
+  manifest: shape({ excludes: listOf(str), expect: optional(str) }),
+  sync: shape({
+    remove: listOf(str),
+    dirs: listOf(shape({ path: str, mode: num })),
+    files: listOf(shape({ path: str, mode: num, mtimeMs: num, content: str })),
+    links: listOf(shape({ path: str, target: str })),
+  }),
   history: shape({
     entry: shape({
       time: str,
@@ -274,11 +314,13 @@ const PARAMS: { [M in Method]: Check } = {
 };
 
 /** The result each method returns. */
+const setupResult = shape({ roots: listOf(str), configured: num, rounds: num, seconds: num });
 const RESULTS: { [M in Method]: Check } = {
   lock: shape({ path: str, tookOver: optional(record) }),
-  setup: shape({ roots: listOf(str), configured: num, rounds: num, seconds: num }),
-  deploy: shape({ changed: num }),
-  manifest: shape({ hash: str, entries: num }),
+  setup: (value, where) => (isRecord(value) && value.stale === true ? undefined : setupResult(value, where)),
+  deploy: shape({ changed: num, peakRss: optional(num), cpuSeconds: optional(num), recorded: optional(bool) }),
+  manifest: shape({ hash: str, entries: num, list: optional(listOf(shape({ kind: str, path: str }))) }),
+  sync: shape({ written: num, removed: num }),
   history: record,
 };
 

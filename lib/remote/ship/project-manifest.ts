@@ -1,14 +1,16 @@
 /**
  * A fingerprint of a project tree as rsync sees it: every directory, file
- * and symlink that the project rsync would transfer (the same excludes),
+ * and symlink that the project shipment would transfer (the same excludes),
  * with what `rsync --recursive --links --perms --times` keeps: file size,
- * mtime (nanoseconds) and permission bits, symlink targets, directory modes.
+ * mtime (to the millisecond), permission bits, symlink targets, directory modes.
  *
  * The deploying machine and the agent each compute it (the agent in its
- * target directory). Equal fingerprints mean rsync would transfer nothing,
- * so a no-op redeploy skips the rsync and its three processes. Any doubt
- * (a file system without nanosecond mtimes, a file edited on the host)
- * makes the fingerprints differ, and rsync runs as before.
+ * target directory). Equal fingerprints mean nothing needs to be shipped, so
+ * a no-op redeploy ships nothing. Any doubt (a file edited on the host) makes
+ * the fingerprints differ; the agent then lists its entries and the
+ * deploying machine sends what differs (project-sync.ts) or runs rsync.
+ * Milliseconds (floored), because that is what both rsync and the agent can
+ * set exactly (Node's utimes takes a double; a Date keeps whole milliseconds).
  *
  * ```ts
  * const { hash, entries } = projectManifest("/srv/project", ["/work", "*.nacl"]);
@@ -25,6 +27,12 @@ export interface ProjectManifest {
   /** Directories, files and symlinks counted. */
   entries: number;
 }
+
+/** One directory, file or symlink below the project root (`path` relative, `/`-separated). */
+export type ManifestEntry =
+  | { kind: "d"; path: string; mode: number }
+  | { kind: "f"; path: string; mode: number; size: number; mtimeMs: number }
+  | { kind: "l"; path: string; target: string };
 
 /** Rsync exclude patterns as used for the project: `/name` (anchored at the root) or a name glob (`*.nacl`). */
 function matcher(excludes: string[]): (relative: string, name: string) => boolean {
@@ -73,16 +81,38 @@ export function walkTree(root: string, excludes: string[], visit: (entry: TreeEn
   walk(root, "");
 }
 
+/** The entries of the tree at `root` without what `excludes` leave out, parents before children, names sorted. */
+export function manifestEntries(root: string, excludes: string[]): ManifestEntry[] {
+  const entries: ManifestEntry[] = [];
+  walkTree(root, excludes, ({ kind, relative: path, path: full, stat }) => {
+    const mode = Number(stat.mode & 0o7777n);
+    if (kind === "d") entries.push({ kind, path, mode });
+    else if (kind === "f") entries.push({ kind, path, mode, size: Number(stat.size), mtimeMs: Number(stat.mtimeNs / 1_000_000n) });
+    else entries.push({ kind, path, target: readlinkSync(full) });
+  });
+  return entries;
+}
+
+/** One entry as the fingerprint hashes it (equal lines: nothing to ship for that path). */
+export function entryLine(entry: ManifestEntry): string {
+  switch (entry.kind) {
+    case "d":
+      return `d\0${entry.path}\0${entry.mode.toString(8)}\n`;
+    case "f":
+      return `f\0${entry.path}\0${entry.mode.toString(8)}\0${entry.size}\0${entry.mtimeMs}\n`;
+    case "l":
+      return `l\0${entry.path}\0${entry.target}\n`;
+  }
+}
+
+/** The fingerprint of a list of entries. */
+export function manifestOf(entries: ManifestEntry[]): ProjectManifest {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const entry of entries) hasher.update(entryLine(entry));
+  return { hash: hasher.digest("hex"), entries: entries.length };
+}
+
 /** The fingerprint of the tree at `root` without what `excludes` leave out. */
 export function projectManifest(root: string, excludes: string[]): ProjectManifest {
-  const hasher = new Bun.CryptoHasher("sha256");
-  let entries = 0;
-  walkTree(root, excludes, ({ kind, relative, path, stat }) => {
-    const mode = (stat.mode & 0o7777n).toString(8);
-    if (kind === "d") hasher.update(`d\0${relative}\0${mode}\n`);
-    else if (kind === "f") hasher.update(`f\0${relative}\0${mode}\0${stat.size}\0${stat.mtimeNs}\n`);
-    else hasher.update(`l\0${relative}\0${readlinkSync(path)}\n`);
-    entries++;
-  });
-  return { hash: hasher.digest("hex"), entries };
+  return manifestOf(manifestEntries(root, excludes));
 }
