@@ -10,5 +10,11 @@ const args = process.argv.slice(2);
 // rsync's helper loads no component code and must start fast.
 if (args[0] !== "__rsh-bridge") ensureNoAutoInstall(import.meta.path, args);
 await import("./lib/plugin.ts");
+// The agent on a host loads only what it runs: not the deploying side's commands and SSH clients
+// (ssh2 alone raised an agent's peak memory by ~60 MB).
+if (args.length === 1 && args[0] === "agent") {
+  const { runAgent } = await import("./lib/remote/agent/agent.ts");
+  process.exit(await runAgent({ projectRoot: process.cwd() }));
+}
 const { main } = await import("./lib/cli/main.ts");
 process.exit(await main(args));
