@@ -20,7 +20,7 @@ import type { Transport } from "../../lib/remote/transport.ts";
 import type { SshClient } from "../../lib/engine/environment-schema.ts";
 import { SSH_CLIENTS } from "./remote-helpers.ts";
 import { streamFile } from "../../lib/remote/ship/stream-file.ts";
-import { hostPath, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
+import { hostPath, runInHost, sshdLog, startTestbed, type Testbed, testbedAvailability } from "../testbed/testbed.ts";
 import { waitFor } from "../helpers/wait.ts";
 import { writeTree } from "../helpers/temp.ts";
 
@@ -227,6 +227,29 @@ for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`rsync through the SS
     // a host that never reads: the SSH window fills, nothing moves, the stall timeout ends it
     const stalled = await streamFile(conn, file, "sleep 41", { stallSeconds: 1 }).catch((e) => e);
     expect(stalled.message).toBe(`sending ${file} stalled for 1 s (timeout)`);
+  });
+
+  test("streaming onto a full disk: the error says so, and no part file is left", async () => {
+    conn ??= await openWith(client, host, tb.sshConfig);
+    // a 1 MiB file system of its own, mounted in the host's mount namespace only
+    const dir = `/home/${tb.user}/deployment/full-${client}-${process.pid}`;
+    expect(runInHost(host, "mkdir", "-p", dir).code).toBe(0);
+    const mounted = runInHost(host, "mount", "-t", "tmpfs", "-o", "size=1m,uid=2000,gid=2000,mode=0755", "tmpfs", dir);
+    expect(mounted.stderr).toBe("");
+    try {
+      const file = join(work, "big.bin");
+      writeFileSync(file, Buffer.alloc(3_000_000, 5));
+      const error = await streamFile(conn, file, streamReceiver(dir, "blob", 3_000_000, "cd".repeat(32)), { stallSeconds: 20 }).catch((e) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).toStartWith(`sending ${file} failed (exit `);
+      expect(error.message).toContain("No space left on device");
+      expect(error.context.host).toBe(host);
+      // seen from inside the host (the tmpfs is not visible from outside)
+      expect(runInHost(host, "ls", "-A", dir)).toMatchObject({ code: 0, stdout: "" });
+    } finally {
+      runInHost(host, "umount", dir);
+      runInHost(host, "rmdir", dir);
+    }
   });
 
   test("default excludes are anchored, except encrypted secrets", () => {

@@ -83,6 +83,7 @@ export class Plain extends Component {
     expect(copies().filter((name) => !before.has(name))).toEqual([]);
 
     const again = await deploy(p, "vm", [], withStandIn());
+    expect(again.errors).toEqual([]);
     expect(again.code).toBe(0);
     expect(again.summary?.changed).toBe(0);
   }, 120_000);
