@@ -177,10 +177,14 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     expect(sent).toBeLessThan(size / 10);
     expect(statSync(exe).size).toBe(size);
 
-    // a project file changed on a host is put back (its fingerprint differs, so rsync runs)
+    // a project file changed on a host is put back before anything is configured: the fingerprints
+    // differ, so the setup sent with the launch is refused as stale (the host's copy is never loaded)
+    // and the project is shipped first
     const shipped = home("host3", `deploy/${target}/components/app/component.ts`);
-    writeFileSync(shipped, "tampered\n");
+    writeFileSync(shipped, 'export class App { configure() { throw new Error("configured the tampered copy"); } }\n');
     const repaired = await deploy(p, "cross");
+    expect(repaired.errors).toEqual([]);
+    expect(repaired.stdout + repaired.stderr).not.toContain("tampered copy");
     expect(repaired.code).toBe(0);
     expect(details("shipped", repaired).host3).toContain("1 file(s) changed");
     expect(details("shipped", repaired).host1).toContain("nothing shipped");
@@ -316,11 +320,18 @@ describe.each(bed.ok ? WAYS : [])("deploying with connect_method $label", (way) 
     const copy = makeProject(tb, {});
     projects.push(copy);
     cpSync(p.dir, copy.dir, { recursive: true, filter: (src) => !src.includes("/work") });
+    // (the copy differs, so it would ship its project if the requests sent behind the lock were done)
+    writeFileSync(join(copy.dir, "components/slow/only-in-copy.txt"), "copy\n");
     const remote = await deploy(copy, "lock");
     expect(remote.code).toBe(1);
     expect(remote.errors[0]!.message).toContain("is locked by another deployment");
     expect(remote.errors[0]!.context.host).toBe("host1");
     expect(remote.errors[0]!.context["held by"]).toContain(`pid ${running.pid}`);
+    // the held lock stopped the rest cleanly: one error, nothing shipped, configured or deployed
+    expect(remote.errors).toHaveLength(1);
+    expect(remote.stdout + remote.stderr).not.toContain("not done");
+    expect(remote.events.filter((e) => e.event === "root" || (e.event === "host" && ["shipped", "configured"].includes(String(e.status))))).toEqual([]);
+    expect(existsSync(home("host1", `deploy/${target}/components/slow/only-in-copy.txt`))).toBe(false);
     expect(exited).toBe(false); // refused while the holder still runs, not after waiting for it
     const first = await finish(running);
     expect(first.code).toBe(0);
