@@ -436,7 +436,7 @@ export class SshHostConnection implements HostConnection {
     const result = await this.agent.client.request("deploy", { ...request, last }, { emit });
     if (last) this.finished = true;
     if (result.recorded) this.recorded = true;
-    if (result.peakRss) this.debug(`agent peak memory ${(result.peakRss / 2 ** 20).toFixed(1)} MiB (VmHWM) after ${request.root}`);
+    if (result.peakRss) this.debug(`agent peak memory ${(result.peakRss / 2 ** 20).toFixed(1)} MiB (VmHWM), ${result.cpuSeconds?.toFixed(3) ?? "?"} s CPU, after ${request.root}`);
     return result.changed;
   }
 

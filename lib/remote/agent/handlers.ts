@@ -43,6 +43,9 @@ export interface AgentState {
   lock?: Acquired;
 }
 
+/** Events of the deploys between two young-generation collections (a 100-file tree: none). */
+const GC_EVERY_EVENTS = 1000;
+
 /** This process's peak resident memory (Linux `VmHWM`, bytes); undefined elsewhere. */
 function peakRss(): number | undefined {
   try {
@@ -70,6 +73,7 @@ export function agentHandlers(state: AgentState) {
   /** For the history entry the agent appends after the last deploy: what the deploys did here. */
   let history: HistoryBase | undefined;
   const tally = new Tally();
+  let emitted = 0;
   let failed = false;
 
   /** Runs `work` after the session requests before it; refuses it once one of them failed. */
@@ -169,9 +173,13 @@ export function agentHandlers(state: AgentState) {
         const emit: EventSink = (event) => {
           tally.count(event);
           events(event);
+          // a young-generation collection now and then: a big tree's verify garbage (file bytes,
+          // events) otherwise piles up to the peak before Bun collects (10,000 files: ~20 MB less)
+          if (++emitted % GC_EVERY_EVENTS === 0) Bun.gc(false);
         };
         const changed = await deployTree(root, { predicting, emit, secretValues: environment.secretValues, stop: state.stop });
-        return { changed, peakRss: peakRss() } as { changed: number; peakRss?: number; recorded?: boolean };
+        const { user, system } = process.cpuUsage();
+        return { changed, peakRss: peakRss(), cpuSeconds: (user + system) / 1e6 } as { changed: number; peakRss?: number; cpuSeconds?: number; recorded?: boolean };
       })();
       running.add(task);
       try {

@@ -121,9 +121,10 @@ export type RequestMap = {
   setup: { params: SetupParams; result: SetupResult | StaleProject };
   /**
    * `peakRss`: the agent's peak resident memory so far (VmHWM, bytes), where the system says;
+   * `cpuSeconds`: the CPU time (user + system) the agent used so far;
    * `recorded`: after the `last` deploy, the history entry was appended (no `history` request needed).
    */
-  deploy: { params: DeployParams; result: { changed: number; peakRss?: number; recorded?: boolean } };
+  deploy: { params: DeployParams; result: { changed: number; peakRss?: number; cpuSeconds?: number; recorded?: boolean } };
   history: { params: HistoryParams; result: Record<string, never> };
 };
 export type Method = keyof RequestMap;
