@@ -128,13 +128,15 @@ describe("bootstrap", () => {
     const target = `t-bootstrapped-${process.pid}`;
     writeFileSync(join(project, "ssh_config"), readFileSync(tb.sshConfig, "utf8"));
     writeFileSync(join(project, "environments", "remote.toml"), `[environment]\nconnect_method = "ssh"\ntarget_directory = "${target}"\n\n[hosts.host1]\ncomponents = ["hello"]\n`);
+    // more than the agent's channel carries (4 MiB): the project goes with rsync
+    writeFileSync(join(project, "components", "hello", "big.bin"), Buffer.alloc(5 << 20, 1));
     try {
       const first = await batou(["deploy", "remote", "-d"], project, env);
       expect(first.code).toBe(0);
       const output = first.stdout + first.stderr; // --debug lines go to stderr
       expect(output).not.toContain("ERROR");
       // the release's executable (compiled from its verified batou.js) was streamed and runs as the agent;
-      // rsync's bridge is the cached batou.js run by bun
+      // rsync's bridge (for the project) is the cached batou.js run by bun
       expect(output).toContain(`executable batou-${V1}: release ${V1}`);
       expect(output).toContain(Bun.which("zstd") ? "B sent (streamed, zstd)" : "B sent (streamed)");
       expect(output).toMatch(/--rsh=\S*bun\S* \S*batou\.js __rsh-bridge/);
@@ -148,6 +150,7 @@ describe("bootstrap", () => {
     } finally {
       remove(join(project, "ssh_config"));
       remove(join(project, "environments", "remote.toml"));
+      remove(join(project, "components", "hello", "big.bin"));
     }
   }, 120_000);
 
