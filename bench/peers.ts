@@ -7,7 +7,7 @@
  * at the same time, so neither disturbs the other's hosts or CPU. Which
  * peers run: `BENCH_PEERS` ("batou,ansible"; "batou"; "none").
  */
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const HARNESS = process.env.BENCH_HARNESS ?? "/work/shared/harness";
@@ -59,10 +59,23 @@ function harnessCopy(work: string): string {
   return copy;
 }
 
-/** Runs bench-peers; never throws (a missing harness or peer becomes a note). */
-export async function benchPeers(work: string, peers: string[], runs: number, ansibleRuns: number, hosts = 5, files = 100): Promise<PeerResults> {
+/**
+ * Puts the batou peer behind delayproxy: its copy of the test bed's ssh_config
+ * gets every ProxyCommand wrapped (`delayproxy RTT/2 …`), as bench/rtt.ts
+ * does for ours. Only the harness copy is changed.
+ */
+function delayBatouPeer(harness: string, rttMs: number): void {
+  const script = join(harness, "bench-peers");
+  const text = readFileSync(script, "utf8");
+  const copy = 'cp "$CFG" "$BATOU_P/ssh_config_bench"';
+  if (!text.includes(copy)) throw new Error(`${script}: cannot find where the batou peer's ssh_config is written (${copy})`);
+  writeFileSync(script, text.replace(copy, `sed "s#ProxyCommand nsenter#ProxyCommand $HERE/delayproxy ${rttMs / 2} nsenter#" "$CFG" >"$BATOU_P/ssh_config_bench"`));
+}
+
+/** Runs bench-peers; never throws (a missing harness or peer becomes a note). With `delayMs`, the batou peer is behind delayproxy at that RTT. */
+export async function benchPeers(work: string, peers: string[], runs: number, ansibleRuns: number, hosts = 5, files = 100, rttMs = 0): Promise<PeerResults> {
   const testhostsDir = join(work, "peer-hosts");
-  const benchDir = join(work, "peers");
+  const benchDir = join(work, rttMs ? `peers-rtt${rttMs}` : "peers");
   const result: PeerResults = { figures: new Map(), notes: [], testhostsDir, seconds: 0 };
   const script = join(HARNESS, "bench-peers");
   if (!existsSync(script)) {
@@ -76,6 +89,7 @@ export async function benchPeers(work: string, peers: string[], runs: number, an
   if (!existsSync(BATOU_MIRROR) && peers.includes("batou")) result.notes.push(`batou mirror not found at ${BATOU_MIRROR} (set BATOU_MIRROR)`);
   rmSync(join(benchDir, "results.tsv"), { force: true });
   const harness = harnessCopy(work);
+  if (rttMs) delayBatouPeer(harness, rttMs);
   const start = performance.now();
   const proc = Bun.spawn([join(harness, "bench-peers"), "-m", String(hosts), "-k", String(files), "-r", String(runs), "-a", String(ansibleRuns), ...peers], {
     env: { ...process.env, TESTHOSTS_DIR: testhostsDir, BENCH_DIR: benchDir, BATOU_MIRROR },

@@ -5,8 +5,11 @@
  * (they become skip lines).
  *
  *   1–3  local (bench/local.ts): configure, local no-op deploy, start-up
- *   4    the harness scenario over SSH, 5 hosts × 100 files (bench/remote.ts)
- *   5    no-op redeploy on 1, 5, 10, 20 hosts, charted (bench/chart.ts)
+ *   4    the harness scenario over SSH, 5 hosts × 100 files, both SSH clients (bench/remote.ts)
+ *   4b   round trips: the scenario behind delayproxy at 0, 50, 100 ms RTT, beside
+ *        parallel `ssh true` and Python batou (bench/rtt.ts)
+ *   4c   agent peak memory (VmHWM) at 100, 1,000, 10,000 files (bench/memory.ts)
+ *   5    no-op redeploy on 1, 5, 10, 20, 50 hosts beside parallel `ssh true`, charted (bench/chart.ts)
  *   6    the original batou and Ansible through bench-peers (bench/peers.ts)
  *
  * Env: BENCH_RUNS (runs per figure, default 5; 1 with BENCH_QUICK), BENCH_QUICK=1
@@ -19,11 +22,13 @@ import "./env.ts"; // first: selects the benchmark's own test bed instance
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { stopTestbed, testbedAvailability } from "../tests/testbed/testbed.ts";
+import { startTestbed, stopTestbed, testbedAvailability } from "../tests/testbed/testbed.ts";
 import { lineChart } from "./chart.ts";
 import { benchConfigure, benchConfigureRoots, benchNoopDeploy, benchStartup } from "./local.ts";
 import { benchPeers, type PeerResults, stopPeerHosts } from "./peers.ts";
-import { benchRemote, benchScaling, compareFiles, failures, FILES, type RemoteResults } from "./remote.ts";
+import { benchMemory, type MemoryFigure, reportMemory } from "./memory.ts";
+import { benchRemote, benchScaling, compareFiles, failures, FILES, type RemoteResults, reportScaling, SCALING_GOAL, type ScalingFigure } from "./remote.ts";
+import { batouAtRtts, benchRtt, RTTS, type RttSeries, rttTable, rttVerdicts } from "./rtt.ts";
 import { fmt, notes, report, skip, table } from "./report.ts";
 import { summarize } from "./stats.ts";
 
@@ -31,7 +36,9 @@ const REPO = new URL("..", import.meta.url).pathname;
 const QUICK = process.env.BENCH_QUICK === "1";
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5));
 const FRESH_RUNS = QUICK ? 1 : RUNS;
-const SCALING = QUICK ? [1, 5] : [1, 5, 10, 20];
+const SCALING = QUICK ? [1, 5] : [1, 5, 10, 20, 50];
+/** Host counts whose no-op is measured with OpenSSH too. */
+const OPENSSH_SCALING = QUICK ? [5] : [20, 50];
 const PEERS = (process.env.BENCH_PEERS ?? (QUICK ? "batou" : "batou,ansible")).split(",").map((p) => p.trim()).filter((p) => p && p !== "none");
 const ANSIBLE_RUNS = Number(process.env.BENCH_ANSIBLE_RUNS ?? 1);
 const WORK = process.env.BENCH_WORK ?? "/tmp/batou-ts-bench";
@@ -65,7 +72,10 @@ report({ section: "local", scenario: "start-up: compiled `batou --version`", sum
 
 // --- 4–5: remote -----------------------------------------------------------------
 let remote: RemoteResults | undefined;
-let scaling: { hosts: number; summary: ReturnType<typeof summarize> }[] = [];
+let remoteOpenssh: RemoteResults | undefined;
+let scaling: ScalingFigure[] = [];
+let rtt: RttSeries[] = [];
+let memory: MemoryFigure[] = [];
 const bed = process.env.BENCH_SKIP_REMOTE === "1" ? { ok: false, reason: "BENCH_SKIP_REMOTE=1" } : testbedAvailability();
 if (!bed.ok) {
   skip(`remote scenarios 4–5: SSH test bed unavailable (${bed.reason})`);
@@ -81,13 +91,32 @@ if (!bed.ok) {
     if (remote.check) skip(`output check: ${remote.check}`);
     console.log(`  no-op phases (median, s): ${JSON.stringify(remote.noopPhases, (_, v) => (typeof v === "number" ? Number(v.toFixed(3)) : v))}`);
     console.log(`  fresh-host phases (median, s): ${JSON.stringify(remote.freshPhases, (_, v) => (typeof v === "number" ? Number(v.toFixed(3)) : v))}`);
+    remoteOpenssh = await benchRemote(EXE, WORK, RUNS, FRESH_RUNS, 5, "openssh");
+    report({ section: "remote", scenario: "OpenSSH (`ssh_client = \"openssh\"`): first deploy", summary: remoteOpenssh.first, goal: "≤ 1.0 s", goalSeconds: 1 });
+    report({ section: "remote", scenario: "OpenSSH: no-op redeploy", summary: remoteOpenssh.noop, goal: "≤ 0.6 s", goalSeconds: 0.6 });
+    report({ section: "remote", scenario: "OpenSSH: fresh hosts", summary: remoteOpenssh.fresh, goal: "≤ 3 s for all 5", goalSeconds: 3 });
   } catch (error) {
     skip(`scenario 4 failed: ${(error as Error).message.slice(0, 500)}`);
   }
-  console.log(`\n== scenario 5: no-op redeploy on ${SCALING.join(", ")} hosts (${RUNS} runs) ==`);
+  console.log(`\n== scenario 4b: round trips behind delayproxy at ${RTTS.join(", ")} ms RTT (${RUNS} runs) ==`);
   try {
-    scaling = await benchScaling(EXE, WORK, RUNS, SCALING, (n, error) => skip(`scenario 5, ${n} host(s): ${error.message.slice(0, 500)}`));
-    for (const s of scaling) report({ section: "scaling", scenario: `no-op redeploy, ${s.hosts} host(s)`, summary: s.summary });
+    const tb = await startTestbed(5);
+    rtt = await benchRtt(EXE, WORK, tb, tb.hosts.slice(0, 5), RUNS, ["ssh2", "openssh"]);
+  } catch (error) {
+    skip(`scenario 4b failed: ${(error as Error).message.slice(0, 500)}`);
+  }
+  console.log(`\n== scenario 4c: agent peak memory at 100, 1,000, 10,000 files (one host) ==`);
+  try {
+    const tb = await startTestbed(1);
+    memory = await benchMemory(EXE, WORK, tb, tb.hosts[0]!);
+    reportMemory(memory);
+  } catch (error) {
+    skip(`scenario 4c failed: ${(error as Error).message.slice(0, 500)}`);
+  }
+  console.log(`\n== scenario 5: no-op redeploy on ${SCALING.join(", ")} hosts beside parallel ssh true (${RUNS} runs) ==`);
+  try {
+    scaling = await benchScaling(EXE, WORK, RUNS, SCALING, OPENSSH_SCALING, (n, error) => skip(`scenario 5, ${n} host(s): ${error.message.slice(0, 500)}`));
+    reportScaling(scaling);
   } catch (error) {
     skip(`scenario 5 failed: ${(error as Error).message.slice(0, 500)}`);
   }
@@ -101,15 +130,17 @@ console.log(`\n== scenario 6: peers (${PEERS.join(", ") || "none"}) through benc
 if (!bed.ok) {
   skip(`peers: SSH test bed unavailable (${bed.reason})`);
 } else {
+  // our own instance (the default, under BENCH_WORK) is stopped first; a shared one is left alone
+  if (process.env.BATOU_TS_TESTHOSTS_DIR!.startsWith(WORK)) await stopTestbed();
   try {
     peers = await benchPeers(WORK, PEERS, RUNS, ANSIBLE_RUNS);
+    // Python batou behind delayproxy too, for the round trips (scenario 4b)
+    if (PEERS.includes("batou") && rtt.length) rtt.push(...(await batouAtRtts(WORK, RUNS, peers.figures, skip)));
     stopPeerHosts(peers.testhostsDir);
   } catch (error) {
     skip(`peers failed: ${(error as Error).message.slice(0, 500)}`);
     peers = { figures: new Map(), notes: [], testhostsDir: `${WORK}/peer-hosts`, seconds: 0 };
   }
-  // our own instance (the default, under BENCH_WORK) is stopped; a shared one is left alone
-  if (process.env.BATOU_TS_TESTHOSTS_DIR!.startsWith(WORK)) await stopTestbed();
   for (const note of peers.notes) skip(`peers: ${note}`);
   const ours: Record<string, ReturnType<typeof summarize> | undefined> = { "first-deploy": remote?.first, "noop-redeploy": remote?.noop };
   for (const peer of ["batou", "ansible"]) {
@@ -183,10 +214,28 @@ The team harness's scenario (\`/work/shared/harness/scenario\`) written for this
 * **bytes sent**: the sum over hosts of what batou reports as sent (executable + project + agent protocol; SSH framing not counted).
 
 ${table("remote")}
-${remote ? `Phase timings reported by the tool (median; the phases follow each other: \`configure\` is the local model, \`connect\` covers, for all hosts in parallel, SSH, the agent's launch (shipping the executable first where it is missing), lock, project rsync (skipped when the host's project fingerprint matches) and the host's own configure): no-op ${phaseText(remote.noopPhases)}; fresh hosts ${phaseText(remote.freshPhases)}.\n` : ""}
+${remote ? `Phase timings reported by the tool (median; the phases follow each other: \`configure\` is the local model, \`connect\` covers, for all hosts in parallel, SSH, the agent's launch (shipping the executable first where it is missing), lock, the project shipment (nothing when the host's project fingerprint matches) and the host's own configure): no-op ${phaseText(remote.noopPhases)}; fresh hosts ${phaseText(remote.freshPhases)}.\n` : ""}
+## Round trips: behind delayproxy (scenario 4b)
+
+The same scenario (5 hosts × ${FILES} files) with every byte of each SSH connection delayed by half the round-trip time in each direction (the harness's \`delayproxy\` wrapped around the test bed's ProxyCommand; order kept, bandwidth not limited): our no-op redeploy and first deploy (the executable already on the hosts, the project not) with both SSH clients, a parallel \`ssh HOST true\` to the same hosts (OpenSSH: handshake, authentication, one command), and Python batou through bench-peers with its ssh_config wrapped the same way. **Round trips** = (time at RTT − time at 0) / RTT; "more than \`ssh true\`" = (ours − ssh true) / RTT at the same RTT.
+
+Goals: a no-op redeploy at most one round trip more than \`ssh true\` (≤ 1.3 s at 100 ms RTT on this bed), a first deploy (executable present) at most two.
+
+${rtt.length ? rttTable(rtt) : "_not run_\n"}
+${rttVerdicts(rtt)}
+## Agent memory on the hosts (scenario 4c)
+
+The agent's peak resident memory (Linux \`VmHWM\`, reported by the agent after each deploy and shown with \`--debug\`) on one test host, for the scenario with 100, 1,000 and 10,000 files: a first deploy (the project and the files written) and a no-op. Goal: ≤ 100 MB at 10,000 files.
+
+${table("memory")}
 ## Scaling: no-op redeploy vs. hosts (scenario 5)
 
+The no-op redeploy of the scenario (100 files per host) on 1 to ${Math.max(...SCALING)} hosts, beside a parallel \`ssh HOST true\` to the same hosts; OpenSSH too at ${OPENSSH_SCALING.join(" and ")} hosts. Goal: at 20 and 50 hosts within ${SCALING_GOAL}× the parallel \`ssh true\`. Every host's sshd, agent and the deploying side share this machine's ${cpus().length} cores.
+
 ${scaling.length ? `![no-op redeploy time vs. hosts](${chartFile})\n\n` : ""}${table("scaling")}
+Where the CPU time of one more run went (the deploying side: batou, or the ssh clients, with their ProxyCommands, from the process's rusage; the hosts: what each host's sshd reaped, i.e. its sessions, the login shells and the agents, from /proc; the agents as they report it):
+
+${table("cpu")}
 ## Peers: the original batou and Ansible (scenario 6)
 
 Measured in the same run through \`/work/shared/harness/bench-peers\`${peerTiming}, on a separate test bed instance (\`${peers?.testhostsDir ?? `${WORK}/peer-hosts`}\`, 5 hosts, run after ours, never at the same time), with the same files; "median" is hyperfine's. Ratios are the peer's median over ours. bench-peers runs from a copy of the harness with writable scenario files (\`${WORK}/harness\`): the shared copy is read-only, and the original batou's execnet rsync copies those modes to the hosts and then fails with "Permission denied" on \`components/benchfiles\`.
@@ -196,10 +245,11 @@ ${notes.length ? `## Notes and skips\n\n${notes.map((n) => `* ${n}`).join("\n")}
 ## How to rerun
 
 \`\`\`sh
-bun run bench                              # everything, 5 runs each, peers: batou + Ansible (~10 min)
+bun run bench                              # everything, 5 runs each, peers: batou + Ansible (~25 min)
 BENCH_RUNS=3 BENCH_PEERS=batou bun run bench   # fewer runs, no Ansible (Ansible: ~2 min per run)
 BENCH_PEERS=none bun run bench             # ours only
 BENCH_QUICK=1 bun run bench                # smoke test: 1 run, writes ${WORK}/benchmarks.md instead
+bun bench/rows.ts rtt memory scaling batou # single rows, printed, docs untouched (BENCH_RTTS, BENCH_HOSTS, BENCH_RUNS)
 \`\`\`
 
 Needs root for the SSH test bed: \`tests/testbed/testhosts\` with its own instance in \`${process.env.BATOU_TS_TESTHOSTS_DIR}\` (override with \`BATOU_TS_TESTHOSTS_DIR\`), ${Math.max(...SCALING)} hosts, stopped at the end like the peers' instance, and, for the peers, the harness in \`/work/shared/harness\` (\`BENCH_HARNESS\`) and a git directory of the original batou (\`BATOU_MIRROR\`, default \`/work/.mirror/flyingcircusio+batou/repo\`). bench-peers installs hyperfine, python3-execnet & co and ansible-core with apt-get when they are missing. Without the test bed, scenarios 4–6 print a SKIP line and the run still succeeds.
