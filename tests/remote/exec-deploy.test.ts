@@ -65,7 +65,8 @@ describe.skipIf(!bed.ok)("deploying through an exec command", () => {
 
   test("Ctrl-C at a terminal (SIGINT to the whole process group) stops the agent through batou and releases the locks", async () => {
     const target = `t-tty-${process.pid}`;
-    const seconds = `44.${process.pid}`;
+    // a float in TOML: a pid ending in 0 would print without it (44.9140 runs as "sleep 44.914"), so the pattern would never match
+    const seconds = `44.${process.pid}1`;
     const p = project({ "environments/tty.toml": env(target, exec, { host1: ["slow"] }) + `[components.slow]\nseconds = ${seconds}\n` });
     // setsid: batou leads a process group of its own, as a shell's foreground job does
     const running = Bun.spawn(["setsid", process.execPath, BATOU, "deploy", "tty", "--json"], { cwd: p.dir, env: deployEnv(), stdin: "ignore", stdout: "pipe", stderr: "pipe" });

@@ -23,3 +23,16 @@ test("pruning keeps the newest builds and those used within the hour, with their
   // b3, b4: the newest two; b2: used 10 minutes ago (another checkout may be shipping it)
   expect(readdirSync(base).sort()).toEqual(["b2", "b2.zst", "b3", "b3.zst", "b4", "b4.zst"]);
 });
+
+test("a build folder left by a killed build (.tmp-PID of a process that is gone) goes; one still being built stays", () => {
+  const dir = mkdtempSync(join(tmpdir(), "batou-builds-tmp-"));
+  try {
+    const dead = Bun.spawnSync(["true"]).pid; // exited: its pid names no process now
+    mkdirSync(join(dir, `b1.tmp-${dead}`));
+    mkdirSync(join(dir, `b2.tmp-${process.pid}`));
+    pruneBuilds(dir, 2);
+    expect(readdirSync(dir)).toEqual([`b2.tmp-${process.pid}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,7 @@ import { homedir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../../engine/atomic-file.ts";
 import { BatouError } from "../../engine/errors.ts";
+import { processAlive } from "../../engine/process-info.ts";
 import { releaseExecutable, releaseExecutableSha256, runningRelease } from "../../bootstrap/release-executable.ts";
 import type { Probe } from "../commands.ts";
 import { VERSION } from "../../version.ts";
@@ -237,7 +238,8 @@ const IN_USE_MS = 3600_000;
  * Keeps the `keep` newest builds (each ~100 MB; a source change makes a new
  * one) and any used within the last hour (each use touches its folder), with
  * their compressed copies (~50 MB each); a compressed copy whose build is
- * gone goes too.
+ * gone goes too, and so does the `.tmp-PID` folder of a build whose process
+ * was killed.
  */
 export function pruneBuilds(base: string, keep: number, now = Date.now()): void {
   try {
@@ -250,6 +252,10 @@ export function pruneBuilds(base: string, keep: number, now = Date.now()): void 
     for (const build of old) {
       rmSync(build.path, { recursive: true, force: true });
       rmSync(`${build.path}.sha256`, { force: true });
+    }
+    for (const e of entries) {
+      const builder = /\.tmp-(\d+)$/.exec(e.name)?.[1];
+      if (builder && !processAlive(Number(builder))) rmSync(join(base, e.name), { recursive: true, force: true });
     }
     const kept = new Set(builds.filter((b) => !old.includes(b)).map((b) => b.path));
     for (const e of entries) if (e.name.endsWith(".zst") && !kept.has(join(base, e.name.slice(0, -4)))) rmSync(join(base, e.name), { force: true });
