@@ -17,4 +17,17 @@ if (args.length === 1 && args[0] === "agent") {
   process.exit(await runAgent({ projectRoot: process.cwd() }));
 }
 const { main } = await import("./lib/cli/main.ts");
-process.exit(await main(args));
+const code = await main(args);
+// A pipe takes 64 KiB; what batou wrote beyond that is still queued and would be lost at the
+// exit (a --json reader slower than the deployment lost the summary): end both streams, which
+// waits for it, then exit (a reader that went away only ends the wait).
+await Promise.all(
+  [process.stdout, process.stderr].map(
+    (stream) =>
+      new Promise<void>((resolve) => {
+        stream.once("error", () => resolve());
+        stream.end(() => resolve());
+      }),
+  ),
+);
+process.exit(code);
