@@ -10,8 +10,10 @@
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export const HARNESS = process.env.BENCH_HARNESS ?? "/work/shared/harness";
-export const BATOU_MIRROR = process.env.BATOU_MIRROR ?? "/work/.mirror/flyingcircusio+batou/repo";
+/** Beside the project, as CI and the team's machines have it: `../shared/harness`. */
+export const HARNESS = process.env.BENCH_HARNESS ?? join(import.meta.dir, "../../shared/harness");
+/** A git directory of the original batou: `../.mirror/flyingcircusio+batou/repo` beside the project, as `fetch` leaves it. */
+export const BATOU_MIRROR = process.env.BATOU_MIRROR ?? join(import.meta.dir, "../../.mirror/flyingcircusio+batou/repo");
 
 export interface PeerFigure {
   name: string;

@@ -205,7 +205,7 @@ Written by \`bun run bench\`${QUICK ? " in **quick smoke mode (BENCH_QUICK=1): n
 ${table("local")}
 ## Over SSH: 5 hosts × ${FILES} templated files (scenario 4)
 
-The team harness's scenario (\`/work/shared/harness/scenario\`) written for this tool in \`bench/scenario/\`: on each of 5 test bed hosts (real sshd, \`tests/testbed\`), ${FILES} files of about 350 bytes from one template using the host name, the index and a loop. The compiled executable runs \`deploy bench --json\`, time measured around the process.
+The team harness's scenario (\`../shared/harness/scenario\`) written for this tool in \`bench/scenario/\`: on each of 5 test bed hosts (real sshd, \`tests/testbed\`), ${FILES} files of about 350 bytes from one template using the host name, the index and a loop. The compiled executable runs \`deploy bench --json\`, time measured around the process.
 
 * **first deploy**: before each run, the target files and our project state on the hosts are deleted from the outside, except the shipped executable (\`~/batou-bench/.batou/\`).
 * **no-op redeploy**: the same command again.
@@ -238,7 +238,7 @@ Where the CPU time of one more run went (the deploying side: batou, or the ssh c
 ${table("cpu")}
 ## Peers: the original batou and Ansible (scenario 6)
 
-Measured in the same run through \`/work/shared/harness/bench-peers\`${peerTiming}, on a separate test bed instance (\`${peers?.testhostsDir ?? `${WORK}/peer-hosts`}\`, 5 hosts, run after ours, never at the same time), with the same files; "median" is hyperfine's. Ratios are the peer's median over ours. bench-peers runs from a copy of the harness with writable scenario files (\`${WORK}/harness\`): the shared copy is read-only, and the original batou's execnet rsync copies those modes to the hosts and then fails with "Permission denied" on \`components/benchfiles\`.
+Measured in the same run through \`../shared/harness/bench-peers\`${peerTiming}, on a separate test bed instance (\`${peers?.testhostsDir ?? `${WORK}/peer-hosts`}\`, 5 hosts, run after ours, never at the same time), with the same files; "median" is hyperfine's. Ratios are the peer's median over ours. bench-peers runs from a copy of the harness with writable scenario files (\`${WORK}/harness\`): the shared copy is read-only, and the original batou's execnet rsync copies those modes to the hosts and then fails with "Permission denied" on \`components/benchfiles\`.
 
 ${table("peers")}
 ${notes.length ? `## Notes and skips\n\n${notes.map((n) => `* ${n}`).join("\n")}\n` : ""}
@@ -252,7 +252,7 @@ BENCH_QUICK=1 bun run bench                # smoke test: 1 run, writes ${WORK}/b
 bun bench/rows.ts rtt memory scaling batou # single rows, printed, docs untouched (BENCH_RTTS, BENCH_HOSTS, BENCH_RUNS)
 \`\`\`
 
-Needs root for the SSH test bed: \`tests/testbed/testhosts\` with its own instance in \`${process.env.BATOU_TS_TESTHOSTS_DIR}\` (override with \`BATOU_TS_TESTHOSTS_DIR\`), ${Math.max(...SCALING)} hosts, stopped at the end like the peers' instance, and, for the peers, the harness in \`/work/shared/harness\` (\`BENCH_HARNESS\`) and a git directory of the original batou (\`BATOU_MIRROR\`, default \`/work/.mirror/flyingcircusio+batou/repo\`). bench-peers installs hyperfine, python3-execnet & co and ansible-core with apt-get when they are missing. Without the test bed, scenarios 4–6 print a SKIP line and the run still succeeds.
+Needs root for the SSH test bed: \`tests/testbed/testhosts\` with its own instance in \`${process.env.BATOU_TS_TESTHOSTS_DIR}\` (override with \`BATOU_TS_TESTHOSTS_DIR\`), ${Math.max(...SCALING)} hosts, stopped at the end like the peers' instance, and, for the peers, the harness in \`../shared/harness\` (\`BENCH_HARNESS\`) and a git directory of the original batou (\`BATOU_MIRROR\`, default \`../.mirror/flyingcircusio+batou/repo\`). bench-peers installs hyperfine, python3-execnet & co and ansible-core with apt-get when they are missing. Without the test bed, scenarios 4–6 print a SKIP line and the run still succeeds.
 `;
 
 function phaseText(phases: Record<string, number>): string {

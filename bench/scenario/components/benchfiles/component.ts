@@ -1,5 +1,5 @@
 // Benchmark scenario (bench/remote.ts): K small templated files per host, the
-// same files as /work/shared/harness/scenario/batou/components/benchfiles.
+// same files as ../shared/harness/scenario/batou/components/benchfiles.
 import { Component, Directory, File } from "batou";
 
 export class Benchfiles extends Component {
