@@ -136,14 +136,14 @@ describe.skipIf(!bed.ok)("deploying through an exec command", () => {
   }, 60_000);
 
   test("a host the exec command cannot enter is one clear error naming it, without retries", async () => {
-    const p = project({ "environments/nowhere.toml": env(`t-nowhere-${process.pid}`, exec, { host1: ["plain"], host9: ["plain"] }) });
+    const p = project({ "environments/nowhere.toml": env(`t-nowhere-${process.pid}`, exec, { host1: ["plain"], host999: ["plain"] }) });
     const result = await deploy(p, "nowhere");
     expect(result.code).toBe(1);
     expect(result.errors.length).toBe(1);
     const error = result.errors[0]!;
-    expect(error.message).toStartWith("cannot enter host host9 with its exec command: it exited with status 1: nsenter: ");
-    expect(error.context.host).toBe("host9");
-    expect(error.context["exec command"]).toContain("/host9/mnt");
-    expect(result.events.filter((e) => e.event === "warning" && e.host === "host9")).toEqual([]);
+    expect(error.message).toStartWith("cannot enter host host999 with its exec command: it exited with status 1: nsenter: ");
+    expect(error.context.host).toBe("host999");
+    expect(error.context["exec command"]).toContain("/host999/mnt");
+    expect(result.events.filter((e) => e.event === "warning" && e.host === "host999")).toEqual([]);
   }, 60_000);
 });

@@ -176,9 +176,9 @@ describe.skipIf(!bed.ok)("exec transport into the test bed's hosts", () => {
     expect(missing.message).toBe("cannot run the exec command for host host1: no-such-exec-tool is not installed here (not found on PATH)");
     expect(missing.context["exec command"]).toBe("no-such-exec-tool host1");
 
-    const nowhere = await open("host9").catch((e) => e);
-    expect(nowhere.message).toStartWith("cannot enter host host9 with its exec command: it exited with status 1: nsenter: ");
-    expect(nowhere.message).toContain("host9/mnt");
+    const nowhere = await open("host999").catch((e) => e);
+    expect(nowhere.message).toStartWith("cannot enter host host999 with its exec command: it exited with status 1: nsenter: ");
+    expect(nowhere.message).toContain("host999/mnt");
 
     const began = performance.now();
     const silent = await open("host1", ["sh", "-c", 'sleep 30 # "$0"', "{host}"], 1).catch((e) => e);
