@@ -50,7 +50,7 @@ function fakeExecutable(home: string, target: string, name: string): { sha256: s
   const dir = join(home, target, ".batou");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'"}'\n`);
+  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'"}'\n`);
   chmodSync(file, 0o755);
   const st = statSync(file);
   const sha256 = "ab".repeat(32);
@@ -74,7 +74,7 @@ test("one spelling of sudo: as the service user with its $HOME, never prompting;
 });
 
 test("the agent command and the excludes", () => {
-  expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe("cd '/home/u/deploy ment' && exec .batou/batou-1.0.0 agent");
+  expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe("cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 exec .batou/batou-1.0.0 agent");
   expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "/.vagrant", "*.nacl"]);
   expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
 });
@@ -129,13 +129,13 @@ test("an empty host answers with a probe: machine, physical target, nothing ship
   expect(probe.sha256).toBeUndefined();
 });
 
-test("the expected executable is exec'd as the agent in the target directory", () => {
+test("the expected executable is exec'd as the agent in the target directory, without the FTL JIT", () => {
   const home = tempHome();
   const expected = fakeExecutable(home, "app", "batou-1.0.0");
   const result = run(launchScript("~/app", "batou-1.0.0", expected), home);
   expect(result.status).toBe(0);
-  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app") });
-  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout).cwd).toBe(join(home, "app"));
+  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0" });
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0" });
 });
 
 test("another executable (other sha256, or modified after its sidecar) gets a probe, not an agent; asked to, the probe hashes it", () => {
