@@ -90,11 +90,12 @@ function passphrase(path: string, env: Env): string | undefined {
   return env.BATOU_IDENTITY_PASSPHRASE;
 }
 
-/** The parsed private key, asking for a passphrase on the terminal when needed; null when it cannot be opened. */
-async function openKey(key: SshKeyFile, env: Env, problems: string[]): Promise<ReturnType<typeof sshUtils.parseKey> | null> {
+/** The private key as PEM, asking for a passphrase on the terminal when needed; null when it cannot be opened. */
+async function openPrivatePem(key: SshKeyFile, env: Env, problems: string[]): Promise<string | null> {
   const tryWith = (secret?: string) => {
     const parsed = sshUtils.parseKey(key.text, secret);
-    return parsed instanceof Error ? null : parsed;
+    if (parsed instanceof Error) return null;
+    return (Array.isArray(parsed) ? parsed[0]! : parsed).getPrivatePEM();
   };
   const plain = tryWith(passphrases.get(key.path) ?? passphrase(key.path, env));
   if (plain) return plain;
@@ -120,10 +121,9 @@ function ed25519Identity(key: SshKeyFile, env: Env, problems: string[]): AgeIden
     async unwrapFileKey(stanzas: Stanza[]) {
       const mine = stanzas.filter((s) => s.args[0] === "ssh-ed25519" && s.args[1] === tag && s.args.length === 3);
       if (mine.length === 0) return null;
-      const parsed = await openKey(key, env, problems);
-      if (!parsed) return null;
-      const one = Array.isArray(parsed) ? parsed[0] : parsed;
-      const der = Buffer.from(one.getPrivatePEM().replace(/-----[^-]+-----|\s+/g, ""), "base64");
+      const pem = await openPrivatePem(key, env, problems);
+      if (!pem) return null;
+      const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ""), "base64");
       const seed = new Uint8Array(der.subarray(der.length - 32));
       const secret = ed2curve.convertSecretKey(seed);
       for (const stanza of mine) {
@@ -149,10 +149,9 @@ function rsaIdentity(key: SshKeyFile, env: Env, problems: string[]): AgeIdentity
     async unwrapFileKey(stanzas: Stanza[]) {
       const mine = stanzas.filter((s) => s.args[0] === "ssh-rsa" && s.args[1] === tag && s.args.length === 2);
       if (mine.length === 0) return null;
-      const parsed = await openKey(key, env, problems);
-      if (!parsed) return null;
-      const one = Array.isArray(parsed) ? parsed[0] : parsed;
-      const privateKey = createPrivateKey(one.getPrivatePEM());
+      const pem = await openPrivatePem(key, env, problems);
+      if (!pem) return null;
+      const privateKey = createPrivateKey(pem);
       for (const stanza of mine) {
         try {
           return new Uint8Array(
