@@ -4,9 +4,13 @@
  * into the standalone executable (`bun run build` → dist/batou). Everything
  * else loads only after the auto-install guard (lib/no-auto-install.ts).
  */
+import { installEarlyInterrupt } from "./lib/early-interrupt.ts";
 import { ensureNoAutoInstall } from "./lib/no-auto-install.ts";
 
 const args = process.argv.slice(2);
+// a Ctrl-C while the rest loads is reported and exits 130, not a silent death by the signal
+// (not in rsync's helper: rsync reports for it)
+if (args[0] !== "__rsh-bridge") installEarlyInterrupt();
 // rsync's helper loads no component code and must start fast.
 if (args[0] !== "__rsh-bridge") ensureNoAutoInstall(import.meta.path, args);
 await import("./lib/plugin.ts");
