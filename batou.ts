@@ -10,7 +10,7 @@ import { ensureNoAutoInstall } from "./lib/no-auto-install.ts";
 const args = process.argv.slice(2);
 // a Ctrl-C while the rest loads is reported and exits 130, not a silent death by the signal
 // (not in rsync's helper: rsync reports for it)
-if (args[0] !== "__rsh-bridge") installEarlyInterrupt();
+if (args[0] !== "__rsh-bridge") installEarlyInterrupt(args.includes("--json"));
 // rsync's helper loads no component code and must start fast.
 if (args[0] !== "__rsh-bridge") ensureNoAutoInstall(import.meta.path, args);
 await import("./lib/plugin.ts");

@@ -19,13 +19,14 @@ function catches(pid: number, signal: number): boolean {
 }
 
 /** Runs a script that installs the handler, then (optionally) a command's own, then waits; signals it once it catches the signal. */
-async function interrupted(signal: "SIGINT" | "SIGTERM", own: boolean) {
+async function interrupted(signal: "SIGINT" | "SIGTERM", own: boolean, json = false, ownRemoved = false) {
   const script = join(dir, `s-${signal}-${own}.ts`);
   writeFileSync(
     script,
     `import { installEarlyInterrupt } from ${JSON.stringify(MODULE)};
-installEarlyInterrupt();
+installEarlyInterrupt(${json});
 ${own ? `process.on(${JSON.stringify(signal)}, () => { console.log("the command's own handler"); process.exit(7); });` : ""}
+${ownRemoved ? `const own = () => {}; process.on(${JSON.stringify(signal)}, own); process.off(${JSON.stringify(signal)}, own);` : ""}
 setTimeout(() => {}, 20_000); // still loading, as far as anyone knows
 `,
   );
@@ -38,9 +39,20 @@ setTimeout(() => {}, 20_000); // still loading, as far as anyone knows
 }
 
 test.each([["SIGINT", 130], ["SIGTERM", 143]] as const)("%s while loading: a message and exit %d", async (signal, status) => {
-  expect(await interrupted(signal, false)).toEqual({ stdout: "", stderr: `batou: interrupted (${signal})\n`, code: status });
+  const message = `interrupted (${signal}) while batou was starting: nothing was started`;
+  expect(await interrupted(signal, false)).toEqual({ stdout: "", stderr: `batou: ${message}\n`, code: status });
+});
+
+test("with --json the reader of stdout gets an error event too", async () => {
+  const { stdout, code } = await interrupted("SIGINT", false, true);
+  expect(code).toBe(130);
+  expect(JSON.parse(stdout)).toEqual({ event: "error", error: "BatouError", message: "interrupted (SIGINT) while batou was starting: nothing was started", context: {} });
 });
 
 test("once the command has its own handler, that one decides", async () => {
   expect(await interrupted("SIGINT", true)).toEqual({ stdout: "the command's own handler\n", stderr: "", code: 7 });
+});
+
+test("after a command's handler is gone (its run ended), the message claims nothing about what was started", async () => {
+  expect(await interrupted("SIGTERM", false, false, true)).toEqual({ stdout: "", stderr: "batou: interrupted (SIGTERM)\n", code: 143 });
 });
