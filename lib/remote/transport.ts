@@ -55,6 +55,19 @@ export interface Transport {
   spawn(command: string): Promise<RemoteProcess>;
   /** A remote shell for rsync that runs only commands `allow` accepts. */
   rsyncShell(allow: (command: string) => boolean, log?: (line: string) => void): Promise<RsyncShell>;
+  /** Why the link is gone, once it is and the client knows (ssh2: its error, or "connection closed"). */
+  readonly lostReason?: string | null;
   /** Ends every command and the link; removes local leftovers. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * How a command's end reads after "the batou agent on HOST …" or "the receiver …": its status,
+ * its signal, or a lost link (with `lost`, the transport's reason, when it knows one).
+ */
+export function endReason(status: ExitStatus, lost?: string | null): string {
+  if (status.signal !== null) return `was killed by signal ${status.signal.replace(/^(SIG)?/, "SIG")}`;
+  if (status.code !== null) return `exited with status ${status.code}`;
+  if (status.unknown) return `ended without an exit status (${status.unknown})`;
+  return lost ? `lost its connection (${lost})` : "lost its connection";
 }

@@ -224,6 +224,11 @@ for (const client of SSH_CLIENTS) describe.skipIf(!bed.ok)(`rsync through the SS
     expect(missing.message).toStartWith(`sending ${file} failed (exit ${EXIT_TARGET_UNUSABLE})`);
     expect(missing.context.host).toBe(host);
     expect(missing.message).toContain("nowhere");
+    // a receiver killed by a signal: the message says how it ended, never "exit ?"
+    const killed = await streamFile(conn, file, "kill -KILL $$", { stallSeconds: 10 }).catch((e) => e);
+    expect(killed.message).toStartWith(`sending ${file} failed (the receiver `);
+    if (client === "ssh2") expect(killed.message).toStartWith(`sending ${file} failed (the receiver was killed by signal SIGKILL)`);
+    expect(killed.context.host).toBe(host);
     // a host that never reads: the SSH window fills, nothing moves, the stall timeout ends it
     const stalled = await streamFile(conn, file, "sleep 41", { stallSeconds: 1 }).catch((e) => e);
     expect(stalled.message).toBe(`sending ${file} stalled for 1 s (timeout)`);

@@ -8,7 +8,7 @@
  * @module
  */
 import { PROBE_MARKER, type Probe, parseProbe } from "../commands.ts";
-import type { ExitStatus, RemoteProcess } from "../transport.ts";
+import { endReason, type RemoteProcess } from "../transport.ts";
 import { AgentClient } from "./client.ts";
 import type { Hello } from "./protocol.ts";
 
@@ -119,12 +119,4 @@ export class AgentChannel {
     this.client.end();
     await Promise.race([this.remote.exit, Bun.sleep(ms)]);
   }
-}
-
-/** How the agent's end reads in "the batou agent on HOST …": its status, its signal, or a lost link. */
-export function endReason(status: ExitStatus): string {
-  if (status.signal !== null) return `was killed by signal ${status.signal.replace(/^(SIG)?/, "SIG")}`;
-  if (status.code !== null) return `exited with status ${status.code}`;
-  if (status.unknown) return `ended without an exit status (${status.unknown})`;
-  return "lost its connection";
 }

@@ -14,7 +14,7 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { SshError } from "../ssh/ssh-error.ts";
-import type { Transport } from "../transport.ts";
+import { endReason, type ExitStatus, type Transport } from "../transport.ts";
 
 /** Bytes per channel write. */
 const CHUNK = 1 << 16;
@@ -91,11 +91,12 @@ export async function streamChunks(transport: Transport, chunks: AsyncIterable<U
     }
     channel.end();
     // a stalled host may not answer the close either: do not wait for it long
-    const { code } = await (stalled ? Promise.race([exit, Bun.sleep(2000).then(() => ({ code: null }))]) : exit);
+    const status: ExitStatus = await (stalled ? Promise.race([exit, Bun.sleep(2000).then(() => ({ code: null, signal: null }))]) : exit);
     if (stalled) throw new SshError(host, "timeout", `sending ${what} stalled for ${options.stallSeconds} s (timeout)`);
-    if (code !== 0) {
+    if (status.code !== 0) {
       const detail = Buffer.concat(stderr).toString("utf8").trim().split("\n").slice(-3).join(" | ");
-      throw new SshError(host, "channel", `sending ${what} failed (exit ${code ?? "?"})${detail ? `: ${detail}` : ""}`);
+      const how = status.code !== null ? `exit ${status.code}` : `the receiver ${endReason(status, transport.lostReason)}`;
+      throw new SshError(host, "channel", `sending ${what} failed (${how})${detail ? `: ${detail}` : ""}`);
     }
     return { bytesSent };
   } finally {

@@ -61,7 +61,7 @@ export class SshConnection implements Transport {
   private readonly channels = new Set<ClientChannel>();
   private readonly rsyncShells = new Set<RsyncShell>();
   private closing: Promise<void> | null = null;
-  private lostReason: string | null = null;
+  private lostWhy: string | null = null;
   private clientClosed = false;
 
   private constructor(init: { settings: SshSettings; client: Client; sock: Duplex | null; jump: SshConnection | null; negotiated: Negotiated; connectMs: number }) {
@@ -72,10 +72,10 @@ export class SshConnection implements Transport {
     this.jump = init.jump;
     this.negotiated = init.negotiated;
     this.connectMs = init.connectMs;
-    init.client.on("error", (e) => (this.lostReason ??= e.message));
+    init.client.on("error", (e) => (this.lostWhy ??= e.message));
     init.client.on("close", () => {
       this.clientClosed = true;
-      this.lostReason ??= "connection closed";
+      this.lostWhy ??= "connection closed";
     });
   }
 
@@ -186,9 +186,14 @@ export class SshConnection implements Transport {
     });
   }
 
+  /** Why the connection is gone (its error, or "connection closed"); null while it is up. */
+  get lostReason(): string | null {
+    return this.lostWhy;
+  }
+
   /** True until the connection is closed or lost. */
   get isOpen(): boolean {
-    return this.closing === null && this.lostReason === null;
+    return this.closing === null && this.lostWhy === null;
   }
 
   /**
@@ -237,6 +242,6 @@ export class SshConnection implements Transport {
 
   private assertOpen(what: string): void {
     if (this.closing) throw new SshError(this.alias, "closed", `connection already closed (wanted: ${what})`);
-    if (this.lostReason) throw new SshError(this.alias, "closed", `connection lost (${this.lostReason}) (wanted: ${what})`);
+    if (this.lostWhy) throw new SshError(this.alias, "closed", `connection lost (${this.lostWhy}) (wanted: ${what})`);
   }
 }
