@@ -69,6 +69,8 @@ export const probes: Probe[] = [
   p("op-pow", "{{ 2 ** 10 }}"),
   p("op-tilde-none", "{{ 'x' ~ none }}"),
   p("op-tilde-number", "{{ 'port-' ~ component.port }}"),
+  p("literal-numbers", "{{ 1e-5 }}|{{ 1.5e3 }}|{{ 2E+2 }}|{{ 1_000 + 1 }}|{{ 0x1F }}|{{ 0o17 }}|{{ 0b101 }}|{{ 10-1e1 }}|{{ [1, 2][1] }}"),
+  p("op-percent-g-rounding", "{{ '%g|%g|%.3g|%g|%g|%.2g|%G' % (999999.5, 0.000099999995, 9995.0, 1e-5, 123456789.0, 0.0995, 0.00000123) }}"),
   p("op-modulo-numbers", "{{ 7 % 3 }}|{{ -7 % 3 }}"),
   p("op-in", "{{ 'alpha' in component.hosts }}|{{ 'worker' in component.settings }}|{{ 'ell' in 'hello' }}|{{ 'x' not in 'abc' }}"),
   // Truthiness

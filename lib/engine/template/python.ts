@@ -391,7 +391,8 @@ export function exponential(x: number, precision: number): string {
 export function general(x: number, precision: number): string {
   const p = precision === 0 ? 1 : precision;
   if (x === 0) return "0";
-  const exponent = Math.floor(Math.log10(Math.abs(x)));
+  // Python takes the exponent after rounding to p digits (999999.5 → 1e+06), not of x itself
+  const exponent = Number(toExponential(x, p - 1).split("e")[1]);
   const strip = (s: string) => (s.includes(".") ? s.replace(/\.?0+(?=e|$)/, "") : s);
   if (exponent < -4 || exponent >= p) return strip(exponential(x, p - 1));
   return strip(toFixed(x, Math.max(0, p - 1 - exponent)));

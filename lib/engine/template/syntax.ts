@@ -4,7 +4,8 @@
  * tag, a trailing colon (`{% for x in xs: %}`), `{% for x in xs if cond %}`,
  * tests without parentheses (`is divisibleby 3`), slices (`xs[1:]`,
  * `s[::-1]`), `{% with %}`, `set ns.attr = ...`, float literals that stay
- * floats, tuples, and Python's `True`/`False`/`None`.
+ * floats, number literals with exponents, underscores and 0x/0o/0b,
+ * tuples, and Python's `True`/`False`/`None`.
  */
 import nunjucks from "nunjucks";
 
@@ -41,6 +42,12 @@ function patchLexer(): void {
       this.__braces--;
       return token;
     }
+    const number = this.in_code ? pythonNumber(this.str, this.index) : undefined;
+    if (number) {
+      const token = { type: number.float ? lexer.TOKEN_FLOAT : lexer.TOKEN_INT, value: number.value, lineno: this.lineno, colno: this.colno };
+      this.forwardN(number.length);
+      return token;
+    }
     const token: Token | null = next.call(this);
     if (token) {
       if (token.type === lexer.TOKEN_LEFT_CURLY) this.__braces = (this.__braces ?? 0) + 1;
@@ -49,6 +56,26 @@ function patchLexer(): void {
     }
     return token;
   };
+}
+
+// Jinja2's number literals that nunjucks' lexer splits or takes for names (it reads `1e-5` as
+// `1e - 5`, `1_000` and `0x1F` as names): exponents, underscores, hex, octal and binary.
+const FLOAT = /^(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?e[+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/i;
+const INTEGER = /^(?:0b(?:_?[01])+|0o(?:_?[0-7])+|0x(?:_?[\da-f])+|[1-9](?:_?\d)*|0(?:_?0)*)/i;
+const NAME_CHAR = /[\w.]/;
+
+/** The number literal at `index` when nunjucks would read it otherwise (plain `12` and `1.5` are left to nunjucks). */
+function pythonNumber(str: string, index: number): { float: boolean; value: string; length: number } | undefined {
+  if (!/\d/.test(str.charAt(index)) || (index > 0 && NAME_CHAR.test(str.charAt(index - 1)))) return undefined;
+  const rest = str.slice(index, index + 200);
+  const float = FLOAT.exec(rest)?.[0];
+  const integer = INTEGER.exec(rest)?.[0];
+  const text = float ?? integer;
+  // plain `12` and `1.5` stay nunjucks'; `123abc` stays a name as before
+  if (!text || /^[\d.]+$/.test(text) || NAME_CHAR.test(rest.charAt(text.length))) return undefined;
+  const digits = text.replaceAll("_", "");
+  const value = float !== undefined ? digits : String(Number(/^0[box]/i.test(digits) ? digits.toLowerCase() : digits));
+  return { float: float !== undefined, value, length: text.length };
 }
 
 const stopWords = new Set(["and", "or", "else", "if", "in", "not", "is"]);
