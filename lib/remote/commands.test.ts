@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AGENT_ENVIRONMENT,
   agentCommand,
   asUser,
   DEFAULT_EXCLUDES,
@@ -50,7 +51,7 @@ function fakeExecutable(home: string, target: string, name: string): { sha256: s
   const dir = join(home, target, ".batou");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'"}'\n`);
+  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'","jit":"'"$BUN_JSC_thresholdForJITAfterWarmUp"'","dfg":"'"$BUN_JSC_thresholdForOptimizeAfterWarmUp"'"}'\n`);
   chmodSync(file, 0o755);
   const st = statSync(file);
   const sha256 = "ab".repeat(32);
@@ -74,7 +75,9 @@ test("one spelling of sudo: as the service user with its $HOME, never prompting;
 });
 
 test("the agent command and the excludes", () => {
-  expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe("cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 exec .batou/batou-1.0.0 agent");
+  expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe(
+    "cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 exec .batou/batou-1.0.0 agent",
+  );
   expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "/.vagrant", "*.nacl"]);
   expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
 });
@@ -129,13 +132,20 @@ test("an empty host answers with a probe: machine, physical target, nothing ship
   expect(probe.sha256).toBeUndefined();
 });
 
-test("the expected executable is exec'd as the agent in the target directory, without the FTL JIT", () => {
+test("the expected executable is exec'd as the agent in the target directory, without the FTL JIT, with the later JIT thresholds", () => {
   const home = tempHome();
   const expected = fakeExecutable(home, "app", "batou-1.0.0");
   const result = run(launchScript("~/app", "batou-1.0.0", expected), home);
   expect(result.status).toBe(0);
-  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0" });
-  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0" });
+  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000" });
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000" });
+});
+
+test("this Bun takes the agent's JSC options (an unknown BUN_JSC_ name would stop the agent's start)", () => {
+  const env = Object.fromEntries(AGENT_ENVIRONMENT.split(" ").map((pair) => pair.split("=") as [string, string]));
+  const result = spawnSync(process.execPath, ["-e", "console.log('started')"], { env: { ...process.env, ...env }, encoding: "utf8" });
+  expect(result.stderr).toBe("");
+  expect(result.stdout).toBe("started\n");
 });
 
 test("another executable (other sha256, or modified after its sidecar) gets a probe, not an agent; asked to, the probe hashes it", () => {

@@ -82,13 +82,18 @@ export interface ExpectedExecutable {
 }
 
 /**
- * Set where the agent starts: without JSC's top-tier (FTL) JIT. Its compiles of a big model's
- * hot configure and template code take 30–40 MB for a moment (10,000 templated files: in one
- * process ~140 → ~100 MiB; the agent on a test host 166 → 130 MiB), and the agent's short,
- * mostly I/O-bound run gains nothing by them (it even spends less CPU). Bun reads `BUN_JSC_*`
- * as JSC options, also in a compiled executable.
+ * Set where the agent starts (Bun reads `BUN_JSC_*` as JSC options, also in a compiled executable):
+ *
+ * - without JSC's top-tier (FTL) JIT. Its compiles of a big model's hot configure and template
+ *   code take 30–40 MB for a moment (10,000 templated files: in one process ~140 → ~100 MiB; the
+ *   agent on a test host 166 → 130 MiB), and the agent's short run gains nothing by them.
+ * - with the baseline and DFG JITs starting later (JSC's execution counters: 10,000 instead of
+ *   500, 50,000 instead of 1,000; a call counts 15, a loop iteration 1). A no-op of 100 files
+ *   runs each function a few hundred times at most: JIT-compiling it costs more CPU than
+ *   interpreting it (the agent's CPU there ~85 → ~60 ms); code that runs for thousands of
+ *   files still gets compiled (10,000 files: the same CPU and peak memory).
  */
-export const AGENT_ENVIRONMENT = "BUN_JSC_useFTLJIT=0";
+export const AGENT_ENVIRONMENT = "BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000";
 
 /**
  * The launch script: enter (create) the target directory, then exec
