@@ -368,10 +368,20 @@ export interface OpenSshSpec {
   ssh?: string;
 }
 
-/** The remote command of the master's own session: it ends when batou's end of its stdin closes (even when batou is killed). */
-export const OPENSSH_MASTER_SESSION = "exec cat >/dev/null";
+/**
+ * The remote command of the master's own session: it echoes batou's
+ * keepalives and ends when batou's end of its stdin closes (even when batou
+ * is killed).
+ */
+export const OPENSSH_MASTER_SESSION = "exec cat";
 
-/** Seconds between the master's keepalives and how many may go unanswered (as ssh2's: a lost host is noticed within ~5 s). */
+/**
+ * Seconds between batou's keepalives through the master's session and how
+ * many may go unanswered (as ssh2's: a lost host is noticed within ~5 s).
+ * Not OpenSSH's ServerAliveInterval: that also bounds every packet of the
+ * handshake (to interval x count), which a loaded host behind a long round
+ * trip sometimes exceeds, and OpenSSH reports that at LogLevel INFO only.
+ */
 export const OPENSSH_KEEPALIVE = { interval: 1, count: 4 };
 
 /**
@@ -394,16 +404,15 @@ function opensshCommon(spec: OpenSshSpec): string[] {
 
 /**
  * The master: authenticates once, listens on the ControlPath for this run
- * only (no ControlPersist), keeps its own session (see
- * {@link OPENSSH_MASTER_SESSION}) and sends keepalives.
+ * only (no ControlPersist) and keeps its own session (see
+ * {@link OPENSSH_MASTER_SESSION}); the handshake is bounded by the user's
+ * ConnectTimeout and batou's `timeout`, never by OpenSSH's keepalives.
  */
 export function opensshMasterArgv(spec: OpenSshSpec, alias: string): string[] {
   return [
     ...opensshCommon(spec),
     "-o", "ControlMaster=yes",
     "-o", "ControlPersist=no",
-    "-o", `ServerAliveInterval=${OPENSSH_KEEPALIVE.interval}`,
-    "-o", `ServerAliveCountMax=${OPENSSH_KEEPALIVE.count}`,
     "--", alias, OPENSSH_MASTER_SESSION,
   ];
 }

@@ -12,7 +12,10 @@
  * agent's channel and rsync then run as clients of that master (`ssh -S`):
  * one handshake per host. The master keeps a session of its own that ends
  * when batou's end of its stdin closes, so even a killed batou leaves no
- * master behind; `close()` stops it and removes the folder.
+ * master behind; `close()` stops it and removes the folder. That session
+ * also carries batou's keepalives (a byte a second, echoed by the host): a
+ * host that stops answering is noticed within ~5 s, while the handshake has
+ * no deadline but the user's ConnectTimeout and batou's `timeout`.
  *
  * OpenSSH's client does not pass on exit signals, and has no way to signal
  * a remote command: `signal()` drops the channel (the command sees EOF), and
@@ -25,7 +28,7 @@ import { existsSync, mkdtempSync, rmSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
-import { type OpenSshSpec, opensshClientArgv, opensshCommandArgv, opensshConfigArgv, opensshMasterArgv } from "../commands.ts";
+import { OPENSSH_KEEPALIVE, type OpenSshSpec, opensshClientArgv, opensshCommandArgv, opensshConfigArgv, opensshMasterArgv } from "../commands.ts";
 import { describeCommand } from "../ssh/exec.ts";
 import { validHostName } from "../ssh/config.ts";
 import { SshError } from "../ssh/ssh-error.ts";
@@ -60,8 +63,8 @@ interface Started {
 }
 
 /** Spawns `argv` in its own process group: a Ctrl-C at the terminal reaches batou, which stops them in order. */
-function start(argv: string[], stdout: "pipe" | "ignore" = "pipe"): Started {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", stdout, "pipe"], detached: true });
+function start(argv: string[]): Started {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"], detached: true });
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("close", (code, signal) => resolve({ code, signal }));
     child.once("error", () => resolve({ code: 127, signal: null })); // no ssh on PATH: reported with its stderr (none)
@@ -128,10 +131,38 @@ export class OpenSshTransport implements Transport {
     private readonly master: Started,
     masterStderr: () => string,
   ) {
+    const stopKeepalive = this.keepalive();
     void master.ended.then(() => {
+      stopKeepalive();
       const said = stderrLines(masterStderr()).at(-1);
       this.lost ??= `the OpenSSH master connection ended${said ? ` (${said})` : ""}`;
     });
+  }
+
+  /**
+   * Writes a byte into the master's own session every interval (its `cat`
+   * echoes it back); when `count` in a row go unanswered, the host or the link
+   * is gone: the master is stopped, and with it every command through it.
+   */
+  private keepalive(): () => void {
+    const { child } = this.master;
+    const { interval, count } = OPENSSH_KEEPALIVE;
+    let unanswered = 0;
+    child.stdout!.on("data", (chunk: Buffer) => {
+      unanswered = Math.max(0, unanswered - chunk.length);
+    });
+    const timer = setInterval(() => {
+      if (unanswered < count) {
+        unanswered++;
+        child.stdin!.write("\n");
+        return;
+      }
+      this.lost ??= `the host did not answer for ${interval * (count + 1)} s (keepalive)`;
+      clearInterval(timer);
+      stopGroup(child, "SIGTERM");
+    }, interval * 1000);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Connects to `alias` (an ssh_config alias) and waits until the master is ready. */
@@ -147,7 +178,7 @@ export class OpenSshTransport implements Transport {
     const argv = opensshMasterArgv(spec, alias);
     log(`starting the OpenSSH master: ${argv.join(" ")}`);
     const began = performance.now();
-    const master = start(argv, "ignore");
+    const master = start(argv);
     master.child.stdin!.on("error", () => {});
     const stderr = collect(master.child, (line) => log(`ssh: ${line}`));
     try {
