@@ -51,7 +51,7 @@ function fakeExecutable(home: string, target: string, name: string): { sha256: s
   const dir = join(home, target, ".batou");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'","jit":"'"$BUN_JSC_thresholdForJITAfterWarmUp"'","dfg":"'"$BUN_JSC_thresholdForOptimizeAfterWarmUp"'"}'\n`);
+  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'","jit":"'"$BUN_JSC_thresholdForJITAfterWarmUp"'","dfg":"'"$BUN_JSC_thresholdForOptimizeAfterWarmUp"'","ram":"'"$BUN_JSC_forceRAMSize"'"}'\n`);
   chmodSync(file, 0o755);
   const st = statSync(file);
   const sha256 = "ab".repeat(32);
@@ -76,7 +76,7 @@ test("one spelling of sudo: as the service user with its $HOME, never prompting;
 
 test("the agent command and the excludes", () => {
   expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe(
-    "cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 exec .batou/batou-1.0.0 agent",
+    "cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 BUN_JSC_forceRAMSize=50000000 exec .batou/batou-1.0.0 agent",
   );
   expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "/.vagrant", "*.nacl"]);
   expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
@@ -132,13 +132,13 @@ test("an empty host answers with a probe: machine, physical target, nothing ship
   expect(probe.sha256).toBeUndefined();
 });
 
-test("the expected executable is exec'd as the agent in the target directory, without the FTL JIT, with the later JIT thresholds", () => {
+test("the expected executable is exec'd as the agent in the target directory, without the FTL JIT, with the later JIT thresholds, its heap sized for 50 MB RAM", () => {
   const home = tempHome();
   const expected = fakeExecutable(home, "app", "batou-1.0.0");
   const result = run(launchScript("~/app", "batou-1.0.0", expected), home);
   expect(result.status).toBe(0);
-  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000" });
-  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000" });
+  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000" });
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000" });
 });
 
 test("this Bun takes the agent's JSC options (an unknown BUN_JSC_ name would stop the agent's start)", () => {
