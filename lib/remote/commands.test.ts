@@ -76,7 +76,7 @@ test("one spelling of sudo: as the service user with its $HOME, never prompting;
 
 test("the agent command and the excludes", () => {
   expect(agentCommand("/home/u/deploy ment", "batou-1.0.0")).toBe(
-    "cd '/home/u/deploy ment' && BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 BUN_JSC_forceRAMSize=50000000 exec .batou/batou-1.0.0 agent",
+    "cd '/home/u/deploy ment' && { sync .batou/batou-1.0.0 && dd if=.batou/batou-1.0.0 iflag=nocache count=0 status=none; } 2>/dev/null; BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 BUN_JSC_forceRAMSize=50000000 exec .batou/batou-1.0.0 agent",
   );
   expect(DEFAULT_EXCLUDES).toEqual(["/.git", "/node_modules", "/work", "/dist", "/.batou-lock", "/.vagrant", "*.nacl"]);
   expect(PROJECT_EXCLUDES).toEqual([...DEFAULT_EXCLUDES, "/.batou", ".secrets.lock"]);
@@ -146,6 +146,33 @@ test("this Bun takes the agent's JSC options (an unknown BUN_JSC_ name would sto
   const result = spawnSync(process.execPath, ["-e", "console.log('started')"], { env: { ...process.env, ...env }, encoding: "utf8" });
   expect(result.stderr).toBe("");
   expect(result.stdout).toBe("started\n");
+});
+
+/** Bytes of `file` in the page cache (util-linux `fincore`). */
+function cachedBytes(file: string): number {
+  return Number(spawnSync("fincore", ["-n", "-b", "-o", "RES", file], { encoding: "utf8" }).stdout.trim());
+}
+
+const onTmpfs = spawnSync("stat", ["-f", "-c", "%T", tmpdir()], { encoding: "utf8" }).stdout.trim() === "tmpfs";
+
+test.skipIf(onTmpfs)("the agent started after shipping runs from an executable dropped from the page cache; the launch script keeps it cached", () => {
+  const home = tempHome();
+  const file = join(home, "app", ".batou", "batou-1.0.0");
+  const freshlyShipped = () => {
+    mkdirSync(join(home, "app", ".batou"), { recursive: true });
+    // 16 MiB that the shell never reads: only the first block is read again when it runs
+    writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo started\nexit 0\n${"#".repeat(79)}\n`.padEnd(16 * 2 ** 20, `${"#".repeat(79)}\n`));
+    chmodSync(file, 0o755);
+    expect(cachedBytes(file)).toBe(16 * 2 ** 20);
+  };
+  freshlyShipped();
+  expect(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout).toBe("started\n");
+  expect(cachedBytes(file)).toBeLessThan(4 * 2 ** 20);
+  freshlyShipped();
+  const st = statSync(file);
+  writeFileSync(`${file}.sha256`, `${"ab".repeat(32)} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`);
+  expect(run(launchScript(join(home, "app"), "batou-1.0.0", { sha256: "ab".repeat(32), size: st.size }), home).stdout).toBe("started\n");
+  expect(cachedBytes(file)).toBe(16 * 2 ** 20);
 });
 
 test("another executable (other sha256, or modified after its sidecar) gets a probe, not an agent; asked to, the probe hashes it", () => {
