@@ -137,13 +137,14 @@ export class File extends Component {
     return text === undefined ? "" : this.renderTemplate(file, text);
   }
 
-  /** Renders the template `file` (its `text` decoded) in the context of the component that added this File. */
+  /**
+   * Renders the template `file` (its `text` decoded: the file is read once) in the context of the
+   * component that added this File; an error names the file.
+   */
   private renderTemplate(file: string, text: string): string {
     const owner = this.parent ?? this;
-    const extra = { args: this.templateArgs };
-    if (encodingNamed(this.encoding) === "utf-8") return owner.template(file, extra).slice(0, -1); // template() appends a newline
     try {
-      return owner.expand(text, extra);
+      return owner.expand(text, { args: this.templateArgs });
     } catch (error) {
       if (!(error instanceof ConfigurationError)) throw error;
       throw new ConfigurationError(error.message, { ...error.context, template: file }, { cause: error });
