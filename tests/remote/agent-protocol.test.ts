@@ -289,6 +289,27 @@ describe("pipelined sessions", () => {
     }
   });
 
+  test("a reader slower than the agent still gets every message: the agent's exit waits until its output is delivered", async () => {
+    const dir = project();
+    // a first deploy of 400 files: ~0.5 MB of events and diffs, far more than a pipe holds
+    writeFileSync(join(dir, "environments/test.toml"), `[environment]\nconnect_method = "local"\n[hosts.h1]\ncomponents = ["many"]\n[components.many]\ncount = 400\n`);
+    // the agent's stdout is a pipe that nobody reads until its deploy is done (and, without the wait, its exit too)
+    const slowReader = `"$0" ${BATOU} agent | (while [ ! -e done ]; do sleep 0.05; done; sleep 1; cat)`;
+    const raw = Bun.spawn(["sh", "-c", slowReader, process.execPath], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    raw.stdin.write(encode({ type: "hello", protocol: PROTOCOL_VERSION, version: VERSION }));
+    raw.stdin.write(encode({ type: "request", id: 1, method: "lock", params: { owner: owner() } }));
+    raw.stdin.write(encode({ type: "request", id: 2, method: "setup", params: setupParams }));
+    raw.stdin.write(encode({ type: "request", id: 3, method: "deploy", params: { root: "many", predicting: false, last: true } }));
+    raw.stdin.flush();
+    await waitFor(() => existsSync(join(dir, "work/many")) && readdirSync(join(dir, "work/many")).length === 400, 30, "the 400 files");
+    writeFileSync(join(dir, "done"), "");
+    const lines = (await new Response(raw.stdout).text()).trim().split("\n").map((line) => JSON.parse(line));
+    expect(await raw.exited).toBe(0);
+    expect(lines.filter((message) => message.type === "event" && message.event.event === "diff")).toHaveLength(400);
+    expect(lines.at(-1)).toMatchObject({ type: "result", id: 3, result: { changed: 400 } });
+    raw.stdin.end();
+  });
+
   test("a held lock stops the rest: the pipelined manifest and setup are refused, nothing is configured", async () => {
     const dir = project();
     const holder = spawnAgent(dir);

@@ -109,6 +109,9 @@ async function stopChildren(): Promise<void> {
   signalAll(children.filter(running), "SIGKILL");
 }
 
+/** How long the exit waits at most for the deploying side to take the agent's last output. */
+const OUTPUT_DRAIN_MS = 10_000;
+
 /** Queued message bytes (UTF-16 units) that are written at once, without waiting for the turn to end. */
 const MAX_QUEUED = 64 * 1024;
 
@@ -185,7 +188,7 @@ export class AgentProcess {
 
   /**
    * Stops running commands, waits (at most `graceMs`) for `settled`, runs
-   * `cleanup`, lets the last messages reach the pipe, exits. Every caller
+   * `cleanup`, waits until the last messages are delivered, exits. Every caller
    * waits for the same exit.
    */
   exit(code: number, options: { settled?: Promise<unknown>; graceMs?: number; cleanup?: () => void } = {}): Promise<never> {
@@ -197,7 +200,16 @@ export class AgentProcess {
         options.cleanup?.();
       } catch {}
       this.writeQueued();
-      await Promise.race([new Promise<void>((resolve) => this.rawWrite("", () => resolve())), Bun.sleep(500)]);
+      // what a slower reader has not taken yet is still queued in this process: ending stdout waits until
+      // it is delivered (a write's callback does not: it came at once, and the exit lost the rest, the
+      // last deploy's answer with it); a reader that went away ends the wait at once, a stalled one after 10 s
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          process.stdout.once("error", () => resolve());
+          process.stdout.end(() => resolve());
+        }),
+        Bun.sleep(OUTPUT_DRAIN_MS),
+      ]);
       process.exit(code);
     })();
     return this.exiting;
