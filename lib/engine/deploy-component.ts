@@ -70,10 +70,13 @@ async function triggerBeforeUpdate(trigger: Component, run: RootRun): Promise<vo
 }
 
 /**
- * Before each component: lets pending I/O and signals in (stop-point.ts), then
- * stops the tree when the session says so. The component before has finished its file.
+ * Before each component: waits while the events' reader is behind (`room`), lets pending I/O
+ * and signals in (stop-point.ts), then stops the tree when the session says so. The component
+ * before has finished its file.
  */
 async function checkpoint(component: Component, session: DeploySession): Promise<void> {
+  const behind = session.room?.();
+  if (behind) await behind;
   if (await stopRequested(session.stop)) {
     throw new DeploymentError(`the deployment was stopped before ${component.breadcrumbs}`, { host: component.host.name, component: component.breadcrumbs, stopped: "yes" });
   }

@@ -56,4 +56,11 @@ export interface DeploySession {
   secretValues: readonly string[];
   /** Aborted when the deployment must stop (Ctrl-C, the agent's stdin closed): the tree stops before its next component. */
   stop?: AbortSignal;
+  /**
+   * While the events' reader is behind (the agent's stdout has not taken what it was given): a
+   * promise that resolves when it caught up; the tree waits for it before its next component.
+   * Without it, a tree of thousands of diffs buffered all of them in memory (10,000 new files:
+   * 11 MB of events).
+   */
+  room?: () => Promise<void> | undefined;
 }

@@ -47,8 +47,8 @@ export interface Model {
   /** The configured top-level component of `name`. */
   component<T extends Component = Component>(name: string, host?: string): T;
   configure(): ConfigureResult;
-  /** Deploys every root in configure order; returns the events. `stop`: the session's stop signal (Ctrl-C). */
-  deploy(options?: { predicting?: boolean; stop?: AbortSignal }): Promise<DeployEvent[]>;
+  /** Deploys every root in configure order; returns the events. `stop`: the session's stop signal (Ctrl-C); `room`: the session's reader backlog. */
+  deploy(options?: { predicting?: boolean; stop?: AbortSignal; room?: () => Promise<void> | undefined }): Promise<DeployEvent[]>;
   cleanup(): void;
 }
 
@@ -115,7 +115,7 @@ export function model(spec: ModelSpec): Model {
     async deploy(options = {}) {
       const result = configured ?? m.configure();
       const events: DeployEvent[] = [];
-      const session = { predicting: options.predicting ?? false, emit: (e: DeployEvent) => events.push(e), secretValues: [], stop: options.stop };
+      const session = { predicting: options.predicting ?? false, emit: (e: DeployEvent) => events.push(e), secretValues: [], stop: options.stop, room: options.room };
       for (const root of result.order) if (!root.ignore) await deployTree(root, session);
       return events;
     },

@@ -384,6 +384,34 @@ describe("recursiveSubComponents and runningChecksum (batou: recursive_sub_compo
   });
 });
 
+test("a tree waits before its next component while the events' reader is behind (the agent's stdout backlog)", async () => {
+  const verified: string[] = [];
+  let release!: () => void;
+  let backlog: Promise<void> | undefined;
+  class Part extends Component {
+    static override namevar = "label";
+    label = "";
+    async verify() {
+      verified.push(this.label);
+      // the reader falls behind with "a"'s events: "b" waits until it caught up
+      if (this.label === "a") backlog = new Promise<void>((resolve) => (release = resolve));
+    }
+  }
+  class Tree extends Component {
+    configure() {
+      for (const label of ["a", "b", "c"]) this.add(new Part(label));
+    }
+  }
+  const m = model({ components: { tree: Tree }, hosts: { localhost: ["tree"] } });
+  const deploying = m.deploy({ room: () => backlog });
+  for (let i = 0; i < 20; i++) await Bun.sleep(1);
+  expect(verified).toEqual(["a"]);
+  backlog = undefined;
+  release();
+  await deploying;
+  expect(verified).toEqual(["a", "b", "c"]);
+});
+
 describe("stopping inside a long loop (Ctrl-C, SIGTERM: issue 11 item 3)", () => {
   test("stopIfInterrupted() in a loop of update() ends the loop when the deployment is told to stop", async () => {
     const stopping = new AbortController();

@@ -36,6 +36,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     projectRoot,
     stop: agent.stop,
     events: (id) => (event) => agent.send({ type: "event", id, event }),
+    room: () => agent.room(),
     finish: () => void exit(0),
     debug: false,
   };

@@ -36,6 +36,8 @@ export interface AgentState {
   readonly stop: AbortSignal;
   /** Events of request `id` to the deploying machine. */
   readonly events: (id: number) => EventSink;
+  /** While the deploying machine has not taken the events sent so far: resolves when it did (a deploy waits between components). */
+  readonly room?: () => Promise<void> | undefined;
   /** Ends the agent once the current answers are sent (after the last deploy). */
   readonly finish: () => void;
   /** Whether errors carry stack traces (setup's `debug`). */
@@ -177,7 +179,7 @@ export function agentHandlers(state: AgentState) {
           // events) otherwise piles up to the peak before Bun collects (10,000 files: ~20 MB less)
           if (++emitted % GC_EVERY_EVENTS === 0) Bun.gc(false);
         };
-        const changed = await deployTree(root, { predicting, emit, secretValues: environment.secretValues, stop: state.stop });
+        const changed = await deployTree(root, { predicting, emit, secretValues: environment.secretValues, stop: state.stop, room: state.room });
         const { user, system } = process.cpuUsage();
         return { changed, peakRss: peakRss(), cpuSeconds: (user + system) / 1e6 } as { changed: number; peakRss?: number; cpuSeconds?: number; recorded?: boolean };
       })();

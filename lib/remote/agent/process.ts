@@ -124,6 +124,8 @@ export class AgentProcess {
   readonly stop = this.stopping.signal;
   private readonly rawWrite = process.stdout.write.bind(process.stdout);
   private exiting?: Promise<never>;
+  /** Pending while stdout holds more than the pipe took (see {@link room}). */
+  private backlog?: Promise<void>;
 
   /**
    * Takes over stdout and the signals. `onStop` runs once when a stop comes
@@ -174,10 +176,30 @@ export class AgentProcess {
     this.queued = [];
     this.queuedBytes = 0;
     try {
-      this.rawWrite(text);
+      if (!this.rawWrite(text) && !this.backlog) {
+        this.backlog = new Promise<void>((resolve) => {
+          const done = () => {
+            this.backlog = undefined;
+            process.stdout.off("drain", done);
+            this.stop.removeEventListener("abort", done);
+            resolve();
+          };
+          process.stdout.once("drain", done);
+          this.stop.addEventListener("abort", done, { once: true });
+        });
+      }
     } catch {
       void this.exit(0);
     }
+  }
+
+  /**
+   * While stdout holds messages the pipe has not taken yet (the deploying side reads slower than
+   * a tree makes events): a promise that resolves when it took them, or at a stop. A deploy waits
+   * for it between components, so what waits is its work, not megabytes of queued events.
+   */
+  room(): Promise<void> | undefined {
+    return this.backlog;
   }
 
   /** Reads the deploying machine's bytes. */
