@@ -14,7 +14,7 @@
  * when batou's end of its stdin closes, so even a killed batou leaves no
  * master behind; `close()` stops it and removes the folder. That session
  * also carries batou's keepalives (a byte a second, echoed by the host): a
- * host that stops answering is noticed within ~5 s, while the handshake has
+ * host that stops answering is noticed within ~5 s (see `keepalive()`), while the handshake has
  * no deadline but the user's ConnectTimeout and batou's `timeout`.
  *
  * OpenSSH's client does not pass on exit signals, and has no way to signal
@@ -121,6 +121,15 @@ export class OpenSshTransport implements Transport {
   private readonly clients = new Set<Started>();
   private lost: string | null = null;
   private closing: Promise<void> | null = null;
+  /** Whether the host showed that it is there since the keepalive's last tick. */
+  private heard = true;
+  /**
+   * What may keep the host silent for longer than the keepalive allows: rsyncs
+   * through the master (their traffic is rsync's own, batou cannot see it) and
+   * commands whose input backed up and that have not answered since (on a slow
+   * uplink with deep buffers, that input holds up the keepalives for seconds).
+   */
+  private busy = 0;
 
   private constructor(
     readonly host: string,
@@ -130,6 +139,7 @@ export class OpenSshTransport implements Transport {
     private readonly dir: string,
     private readonly master: Started,
     masterStderr: () => string,
+    private readonly timeoutSeconds: number,
   ) {
     const stopKeepalive = this.keepalive();
     void master.ended.then(() => {
@@ -139,25 +149,36 @@ export class OpenSshTransport implements Transport {
     });
   }
 
+  /** The host is there: something came from it, or a command's input moved on (which needs the host's window). */
+  private readonly alive = () => {
+    this.heard = true;
+  };
+
   /**
    * Writes a byte into the master's own session every interval (its `cat`
-   * echoes it back); when `count` in a row go unanswered, the host or the link
-   * is gone: the master is stopped, and with it every command through it.
+   * echoes it back). When nothing came from the host for more than `count`
+   * intervals (neither an echo nor any command's output, nor room for a
+   * command's input: an echo can queue behind a big upload on a slow link),
+   * the host or the link is gone: the master is stopped, and with it every
+   * command through it. While something is {@link busy}, only `timeout` of
+   * silence counts. Silence is counted in ticks, not seconds: when batou itself
+   * was stalled (a long synchronous step), the answers waiting to be read are
+   * no silence of the host's.
    */
   private keepalive(): () => void {
     const { child } = this.master;
     const { interval, count } = OPENSSH_KEEPALIVE;
-    let unanswered = 0;
-    child.stdout!.on("data", (chunk: Buffer) => {
-      unanswered = Math.max(0, unanswered - chunk.length);
-    });
+    child.stdout!.on("data", this.alive);
+    let silent = 0;
     const timer = setInterval(() => {
-      if (unanswered < count) {
-        unanswered++;
+      silent = this.heard ? 0 : silent + 1;
+      this.heard = false;
+      const limit = this.busy > 0 ? Math.max(Math.ceil(this.timeoutSeconds / interval), count) : count;
+      if (silent <= limit) {
         child.stdin!.write("\n");
         return;
       }
-      this.lost ??= `the host did not answer for ${interval * (count + 1)} s (keepalive)`;
+      this.lost ??= `the host did not answer for ${silent * interval} s (keepalive)`;
       clearInterval(timer);
       stopGroup(child, "SIGTERM");
     }, interval * 1000);
@@ -193,7 +214,7 @@ export class OpenSshTransport implements Transport {
       const target = `${user}@${config.get("hostname") ?? alias}${config.get("port") && config.get("port") !== "22" ? `:${config.get("port")}` : ""}`;
       masters++;
       log(`OpenSSH master for ${target} ready after ${(performance.now() - began).toFixed(0)} ms (ControlPath ${spec.controlPath})`);
-      return new OpenSshTransport(alias, user, `${target}, OpenSSH ControlMaster`, spec, dir, master, stderr);
+      return new OpenSshTransport(alias, user, `${target}, OpenSSH ControlMaster`, spec, dir, master, stderr, options.timeoutSeconds);
     } catch (error) {
       stopGroup(master.child, "SIGTERM");
       await master.ended;
@@ -208,10 +229,24 @@ export class OpenSshTransport implements Transport {
     const client = start(opensshCommandArgv(this.spec, this.host, command));
     const { child } = client;
     this.clients.add(client);
+    let backedUp = false;
+    const answered = () => {
+      this.alive();
+      if (backedUp) this.busy--;
+      backedUp = false;
+    };
+    child.stdout!.on("data", answered);
+    child.stderr!.on("data", answered);
+    child.stdin!.on("drain", () => {
+      this.alive();
+      if (!backedUp) this.busy++;
+      backedUp = true;
+    });
     const stdio = Duplex.from({ writable: child.stdin!, readable: child.stdout! });
     stdio.on("error", () => {}); // writes after the command ended: its exit tells what happened
     const exit: Promise<ExitStatus> = client.ended.then(async ({ code, signal }) => {
       this.clients.delete(client);
+      answered();
       if (signal) return { code: null, signal: null, unknown: `its ssh client was stopped (${signal})` };
       if (code !== 255) return { code, signal: null };
       // 255: the link is gone (the master ends at the same moment: give it a moment to say so),
@@ -232,7 +267,13 @@ export class OpenSshTransport implements Transport {
   /** rsync's remote shell: a client of the master (OpenSSH runs what rsync asks; only batou's own rsync uses it). */
   async rsyncShell(): Promise<RsyncShell> {
     this.assertOpen("rsync");
-    return { argv: opensshClientArgv(this.spec), commands: [], close: async () => {} };
+    this.busy++;
+    let closed = false;
+    const close = async () => {
+      if (!closed) this.busy--;
+      closed = true;
+    };
+    return { argv: opensshClientArgv(this.spec), commands: [], close };
   }
 
   /** Stops the master (every command through it ends), then its clients; removes the socket folder. */
