@@ -114,6 +114,11 @@ const OUTPUT_DRAIN_MS = 10_000;
 
 /** Queued message bytes (UTF-16 units) that are written at once, without waiting for the turn to end. */
 const MAX_QUEUED = 64 * 1024;
+/**
+ * What the agent lets stdout hold beyond the pipe before its deploy waits for the deploying side
+ * (a first deploy of 10,000 files makes 11 MB of events; a few hundred files' never wait).
+ */
+const MAX_UNSENT = 2 ** 20;
 
 const STOP_SIGNALS = [["SIGTERM", 15], ["SIGINT", 2], ["SIGHUP", 1], ["SIGPIPE", 13]] as const;
 
@@ -124,8 +129,11 @@ export class AgentProcess {
   readonly stop = this.stopping.signal;
   private readonly rawWrite = process.stdout.write.bind(process.stdout);
   private exiting?: Promise<never>;
-  /** Pending while stdout holds more than the pipe took (see {@link room}). */
+  /** Bytes written that stdout holds, not yet taken by the pipe (0 after each drain). */
+  private unsent = 0;
+  /** Pending while {@link unsent} is over {@link MAX_UNSENT} (see {@link room}). */
   private backlog?: Promise<void>;
+  private releaseBacklog?: () => void;
 
   /**
    * Takes over stdout and the signals. `onStop` runs once when a stop comes
@@ -176,27 +184,41 @@ export class AgentProcess {
     this.queued = [];
     this.queuedBytes = 0;
     try {
-      if (!this.rawWrite(text) && !this.backlog) {
-        this.backlog = new Promise<void>((resolve) => {
-          const done = () => {
-            this.backlog = undefined;
-            process.stdout.off("drain", done);
-            this.stop.removeEventListener("abort", done);
-            resolve();
-          };
-          process.stdout.once("drain", done);
-          this.stop.addEventListener("abort", done, { once: true });
-        });
-      }
+      if (!this.rawWrite(text)) this.holdUnsent(text.length);
     } catch {
       void this.exit(0);
     }
   }
 
   /**
-   * While stdout holds messages the pipe has not taken yet (the deploying side reads slower than
-   * a tree makes events): a promise that resolves when it took them, or at a stop. A deploy waits
-   * for it between components, so what waits is its work, not megabytes of queued events.
+   * Counts what stdout holds beyond the pipe (Bun queues it in memory, in full) until it drains;
+   * beyond {@link MAX_UNSENT} a backlog starts that ends with the drain, or at a stop.
+   */
+  private holdUnsent(length: number): void {
+    if (this.unsent === 0) {
+      process.stdout.once("drain", () => {
+        this.unsent = 0;
+        this.releaseBacklog?.();
+      });
+    }
+    this.unsent += length;
+    if (this.unsent <= MAX_UNSENT || this.backlog) return;
+    this.backlog = new Promise<void>((resolve) => {
+      const release = () => {
+        this.backlog = this.releaseBacklog = undefined;
+        this.stop.removeEventListener("abort", release);
+        resolve();
+      };
+      this.releaseBacklog = release;
+      this.stop.addEventListener("abort", release, { once: true });
+    });
+  }
+
+  /**
+   * While stdout holds more than {@link MAX_UNSENT} the pipe has not taken (the deploying side
+   * reads slower than a tree makes events): a promise that resolves when it took them, or at a
+   * stop. A deploy waits for it between components, so what waits is its work, not megabytes of
+   * queued events.
    */
   room(): Promise<void> | undefined {
     return this.backlog;
