@@ -1,7 +1,10 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import bcrypt from "bcryptjs";
 import { Component, ConfigurationError, UpdateNeeded, writeFileAtomic } from "../batou-core.ts";
 import { Mode } from "./attributes.ts";
+
+/** bcryptjs, loaded on first use: its modules cost every agent's start ~5 ms, also where no htpasswd file is managed. */
+let bcryptModule: typeof import("bcryptjs") | undefined;
+const bcrypt = () => (bcryptModule ??= require("bcryptjs") as typeof import("bcryptjs"));
 
 /** What the file should hold, given what it holds: hashes that still verify are kept. */
 export interface HtpasswdPlan {
@@ -24,7 +27,7 @@ export function parseHtpasswd(text: string): Map<string, string> {
 /** True when `hash` is a bcrypt hash that `password` verifies (Apache writes `$2y$`, bcryptjs reads it as `$2b$`). */
 export function verifiesBcrypt(password: string, hash: string | undefined): boolean {
   if (!hash || !/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash)) return false;
-  return bcrypt.compareSync(password, hash.replace(/^\$2y\$/, "$2b$"));
+  return bcrypt().compareSync(password, hash.replace(/^\$2y\$/, "$2b$"));
 }
 
 /** The file's new content: users sorted by name, each line `user:hash`. */
@@ -37,7 +40,7 @@ export function planHtpasswd(current: string, users: Record<string, string>, cos
     const old = existing.get(name);
     if (verifiesBcrypt(users[name]!, old)) return `${name}:${old}`;
     (old === undefined ? added : rehashed).push(name);
-    return `${name}:${bcrypt.hashSync(users[name]!, cost)}`;
+    return `${name}:${bcrypt().hashSync(users[name]!, cost)}`;
   });
   const removed = [...existing.keys()].filter((name) => !(name in users)).sort();
   return { content: lines.length ? lines.join("\n") + "\n" : "", added, removed, rehashed };
