@@ -25,7 +25,6 @@ import type { DeploySession } from "./events.ts";
 import type { Host } from "./host.ts";
 import type { EnvironmentInfo, RootComponent } from "./root.ts";
 import { stopRequested } from "./stop-point.ts";
-import { renderTemplate } from "./template.ts";
 import { diffView } from "./diff.ts";
 import { validateArguments } from "./arguments.ts";
 
@@ -388,6 +387,15 @@ export class Component {
     return `<${this.constructor.name} (${internals(this).root?.host.name ?? "?"}) "${this.breadcrumbs}">`;
   }
 }
+
+/**
+ * The template engine (nunjucks patched to Jinja2's syntax and Python's semantics), loaded when
+ * the first template renders: a model without templates does not pay its ~8 ms of module loading
+ * (every agent's start paid it).
+ */
+let templateEngine: typeof import("./template.ts") | undefined;
+const renderTemplate = (...args: Parameters<typeof import("./template.ts").renderTemplate>) =>
+  (templateEngine ??= require("./template.ts") as typeof import("./template.ts")).renderTemplate(...args);
 
 /** Renders in `component`'s context; an error names the component. (Not a method: users may name theirs `render`.) */
 function renderIn(component: Component, source: string, extra: Record<string, unknown>, identifier: string): string {
