@@ -16,12 +16,24 @@ import type { Host } from "./host.ts";
 export interface DeployRequest {
   root: string;
   predicting: boolean;
+  /**
+   * The scheduler found that nothing this root's verify could see changed in
+   * this run before its turn: a connection whose host verified the root ahead
+   * ({@link HostConnection.speculated}) may replay that verify's events
+   * instead of deploying it again.
+   */
+  replay?: boolean;
 }
 
 export interface HostConnection {
   readonly host: Host;
   /** Connects, ships and configures, as far as the implementation needs. */
   open(emit: EventSink): Promise<void>;
+  /**
+   * Whether the host already verified `root` (read-only, while configuring)
+   * and found nothing to do; then a deploy with `replay` costs no round trip.
+   */
+  speculated?(root: string): boolean;
   /** Deploys one root component of this host; resolves to the number of changed components. */
   deploy(request: DeployRequest, emit: EventSink): Promise<number>;
   /** Appends one entry to the host's deployment history (after a deployment, before close). */
@@ -54,6 +66,8 @@ export interface DeploymentRun {
   readonly owner: Deployer;
   /** The project's git commit and whether it had uncommitted changes (for the hosts' history; none for -P and -c). */
   readonly revision?: { commit?: string; dirty?: boolean };
+  /** `-P`: the run predicts (nothing changes anywhere). */
+  readonly predicting?: boolean;
   /** `-p`: the platform of hosts that set none. */
   readonly platform?: string;
   /** Where debug lines go (printed only under `--debug`). */

@@ -35,7 +35,12 @@ interface RootRun {
   position: Map<Component, number>;
   /** Components with before-update handlers, in pre-order. */
   listeners: Component[];
+  /** A speculative verify ({@link verifyTree}): stop at the first component that needs an update. */
+  speculative?: boolean;
 }
+
+/** Thrown through a speculative verify at the first component that needs an update. */
+class NeedsUpdate extends Error {}
 
 function prepareRun(top: Component, session: DeploySession): RootRun {
   const run: RootRun = { session, position: new Map(), listeners: [] };
@@ -102,6 +107,7 @@ async function deployComponent(component: Component, run: RootRun): Promise<numb
     if (!needsUpdate(error)) throw deployFailure(error, component, "verify");
     update = true;
   }
+  if (update && run.speculative) throw new NeedsUpdate();
   if (update) {
     await triggerBeforeUpdate(component, run);
     if (!session.predicting) {
@@ -136,4 +142,27 @@ export async function deployTree(root: RootComponent, session: DeploySession): P
     else mkdirSync(root.workdir, { recursive: true });
   }
   return deployComponent(component, prepareRun(component, session));
+}
+
+/**
+ * A speculative verify of a configured root, as its deploy would begin it
+ * (children first, the same events) but read-only: it stops at the first
+ * component that needs an update, or when the work directory is missing (the
+ * deploy would create it), and then answers false. True: deploying the root
+ * now would change nothing and emit exactly the events emitted here. A
+ * failure of verify() also answers false (the deploy reports it in its turn);
+ * a stop is thrown.
+ */
+export async function verifyTree(root: RootComponent, session: DeploySession): Promise<boolean> {
+  const component = root.component;
+  if (!component || !existsSync(root.workdir)) return false;
+  const run = prepareRun(component, session);
+  run.speculative = true;
+  try {
+    await deployComponent(component, run);
+    return true;
+  } catch (error) {
+    if (session.stop?.aborted) throw error;
+    return false;
+  }
 }

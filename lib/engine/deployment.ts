@@ -163,6 +163,7 @@ function runValue(options: DeploymentOptions, { environment, secrets, revision }
     scope: (host: string) => configureScope(environment, host),
     owner: { user: currentUser(), machine: hostname(), pid: process.pid, time: new Date().toISOString(), version: VERSION, environment: environment.name },
     revision,
+    predicting: options.predict,
     platform: options.platform,
     debug: reporter.debug,
     debugMode: reporter.debugMode,

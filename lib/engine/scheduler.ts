@@ -4,6 +4,13 @@
  * done; ignored roots and the roots of hosts without a connection (ignored,
  * or left out with --hosts/--exclude-hosts) are skipped but still unblock
  * their dependents. The first failure stops new work; running roots finish.
+ *
+ * A root its host verified ahead and found nothing to do for
+ * (HostConnection.speculated) is replayed instead of deployed when nothing
+ * its verify could see changed before its turn: no root it depends on (on
+ * any host, transitively) changed, and no other root of its host changed or
+ * is being deployed. Under -P nothing changes, so such a root is always
+ * replayed.
  */
 import type { HostConnection } from "./connection.ts";
 import type { EventSink } from "./events.ts";
@@ -32,6 +39,18 @@ export async function scheduleRoots(
   const result: ScheduleResult = {};
   const running = new Set<Promise<void>>();
   const started = new Set<RootComponent>();
+  /** Roots that changed something, and roots deployed (not replayed) right now. */
+  const changedRoots = new Set<RootComponent>();
+  const deploying = new Set<RootComponent>();
+
+  /** Whether something `root`'s verify could see changed in this run (see the module comment). */
+  const touched = (root: RootComponent): boolean => {
+    for (const other of [...changedRoots, ...deploying]) if (other.host === root.host) return true;
+    const seen = new Set<RootComponent>();
+    const changedBelow = (r: RootComponent): boolean =>
+      [...(dependencies.get(r) ?? [])].some((dep) => !seen.has(dep) && (seen.add(dep), changedRoots.has(dep) || changedBelow(dep)));
+    return changedBelow(root);
+  };
 
   const finish = (root: RootComponent) => {
     remaining.delete(root);
@@ -41,13 +60,19 @@ export async function scheduleRoots(
   const deployOne = async (root: RootComponent) => {
     const began = performance.now();
     options.emit({ event: "root", host: root.host.name, root: root.name, status: "start" });
+    const connection = connections.get(root.host.name)!;
+    const replay = Boolean(connection.speculated?.(root.name)) && (options.predicting || !touched(root));
+    if (!replay) deploying.add(root);
     try {
-      const changed = await connections.get(root.host.name)!.deploy({ root: root.name, predicting: options.predicting }, options.emit);
+      const changed = await connection.deploy({ root: root.name, predicting: options.predicting, replay }, options.emit);
+      if (changed > 0) changedRoots.add(root);
       options.emit({ event: "root", host: root.host.name, root: root.name, status: "done", changed, seconds: (performance.now() - began) / 1000 });
     } catch (error) {
       result.error ??= error;
       result.failedRoot ??= root;
+      changedRoots.add(root); // what it did before failing is not known
     }
+    deploying.delete(root);
     finish(root);
   };
 

@@ -36,7 +36,7 @@
 import { statSync } from "node:fs";
 import type { DeploymentRun, DeployRequest, HostConnection } from "../engine/connection.ts";
 import { BatouError, DeploymentError } from "../engine/errors.ts";
-import type { EventSink } from "../engine/events.ts";
+import type { DeployEvent, EventSink } from "../engine/events.ts";
 import { type HistoryEntry, HISTORY_NAME } from "../engine/history.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
@@ -119,9 +119,13 @@ export class SshHostConnection implements HostConnection {
   private transport?: Transport;
   private agent?: AgentChannel;
   private closing?: Promise<void>;
-  /** Deploy requests sent, and whether the last one was answered (the agent then released its lock and ends). */
-  private deploysSent = 0;
+  /** Roots deployed or replayed, and whether the host's run is over (the agent then released its lock and ends). */
+  private rootsDone = 0;
   private finished = false;
+  /** A `finish` request (the host's last roots were replayed), once sent. */
+  private finishing?: Promise<void>;
+  /** The roots the agent's speculative verify found nothing to do for, with the events to replay. */
+  private speculation = new Map<string, DeployEvent[]>();
   /** The agent appended this run to the host's history itself (after the last deploy). */
   private recorded = false;
   /** Protocol bytes that were project files (a sync request). */
@@ -170,8 +174,47 @@ export class SshHostConnection implements HostConnection {
       secrets: this.run.secrets,
       debug: this.run.debugMode,
       scope: this.run.scope?.(this.host.name),
+      speculate: { predicting: Boolean(this.run.predicting), finish: this.run.predicting || this.dependsOnNoOtherHost() },
       history: { time: owner.time, deployer: `${owner.user}@${owner.machine}`, batou: owner.version, environment: owner.environment, ...this.run.revision },
     };
+  }
+
+  /** Whether this host's roots depend on no root of another host (a host's roots' scope: their providers). */
+  private dependsOnNoOtherHost(): boolean {
+    const scope = new Set(this.run.scope?.(this.host.name) ?? []);
+    return this.run.environment.roots.every((root) => !scope.has(root.id) || root.host.name === this.host.name);
+  }
+
+  /**
+   * Sends a setup; the events of its speculative verify are kept per root
+   * until its answer says which roots they stand for.
+   */
+  private setupRequest(client: AgentChannel["client"], params: SetupParams): Promise<SetupResult | StaleProject> {
+    const events = new Map<string, DeployEvent[]>();
+    const speculated = (root: string, event: DeployEvent) => {
+      const list = events.get(root) ?? [];
+      list.push(event);
+      events.set(root, list);
+    };
+    const done = client.request("setup", params, { timeoutSeconds: this.timeout, speculated }).then((setup) => {
+      if ("stale" in setup || !setup.speculation) return setup;
+      const { speculation } = setup;
+      this.speculation = new Map(speculation.nothing.map((root) => [root, events.get(root) ?? []]));
+      if (speculation.finished) {
+        this.finished = true;
+        this.recorded = Boolean(speculation.recorded);
+        this.debug("nothing to do here: the agent ended the host's run itself (no deploy or finish request)");
+        this.logUsage(speculation, "its speculative verify");
+      }
+      return setup;
+    });
+    done.catch(() => {});
+    return done;
+  }
+
+  /** The agent's peak memory and CPU, for --debug (the benchmarks read this line). */
+  private logUsage(usage: { peakRss?: number; cpuSeconds?: number }, after: string): void {
+    if (usage.peakRss) this.debug(`agent peak memory ${(usage.peakRss / 2 ** 20).toFixed(1)} MiB (VmHWM), ${usage.cpuSeconds?.toFixed(3) ?? "?"} s CPU, after ${after}`);
   }
 
   async open(emit: EventSink): Promise<void> {
@@ -257,8 +300,7 @@ export class SshHostConnection implements HostConnection {
       // small: the files go in the channel, and the setup right behind them (one round trip)
       const before = client.bytesSent;
       const synced = client.request("sync", syncParams(this.run.projectRoot, plan), { timeoutSeconds: this.timeout });
-      again = client.request("setup", this.setupParams, { timeoutSeconds: this.timeout });
-      again.catch(() => {});
+      again = this.setupRequest(client, this.setupParams);
       this.bytes.project = this.syncBytes = client.bytesSent - before;
       const { written, removed } = await synced.catch((error) => {
         throw hostError(error, name, "shipping the project");
@@ -271,7 +313,7 @@ export class SshHostConnection implements HostConnection {
       this.bytes.project = project.bytesSent;
       const { bytesSent: bytes, filesTransferred: files } = project;
       emit({ event: "host", host: name, status: "shipped", seconds: since(t), bytes, files, detail: `${since(t).toFixed(2)} s, ${files} file(s) changed, ${bytes} B sent` });
-      again = client.request("setup", this.setupParams, { timeoutSeconds: this.timeout });
+      again = this.setupRequest(client, this.setupParams);
     }
     await pipelined.setup; // answered { stale } before the shipment
     const setup = await again;
@@ -349,7 +391,7 @@ export class SshHostConnection implements HostConnection {
     const pipelined: Pipelined = {
       lock: client.request("lock", { owner: this.run.owner }, { timeoutSeconds }),
       manifest: client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: project }, { timeoutSeconds }),
-      setup: client.request("setup", { ...this.setupParams, project }, { timeoutSeconds }),
+      setup: this.setupRequest(client, { ...this.setupParams, project }),
     };
     for (const request of Object.values(pipelined)) request.catch(() => {}); // awaited in order, or moot after a probe
     try {
@@ -429,18 +471,49 @@ export class SshHostConnection implements HostConnection {
     }
   }
 
+  speculated(root: string): boolean {
+    return this.speculation.has(root);
+  }
+
   async deploy(request: DeployRequest, emit: EventSink): Promise<number> {
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
+    const client = this.agent.client;
     // the host's last root: the agent releases its lock before it answers, and ends
-    const last = ++this.deploysSent === this.run.environment.roots.filter((root) => root.host.name === this.host.name && !root.ignore).length;
-    const result = await this.agent.client.request("deploy", { ...request, last }, { emit });
+    const last = ++this.rootsDone === this.run.environment.roots.filter((root) => root.host.name === this.host.name && !root.ignore).length;
+    const events = request.replay ? this.speculation.get(request.root) : undefined;
+    if (events) {
+      // verified while configuring, nothing changed since: the same events, no round trip
+      this.speculation.delete(request.root);
+      this.debug(`${request.root}: replayed the verify done while configuring (no deploy request)`);
+      for (const event of events) emit(event);
+      if (last && !this.finished) this.finishing = this.finish(request.predicting);
+      return 0;
+    }
+    if (this.finished) throw new DeploymentError(`the batou agent on host ${this.host.name} already ended this run (cannot deploy ${request.root})`, { host: this.host.name });
+    const { replay: _, ...params } = request;
+    this.debug(`deploy request for ${request.root}${last ? " (the host's last)" : ""}`);
+    const result = await client.request("deploy", { ...params, last }, { emit });
     if (last) this.finished = true;
     if (result.recorded) this.recorded = true;
-    if (result.peakRss) this.debug(`agent peak memory ${(result.peakRss / 2 ** 20).toFixed(1)} MiB (VmHWM), ${result.cpuSeconds?.toFixed(3) ?? "?"} s CPU, after ${request.root}`);
+    this.logUsage(result, request.root);
     return result.changed;
   }
 
+  /** The host's last roots were replayed: the agent ends its run as after a last deploy (one round trip, awaited by record and close). */
+  private async finish(predicting: boolean): Promise<void> {
+    this.debug("finish request (the host's last roots were replayed)");
+    try {
+      const result = await this.agent!.client.request("finish", { predicting }, { timeoutSeconds: this.timeout });
+      this.finished = true;
+      this.recorded = result.recorded;
+      this.logUsage(result, "the host's last root");
+    } catch (error) {
+      this.debug(`finish: ${(error as Error).message}`);
+    }
+  }
+
   async record(entry: HistoryEntry): Promise<void> {
+    await this.finishing;
     if (this.recorded) return; // the agent appended the same entry after the last deploy, without a round trip
     if (!this.agent) throw new DeploymentError(`host ${this.host.name} is not connected`, { host: this.host.name });
     await this.agent.client.request("history", { entry }, { timeoutSeconds: this.timeout });
@@ -450,6 +523,7 @@ export class SshHostConnection implements HostConnection {
     this.closing ??= (async () => {
       // EOF: the agent stops, releases its lock and exits (after the last deploy it did so by itself);
       // then the transport goes (TERM for leftovers).
+      await this.finishing;
       if (this.finished) this.agent?.client.end();
       else await this.agent?.end(3000);
       await this.transport?.close();

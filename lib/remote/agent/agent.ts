@@ -35,7 +35,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   const state: AgentState = {
     projectRoot,
     stop: agent.stop,
-    events: (id) => (event) => agent.send({ type: "event", id, event }),
+    events: (id, root) => (event) => agent.send(root === undefined ? { type: "event", id, event } : { type: "event", id, event, root }),
     room: () => agent.room(),
     finish: () => void exit(0),
     debug: false,

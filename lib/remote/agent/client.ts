@@ -7,7 +7,7 @@
  * @module
  */
 import { BatouError } from "../../engine/errors.ts";
-import type { EventSink } from "../../engine/events.ts";
+import type { DeployEvent, EventSink } from "../../engine/events.ts";
 import {
   type AgentMessage,
   checkHello,
@@ -30,9 +30,22 @@ export interface AgentTransport {
   end(): void;
 }
 
+/** Events of a speculative verify (a setup's), with the root they belong to. */
+export type SpeculationSink = (root: string, event: DeployEvent) => void;
+
+/** How to send one request. */
+export interface RequestOptions {
+  /** Where its events go. */
+  emit?: EventSink;
+  /** Where its root-tagged events go (a setup's speculative verify). */
+  speculated?: SpeculationSink;
+  timeoutSeconds?: number;
+}
+
 interface Pending {
   method: Method;
   emit?: EventSink;
+  speculated?: SpeculationSink;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   timer?: ReturnType<typeof setTimeout>;
@@ -113,12 +126,12 @@ export class AgentClient {
   }
 
   /** Sends a request; resolves with its result, streaming its events to `emit`. */
-  request<M extends Method>(method: M, params: RequestMap[M]["params"], options: { emit?: EventSink; timeoutSeconds?: number } = {}): Promise<RequestMap[M]["result"]> {
+  request<M extends Method>(method: M, params: RequestMap[M]["params"], options: RequestOptions = {}): Promise<RequestMap[M]["result"]> {
     if (this.closedReason) return Promise.reject(new BatouError(`the batou agent on ${this.host} ${this.closedReason}`, { host: this.host }));
     const id = this.nextId++;
     const message: Request<M> = { type: "request", id, method, params };
     return new Promise((resolve, reject) => {
-      const pending: Pending = { method, emit: options.emit, resolve: resolve as (v: unknown) => void, reject };
+      const pending: Pending = { method, emit: options.emit, speculated: options.speculated, resolve: resolve as (v: unknown) => void, reject };
       if (options.timeoutSeconds !== undefined) {
         pending.timer = setTimeout(() => {
           this.pending.delete(id);
@@ -161,9 +174,12 @@ export class AgentClient {
       case "log":
         this.onLog(message.line);
         return;
-      case "event":
-        this.pending.get(message.id)?.emit?.(message.event);
+      case "event": {
+        const pending = this.pending.get(message.id);
+        if (message.root === undefined) pending?.emit?.(message.event);
+        else pending?.speculated?.(message.root, message.event);
         return;
+      }
       case "result":
       case "error": {
         // An error about the session itself (e.g. a malformed message): fail everything.

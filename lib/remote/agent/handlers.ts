@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { configure } from "../../engine/configure.ts";
-import { deployTree } from "../../engine/deploy-component.ts";
+import { deployTree, verifyTree } from "../../engine/deploy-component.ts";
 import { type Environment, loadEnvironment } from "../../engine/environment.ts";
 import { BatouError } from "../../engine/errors.ts";
 import type { EventSink } from "../../engine/events.ts";
@@ -26,7 +26,7 @@ import { PROJECT_EXCLUDES, REMOTE_LOCK_NAME } from "../commands.ts";
 import { manifestEntries, manifestOf } from "../ship/project-manifest.ts";
 import { applySync } from "../ship/project-sync.ts";
 import { Tally } from "../../engine/tally.ts";
-import type { HistoryBase, Handlers, SetupParams, SetupResult } from "./protocol.ts";
+import type { AgentUsage, HistoryBase, Handlers, SetupParams, SetupResult, SpeculateParams, Speculation } from "./protocol.ts";
 
 /** What the handlers share with the rest of the agent. */
 export interface AgentState {
@@ -34,8 +34,8 @@ export interface AgentState {
   readonly projectRoot: string;
   /** Aborted when the agent stops: running deploys stop before their next component. */
   readonly stop: AbortSignal;
-  /** Events of request `id` to the deploying machine. */
-  readonly events: (id: number) => EventSink;
+  /** Events of request `id` to the deploying machine (tagged with `root`: a speculative verify's). */
+  readonly events: (id: number, root?: string) => EventSink;
   /** While the deploying machine has not taken the events sent so far: resolves when it did (a deploy waits between components). */
   readonly room?: () => Promise<void> | undefined;
   /** Ends the agent once the current answers are sent (after the last deploy). */
@@ -56,6 +56,12 @@ function peakRss(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What the agent used so far: peak memory and CPU seconds. */
+function usage(): AgentUsage {
+  const { user, system } = process.cpuUsage();
+  return { peakRss: peakRss(), cpuSeconds: (user + system) / 1e6 };
 }
 
 /** The handlers of one agent. */
@@ -88,7 +94,33 @@ export function agentHandlers(state: AgentState) {
     return done;
   }
 
-  async function setup(params: SetupParams): Promise<SetupResult> {
+  /** A young-generation collection now and then (see GC_EVERY_EVENTS). */
+  const counted = (sink: EventSink): EventSink => (event) => {
+    tally.count(event);
+    sink(event);
+    // a big tree's verify garbage (file bytes, events) otherwise piles up to the peak before Bun collects (10,000 files: ~20 MB less)
+    if (++emitted % GC_EVERY_EVENTS === 0) Bun.gc(false);
+  };
+
+  /**
+   * Verifies this host's roots right after configuring, read-only (verifyTree):
+   * which need nothing. Their events go out tagged with the root; the deploying
+   * side replays them at the root's turn instead of asking for its deploy.
+   */
+  async function speculate(env: Environment, host: string, { predicting, finish }: SpeculateParams, id: number): Promise<Speculation> {
+    const nothing: string[] = [];
+    const roots = env.roots.filter((root) => root.host.name === host && !root.ignore);
+    for (const root of roots) {
+      const emit = counted(state.events(id, root.name));
+      if (await verifyTree(root, { predicting, emit, secretValues: env.secretValues, stop: state.stop, room: state.room })) nothing.push(root.name);
+    }
+    if (!finish || nothing.length < roots.length) return { nothing, ...usage() };
+    // nothing to do here, and nothing elsewhere this host depends on: the host's run ends now, without a round trip
+    const recorded = await finishAfter(undefined, predicting);
+    return { nothing, finished: true, recorded, ...usage() };
+  }
+
+  async function setup(params: SetupParams, id: number): Promise<SetupResult> {
     const began = performance.now();
     state.debug = Boolean(params.debug);
     const loaded = await loadEnvironment({
@@ -104,7 +136,9 @@ export function agentHandlers(state: AgentState) {
     const result = configure(loaded, { scope: params.scope ? new Set(params.scope) : undefined });
     environment = loaded;
     hostName = params.host;
-    return { roots: loaded.rootsOf(host).map((r) => r.name), configured: result.order.length, rounds: result.rounds, seconds: (performance.now() - began) / 1000 };
+    const seconds = (performance.now() - began) / 1000;
+    const speculation = params.speculate ? await speculate(loaded, params.host, params.speculate, id) : undefined;
+    return { roots: loaded.rootsOf(host).map((r) => r.name), configured: result.order.length, rounds: result.rounds, seconds, speculation };
   }
 
   /**
@@ -112,7 +146,7 @@ export function agentHandlers(state: AgentState) {
    * (as the deploying machine would: not for -P, not after a stop), release
    * the lock (before its answer) and end after answering. Whether it appended.
    */
-  async function finishAfter(deploy: Promise<unknown>, predicting: boolean): Promise<boolean> {
+  async function finishAfter(deploy: Promise<unknown> | undefined, predicting: boolean): Promise<boolean> {
     await Promise.allSettled([...running].filter((other) => other !== deploy));
     const record = history && hostName && !predicting && !state.stop.aborted;
     if (record) appendHistory(join(state.projectRoot, HISTORY_FILE), { ...history!, host: hostName!, ok: !failed, changed: tally.changes.get(hostName!) ?? [] });
@@ -153,13 +187,17 @@ export function agentHandlers(state: AgentState) {
       return {};
     },
 
-    setup(params) {
+    async finish({ predicting }) {
+      return { recorded: await finishAfter(undefined, predicting), ...usage() };
+    },
+
+    setup(params, { id }) {
       const done = inOrder("setup", async () => {
         const { project, history: base, ...rest } = params;
         history = base;
         // a project that is not the one the deploying machine configured is never loaded
         if (project !== undefined && fingerprint() !== project) return { stale: true as const };
-        return setup(rest);
+        return setup(rest, id);
       });
       configured = done;
       return done;
@@ -172,16 +210,8 @@ export function agentHandlers(state: AgentState) {
         if (!environment || !hostName || (ready as { stale?: boolean }).stale) throw new BatouError("deploy before setup", { host: hostName });
         const root = environment.roots.find((r) => r.host.name === hostName && r.name === name);
         if (!root) throw new BatouError(`no root component "${name}" on this host`, { host: hostName, component: name });
-        const emit: EventSink = (event) => {
-          tally.count(event);
-          events(event);
-          // a young-generation collection now and then: a big tree's verify garbage (file bytes,
-          // events) otherwise piles up to the peak before Bun collects (10,000 files: ~20 MB less)
-          if (++emitted % GC_EVERY_EVENTS === 0) Bun.gc(false);
-        };
-        const changed = await deployTree(root, { predicting, emit, secretValues: environment.secretValues, stop: state.stop, room: state.room });
-        const { user, system } = process.cpuUsage();
-        return { changed, peakRss: peakRss(), cpuSeconds: (user + system) / 1e6 } as { changed: number; peakRss?: number; cpuSeconds?: number; recorded?: boolean };
+        const changed = await deployTree(root, { predicting, emit: counted(events), secretValues: environment.secretValues, stop: state.stop, room: state.room });
+        return { changed, ...usage() } as { changed: number; recorded?: boolean } & AgentUsage;
       })();
       running.add(task);
       try {

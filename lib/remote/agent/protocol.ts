@@ -2,7 +2,7 @@
  * The agent protocol: JSON lines on the agent's stdin/stdout (an SSH exec
  * channel, or plain pipes in tests). Documented in docs/remote.md.
  *
- * 1. Both sides send `hello` first: `{"type":"hello","protocol":2,"version":"0.1.0",...}`.
+ * 1. Both sides send `hello` first: `{"type":"hello","protocol":3,"version":"0.1.0",...}`.
  *    A different `protocol` number is an error naming both versions and the host.
  * 2. The deploying side sends requests `{"type":"request","id":N,"method":M,"params":{...}}`,
  *    without waiting for the agent's hello or earlier answers (pipelined: one round trip
@@ -14,8 +14,12 @@
  *    `{"type":"error","id":N,"error":{"error":NAME,"message":...,"context":{...}}}`.
  *    Requests may overlap (several `deploy`s at once); ids keep the streams apart.
  * 4. Messages without a request (`id` 0): `log` lines (stray output of user code).
+ *    A `setup` may ask to `speculate`: the agent then verifies its roots (read-only) and
+ *    sends their events tagged with `root`; its answer names the roots that need nothing,
+ *    which the deploying side replays instead of deploying.
  * 5. The agent exits when its stdin closes (after stopping between two components), or
- *    after answering the `deploy` marked `last` (its lock released before that answer).
+ *    after answering the `deploy` marked `last`, a `finish`, or a `setup` whose speculation
+ *    ended the host's run (its lock released before that answer).
  *
  * Each side checks what it receives at the boundary ({@link parseRequest},
  * {@link parseAgentMessage}, {@link parseResult}): a message of the wrong shape is an error that
@@ -61,6 +65,43 @@ export interface SetupParams {
   project?: string;
   /** What this run's history entry says besides the host's outcome: the agent appends it after the `last` deploy. */
   history?: HistoryBase;
+  /** Verify this host's roots right after configuring (read-only), see {@link Speculation}. */
+  speculate?: SpeculateParams;
+}
+
+/** How the agent verifies its roots ahead of their deploys (setup's `speculate`). */
+export interface SpeculateParams {
+  /** The run is `-P`: verify as predict does. */
+  predicting: boolean;
+  /**
+   * Nothing this host's roots depend on is deployed elsewhere in this run: when
+   * every root needs nothing, the agent ends the host's run itself (history
+   * appended unless predicting, lock released) and exits after answering.
+   */
+  finish: boolean;
+}
+
+/**
+ * The speculative verify's outcome (setup's answer): the roots whose verify
+ * found nothing to do (their events came as `event` messages of the setup,
+ * tagged with the root), and, when the agent ended the host's run itself,
+ * what the last deploy would answer.
+ */
+export interface Speculation extends AgentUsage {
+  nothing: string[];
+  /** The agent ended the host's run (lock released; it exits after this answer). */
+  finished?: boolean;
+  /** It appended the history entry. */
+  recorded?: boolean;
+}
+
+/**
+ * `peakRss`: the agent's peak resident memory so far (VmHWM, bytes), where the system says;
+ * `cpuSeconds`: the CPU time (user + system) the agent used so far.
+ */
+export interface AgentUsage {
+  peakRss?: number;
+  cpuSeconds?: number;
 }
 
 /** A history entry without what only the host's deploys tell. */
@@ -73,6 +114,8 @@ export interface SetupResult {
   configured: number;
   rounds: number;
   seconds: number;
+  /** Present when the setup asked to `speculate`. */
+  speculation?: Speculation;
 }
 
 /** The answer to a `setup` whose `project` is not the one shipped (nothing configured). */
@@ -119,13 +162,11 @@ export type RequestMap = {
   manifest: { params: ManifestParams; result: ManifestResult };
   sync: { params: SyncParams; result: { written: number; removed: number } };
   setup: { params: SetupParams; result: SetupResult | StaleProject };
-  /**
-   * `peakRss`: the agent's peak resident memory so far (VmHWM, bytes), where the system says;
-   * `cpuSeconds`: the CPU time (user + system) the agent used so far;
-   * `recorded`: after the `last` deploy, the history entry was appended (no `history` request needed).
-   */
-  deploy: { params: DeployParams; result: { changed: number; peakRss?: number; cpuSeconds?: number; recorded?: boolean } };
+  /** `recorded`: after the `last` deploy, the history entry was appended (no `history` request needed). */
+  deploy: { params: DeployParams; result: { changed: number; recorded?: boolean } & AgentUsage };
   history: { params: HistoryParams; result: Record<string, never> };
+  /** The host's run is over without a `last` deploy (its last roots were skipped): as after one. */
+  finish: { params: { predicting: boolean }; result: { recorded: boolean } & AgentUsage };
 };
 export type Method = keyof RequestMap;
 
@@ -168,7 +209,7 @@ export interface SerializedError {
 
 export type AgentMessage =
   | Hello
-  | { type: "event"; id: number; event: DeployEvent }
+  | { type: "event"; id: number; event: DeployEvent; root?: string }
   | { type: "result"; id: number; result: unknown }
   | { type: "error"; id: number; error: SerializedError }
   | { type: "log"; id: 0; line: string };
@@ -290,8 +331,10 @@ const PARAMS: { [M in Method]: Check } = {
     scope: optional(listOf(str)),
     project: optional(str),
     history: optional(shape({ time: str, deployer: str, batou: str, environment: str, commit: optional(str), dirty: optional(bool) })),
+    speculate: optional(shape({ predicting: bool, finish: bool })),
   }),
   deploy: shape({ root: str, predicting: bool, last: optional(bool) }),
+  finish: shape({ predicting: bool }),
   manifest: shape({ excludes: listOf(str), expect: optional(str) }),
   sync: shape({
     remove: listOf(str),
@@ -315,11 +358,14 @@ const PARAMS: { [M in Method]: Check } = {
 };
 
 /** The result each method returns. */
-const setupResult = shape({ roots: listOf(str), configured: num, rounds: num, seconds: num });
+const usage = { peakRss: optional(num), cpuSeconds: optional(num) };
+const speculation = shape({ nothing: listOf(str), finished: optional(bool), recorded: optional(bool), ...usage });
+const setupResult = shape({ roots: listOf(str), configured: num, rounds: num, seconds: num, speculation: optional(speculation) });
 const RESULTS: { [M in Method]: Check } = {
   lock: shape({ path: str, tookOver: optional(record) }),
   setup: (value, where) => (isRecord(value) && value.stale === true ? undefined : setupResult(value, where)),
-  deploy: shape({ changed: num, peakRss: optional(num), cpuSeconds: optional(num), recorded: optional(bool) }),
+  deploy: shape({ changed: num, recorded: optional(bool), ...usage }),
+  finish: shape({ recorded: bool, ...usage }),
   manifest: shape({ hash: str, entries: num, list: optional(listOf(shape({ kind: str, path: str }))) }),
   sync: shape({ written: num, removed: num }),
   history: record,
@@ -353,7 +399,7 @@ const SERIALIZED_ERROR: Check = shape({ error: str, message: str, context: recor
 /** The shape of each message type an agent sends (a result's own shape: {@link parseResult}). */
 const AGENT_MESSAGES: Record<AgentMessage["type"], Check> = {
   hello: shape({ protocol: num, version: str }),
-  event: shape({ id: num, event: shape({ event: str }) }),
+  event: shape({ id: num, event: shape({ event: str }), root: optional(str) }),
   result: shape({ id: num }),
   error: shape({ id: num, error: SERIALIZED_ERROR }),
   log: shape({ line: str }),
