@@ -4,4 +4,4 @@ import pkg from "../package.json" with { type: "json" };
 export const VERSION: string = pkg.version;
 
 /** Version of the JSON-lines protocol between the deploying machine and its agents. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;

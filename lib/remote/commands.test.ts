@@ -10,6 +10,10 @@ import { join } from "node:path";
 import {
   AGENT_ENVIRONMENT,
   agentCommand,
+  agentOpening,
+  dropFromPageCache,
+  OPENING_LIMIT,
+  readAgentOpening,
   asUser,
   DEFAULT_EXCLUDES,
   EXIT_TARGET_UNUSABLE,
@@ -51,7 +55,7 @@ function fakeExecutable(home: string, target: string, name: string): { sha256: s
   const dir = join(home, target, ".batou");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, name);
-  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'","jit":"'"$BUN_JSC_thresholdForJITAfterWarmUp"'","dfg":"'"$BUN_JSC_thresholdForOptimizeAfterWarmUp"'","ram":"'"$BUN_JSC_forceRAMSize"'"}'\n`);
+  writeFileSync(file, `#!/bin/sh\n[ "$1" = agent ] && echo '{"type":"hello","cwd":"'"$(pwd -P)"'","ftl":"'"$BUN_JSC_useFTLJIT"'","jit":"'"$BUN_JSC_thresholdForJITAfterWarmUp"'","dfg":"'"$BUN_JSC_thresholdForOptimizeAfterWarmUp"'","ram":"'"$BUN_JSC_forceRAMSize"'","args":"'"$*"'"}'\n`);
   chmodSync(file, 0o755);
   const st = statSync(file);
   const sha256 = "ab".repeat(32);
@@ -137,9 +141,15 @@ test("the expected executable is exec'd as the agent in the target directory, wi
   const expected = fakeExecutable(home, "app", "batou-1.0.0");
   const result = run(launchScript("~/app", "batou-1.0.0", expected), home);
   expect(result.status).toBe(0);
-  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000" });
-  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000" });
+  expect(JSON.parse(result.stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000", args: "agent" });
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0"), home).stdout)).toEqual({ type: "hello", cwd: join(home, "app"), ftl: "0", jit: "10000", dfg: "50000", ram: "50000000", args: "agent" });
+  // the opening arrives as one argument, as it was encoded
+  const opening = agentOpening('{"type":"hello"}\n{"a":"b c $HOME `x` \' \\""}\n')!;
+  expect(JSON.parse(run(launchScript("~/app", "batou-1.0.0", expected, { opening }), home).stdout).args).toBe(`agent --opening ${opening}`);
+  expect(JSON.parse(run(agentCommand(join(home, "app"), "batou-1.0.0", opening), home).stdout).args).toBe(`agent --opening ${opening}`);
 });
+
+
 
 test("this Bun takes the agent's JSC options (an unknown BUN_JSC_ name would stop the agent's start)", () => {
   const env = Object.fromEntries(AGENT_ENVIRONMENT.split(" ").map((pair) => pair.split("=") as [string, string]));
@@ -173,6 +183,22 @@ test.skipIf(onTmpfs)("the agent started after shipping runs from an executable d
   writeFileSync(`${file}.sha256`, `${"ab".repeat(32)} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n`);
   expect(run(launchScript(join(home, "app"), "batou-1.0.0", { sha256: "ab".repeat(32), size: st.size }), home).stdout).toBe("started\n");
   expect(cachedBytes(file)).toBe(16 * 2 ** 20);
+});
+
+test("the agent's opening: base64url in the command line, read back exactly; too long is none; anything else never reaches a shell", () => {
+  const lines = '{"type":"hello","protocol":4}\n{"type":"request","id":1,"method":"lock","params":{"owner":{"user":"über; rm -rf /"}}}\n';
+  const opening = agentOpening(lines)!;
+  expect(opening).toBe(Buffer.from(lines).toString("base64url"));
+  expect(opening).toMatch(/^[A-Za-z0-9_-]+$/);
+  expect(readAgentOpening(opening)).toBe(lines);
+  expect(agentCommand("/srv/app", "batou-1.0.0", "eyJ0eXBlIjoiaGVsbG8ifQo")).toBe(`cd /srv/app && ${dropFromPageCache(".batou/batou-1.0.0")}; ${AGENT_ENVIRONMENT} exec .batou/batou-1.0.0 agent --opening eyJ0eXBlIjoiaGVsbG8ifQo`);
+  expect(launchScript("app", "batou-1.0.0", { sha256: "ab".repeat(32), size: 10 }, { opening: "eyJ0In0" }).split("\n")[4]).toBe(
+    `if [ "$1" = ${"ab".repeat(32)} ] && [ "$2" = 10 ] && [ "$2 $3" = "$(stat -c '%s %Y' .batou/batou-1.0.0 2>/dev/null)" ]; then ${AGENT_ENVIRONMENT} exec .batou/batou-1.0.0 agent --opening eyJ0In0; fi`,
+  );
+  expect(agentOpening("x".repeat(OPENING_LIMIT))).toBeUndefined(); // 4/3 longer encoded: stdin instead
+  expect(() => agentCommand("/srv/app", "batou-1.0.0", "a b")).toThrow("base64url");
+  expect(() => agentCommand("/srv/app", "batou-1.0.0", "$(id)")).toThrow("base64url");
+  expect(() => readAgentOpening("a=")).toThrow("base64url");
 });
 
 test("another executable (other sha256, or modified after its sidecar) gets a probe, not an agent; asked to, the probe hashes it", () => {

@@ -101,6 +101,39 @@ export const AGENT_ENVIRONMENT =
   "BUN_JSC_useFTLJIT=0 BUN_JSC_thresholdForJITAfterWarmUp=10000 BUN_JSC_thresholdForOptimizeAfterWarmUp=50000 BUN_JSC_forceRAMSize=50000000";
 
 /**
+ * The agent's opening: its first protocol lines from the deploying machine
+ * (hello, lock, manifest) as one argument of its command, so it answers them
+ * as it starts, a round trip before sshd lets anything through its stdin
+ * (a session's input opens only once its command runs). They hold nothing
+ * secret (batou version, who deploys from where, the environment's name, the
+ * excludes, the project's fingerprint: docs/security.md), as every host user
+ * sees a command line (`ps`); the setup (secrets) stays on stdin. base64url
+ * (`A-Z a-z 0-9 _ -`): nothing a shell splits or expands. Undefined when the
+ * encoded text would be longer than {@link OPENING_LIMIT}: then it goes on stdin.
+ */
+export function agentOpening(lines: string): string | undefined {
+  const encoded = Buffer.from(lines, "utf8").toString("base64url");
+  return encoded.length <= OPENING_LIMIT ? encoded : undefined;
+}
+
+/** The longest opening batou puts in a command line (bytes, encoded). */
+export const OPENING_LIMIT = 4096;
+
+const OPENING = /^[A-Za-z0-9_-]+$/;
+
+/** The agent's side of {@link agentOpening}: the protocol text, or an error naming what is wrong. */
+export function readAgentOpening(encoded: string): string {
+  if (!OPENING.test(encoded) || encoded.length > OPENING_LIMIT) throw new Error(`the agent's --opening is not base64url of at most ${OPENING_LIMIT} characters`);
+  return Buffer.from(encoded, "base64url").toString("utf8");
+}
+
+/** `exec`s the agent with its opening (checked: only base64url reaches the shell). */
+function execAgent(file: string, opening?: string): string {
+  if (opening !== undefined) readAgentOpening(opening);
+  return `${AGENT_ENVIRONMENT} exec ${file} agent${opening === undefined ? "" : ` --opening ${opening}`}`;
+}
+
+/**
  * The launch script: enter (create) the target directory, then exec
  * `.batou/EXE agent` when it is `expected` (the sha256 in its sidecar
  * matches, and the file's size and mtime match the sidecar); otherwise print
@@ -108,13 +141,13 @@ export const AGENT_ENVIRONMENT =
  * with `hash`, the probe also has the executable's real sha256 (reading it
  * all: only after it failed to start).
  */
-export function launchScript(targetDir: string, exe: string, expected?: ExpectedExecutable, options: { hash?: boolean } = {}): string {
+export function launchScript(targetDir: string, exe: string, expected?: ExpectedExecutable, options: { hash?: boolean; opening?: string } = {}): string {
   const file = `${EXECUTABLE_DIR}/${exe}`;
   const lines = enterTarget(targetDir);
   if (expected) {
     lines.push(
       `set -- $(cat ${file}.sha256 2>/dev/null)`,
-      `if [ "$1" = ${expected.sha256} ] && [ "$2" = ${expected.size} ] && [ "$2 $3" = "$(stat -c '%s %Y' ${file} 2>/dev/null)" ]; then ${AGENT_ENVIRONMENT} exec ${file} agent; fi`,
+      `if [ "$1" = ${expected.sha256} ] && [ "$2" = ${expected.size} ] && [ "$2 $3" = "$(stat -c '%s %Y' ${file} 2>/dev/null)" ]; then ${execAgent(file, options.opening)}; fi`,
     );
   }
   lines.push(
@@ -143,10 +176,13 @@ export function dropFromPageCache(file: string): string {
   return `{ sync ${file} && dd if=${file} iflag=nocache count=0 status=none; } 2>/dev/null`;
 }
 
-/** The agent in the (resolved, absolute) target directory, after shipping (its fresh pages dropped first, see {@link dropFromPageCache}). */
-export function agentCommand(target: string, exe: string): string {
+/**
+ * The agent in the (resolved, absolute) target directory, after shipping (its fresh pages
+ * dropped first, see {@link dropFromPageCache}), with its {@link agentOpening}.
+ */
+export function agentCommand(target: string, exe: string, opening?: string): string {
   const file = `${EXECUTABLE_DIR}/${exe}`;
-  return `cd ${shellQuote(target)} && ${dropFromPageCache(file)}; ${AGENT_ENVIRONMENT} exec ${file} agent`;
+  return `cd ${shellQuote(target)} && ${dropFromPageCache(file)}; ${execAgent(file, opening)}`;
 }
 
 /** What the host said instead of starting the agent. */

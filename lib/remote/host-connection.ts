@@ -40,7 +40,7 @@ import type { DeployEvent, EventSink } from "../engine/events.ts";
 import { type HistoryEntry, HISTORY_NAME } from "../engine/history.ts";
 import type { Host } from "../engine/host.ts";
 import { AgentChannel, type Launched, LaunchFailure } from "./agent/channel.ts";
-import { agentCommand, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver, streamUnpacker } from "./commands.ts";
+import { agentCommand, agentOpening, asUser, EXECUTABLE_DIR, EXIT_TARGET_UNUSABLE, launchScript, PROJECT_EXCLUDES, type Probe, sh, streamReceiver, streamUnpacker } from "./commands.ts";
 import { openTransport } from "./open-transport.ts";
 import { type Arch, archOf, compressedExecutable, executableName, remoteIsCurrent, type ShippableExecutable, shippableExecutable, verifyExecutable } from "./ship/host-executable.ts";
 import type { ManifestEntry, ProjectManifest } from "./ship/project-manifest.ts";
@@ -231,12 +231,12 @@ export class SshHostConnection implements HostConnection {
     const expected = await expecting;
     let started: Started;
     try {
-      started = await this.startAgent(launchScript(targetDirectory, exe, expected), ours.hash, emit);
+      started = await this.startAgent((opening) => launchScript(targetDirectory, exe, expected, { opening }), ours.hash, emit);
     } catch (error) {
       // The expected executable is there but does not start: damaged in place (its size and
       // mtime still match the sidecar)? Then the probe's hash differs and it is shipped again.
       if (!expected || !mayBeDamaged(error)) throw error;
-      const checked = await this.startAgent(launchScript(targetDirectory, exe, undefined, { hash: true }), ours.hash, emit);
+      const checked = await this.startAgent(() => launchScript(targetDirectory, exe, undefined, { hash: true }), ours.hash, emit);
       if (checked.launched.kind !== "probe" || checked.launched.probe.sha256 === expected.sha256) throw error;
       emit({ event: "warning", host: name, message: `the batou executable on host ${name} is damaged (sha256 ${checked.launched.probe.sha256 || "unreadable"}); shipping it again` });
       started = checked;
@@ -247,7 +247,7 @@ export class SshHostConnection implements HostConnection {
       this.debug(`${probe.machine}, target ${probe.target}${this.sudoUser ? ` (as ${this.sudoUser} via sudo)` : ""}, probe ${since(t).toFixed(2)} s`);
       await this.shipExecutable(probe, emit);
       t = performance.now();
-      started = await this.startAgent(agentCommand(probe.target, exe), ours.hash, emit);
+      started = await this.startAgent((opening) => agentCommand(probe.target, exe, opening), ours.hash, emit);
       if (started.launched.kind !== "agent") throw new DeploymentError(`the batou agent on host ${name} did not start`, { host: name });
     }
     const { channel, launched, pipelined } = started;
@@ -367,20 +367,17 @@ export class SshHostConnection implements HostConnection {
   }
 
   /**
-   * Runs `script` (as the service user) and, without waiting, writes the hello
-   * and the session requests (lock, manifest, setup if the project is
-   * `project`) after it; resolves when the agent greets or a probe answers
-   * (a probe's shell never reads them).
+   * Runs the script `launch` builds (as the service user) with the hello and
+   * the first session requests (lock, manifest) as its opening (an argument:
+   * the agent answers them as it starts, commands.ts agentOpening), and,
+   * without waiting, writes the setup (if the project is `project`; secrets:
+   * only ever on stdin) after it; resolves when the agent greets or a probe
+   * answers (a probe's shell never reads them).
    */
-  private async startAgent(script: string, project: string, emit: EventSink): Promise<Started> {
+  private async startAgent(launch: (opening?: string) => string, project: string, emit: EventSink): Promise<Started> {
     const name = this.host.name;
     this.checkOpen();
-    const command = this.command(script);
-    this.debug(`starting the agent: ${command.replace(/\n/g, "; ")}`);
-    const remote = await withTimeout(this.transport!.spawn(command), this.timeout, "starting the agent", name).catch((error) => {
-      throw hostError(error, name, "starting the agent");
-    });
-    const channel = new AgentChannel(remote, {
+    const channel = new AgentChannel({
       host: name,
       onLog: (line) => emit({ event: "log", host: name, component: "", message: line }),
       onStderr: (line) => this.debug(`agent stderr: ${line}`),
@@ -388,12 +385,20 @@ export class SshHostConnection implements HostConnection {
     });
     const { client } = channel;
     const timeoutSeconds = this.timeout;
-    const pipelined: Pipelined = {
-      lock: client.request("lock", { owner: this.run.owner }, { timeoutSeconds }),
-      manifest: client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: project }, { timeoutSeconds }),
-      setup: this.setupRequest(client, { ...this.setupParams, project }),
-    };
+    const lock = client.request("lock", { owner: this.run.owner }, { timeoutSeconds });
+    const manifest = client.request("manifest", { excludes: PROJECT_EXCLUDES, expect: project }, { timeoutSeconds });
+    const first = channel.takeOpening();
+    const opening = agentOpening(first);
+    if (opening === undefined) channel.restoreOpening(first); // too long for a command line: on stdin
+    const pipelined: Pipelined = { lock, manifest, setup: this.setupRequest(client, { ...this.setupParams, project }) };
     for (const request of Object.values(pipelined)) request.catch(() => {}); // awaited in order, or moot after a probe
+    const command = this.command(launch(opening));
+    this.debug(`starting the agent: ${command.replace(/\n/g, "; ")}`);
+    const remote = await withTimeout(this.transport!.spawn(command), this.timeout, "starting the agent", name).catch((error) => {
+      client.closed("could not be started");
+      throw hostError(error, name, "starting the agent");
+    });
+    channel.attach(remote);
     try {
       return { channel, launched: await withTimeout(channel.launched, this.timeout, "starting the agent", name), pipelined };
     } catch (error) {

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BatouError } from "../../lib/engine/errors.ts";
 import { AgentClient } from "../../lib/remote/agent/client.ts";
-import { checkHello, encode, hello, parseAgentMessage, parseRequest, parseResult } from "../../lib/remote/agent/protocol.ts";
-import { PROJECT_EXCLUDES } from "../../lib/remote/commands.ts";
+import { checkHello, encode, hello, LineDecoder, parseAgentMessage, parseRequest, parseResult } from "../../lib/remote/agent/protocol.ts";
+import { agentOpening, PROJECT_EXCLUDES } from "../../lib/remote/commands.ts";
 import { manifestEntries, manifestOf, projectManifest } from "../../lib/remote/ship/project-manifest.ts";
 import { planSync, syncParams } from "../../lib/remote/ship/project-sync.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../lib/version.ts";
@@ -265,6 +265,49 @@ describe("pipelined sessions", () => {
     expect((await last).changed).toBe(1);
     expect(existsSync(join(dir, ".batou-lock"))).toBe(false); // released before the answer came
     expect(await proc.exited).toBe(0); // and it ended without an EOF
+  });
+
+  test("the opening in the command line (hello, lock, manifest) is answered before anything comes on stdin; the setup follows there", async () => {
+    const dir = project();
+    const ours = projectManifest(dir, PROJECT_EXCLUDES).hash;
+    const opening = agentOpening(
+      encode(hello()) +
+        encode({ type: "request", id: 1, method: "lock", params: { owner: owner() } }) +
+        encode({ type: "request", id: 2, method: "manifest", params: { excludes: PROJECT_EXCLUDES, expect: ours } }),
+    )!;
+    const proc = Bun.spawn([process.execPath, BATOU, "agent", "--opening", opening], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const lines: Record<string, any>[] = [];
+    const decoder = new LineDecoder((m) => lines.push(m as Record<string, any>));
+    void (async () => {
+      for await (const chunk of proc.stdout) decoder.push(chunk);
+    })();
+    await waitFor(() => lines.length >= 3, 20, "the answers to the opening");
+    expect(lines[0]).toMatchObject({ type: "hello", protocol: PROTOCOL_VERSION });
+    expect(lines[1]).toEqual({ type: "result", id: 1, result: { path: join(dir, ".batou-lock") } });
+    expect(lines[2]).toEqual({ type: "result", id: 2, result: { hash: ours, entries: 5 } });
+    proc.stdin.write(encode({ type: "request", id: 3, method: "setup", params: { ...setupParams, project: ours } }));
+    proc.stdin.flush();
+    await waitFor(() => lines.length >= 4, 20, "the setup's answer");
+    expect(lines[3]).toMatchObject({ type: "result", id: 3, result: { roots: ["hello", "slow", "left", "right", "many"] } });
+    proc.stdin.end();
+    expect(await proc.exited).toBe(0);
+    expect(existsSync(join(dir, ".batou-lock"))).toBe(false);
+  });
+
+  test("an opening of another protocol is refused with both versions (exit 3); one that is not base64url, with what it must be", async () => {
+    const dir = project();
+    const run = async (opening: string) => {
+      const proc = Bun.spawn([process.execPath, BATOU, "agent", "--opening", opening], { cwd: dir, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+      const code = await proc.exited;
+      return { code, lines: (await new Response(proc.stdout).text()).trim().split("\n").map((l) => JSON.parse(l)) };
+    };
+    const old = await run(agentOpening(encode({ type: "hello", protocol: PROTOCOL_VERSION - 1, version: "0.0.9" }))!);
+    expect(old.code).toBe(3);
+    expect(old.lines[1].error.message).toContain("protocol version mismatch");
+    expect(JSON.stringify(old.lines[1].error.context)).toContain("0.0.9 (protocol");
+    const garbled = await run("not/base64url");
+    expect(garbled.code).toBe(2);
+    expect(garbled.lines[1].error.message).toContain("is not base64url");
   });
 
   test("after the last deploy the agent appends the run to the history itself (no history request), not for -P", async () => {

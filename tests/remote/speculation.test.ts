@@ -191,6 +191,24 @@ describe.each(bed.ok ? SSH_CLIENTS : [])("speculative verify with ssh_client %s"
     expect(history("host1", target).length).toBe(4);
   }, 120_000);
 
+  test("the launch command carries the opening (hello, lock, manifest), never the setup", async () => {
+    const target = `t-spec-opening-${id}`;
+    const p = project(target, { host1: ["files"] });
+    const run = await deploy(p, "spec", ["-d"]);
+    expect(run.code).toBe(0);
+    // the probe (nothing there yet), then the agent after shipping: each launch with an opening
+    const launches = debugLines(run, "host1", "starting the agent: ").map((e) => String(e.message));
+    expect(launches.length).toBe(2);
+    for (const launch of launches) {
+      const opening = / agent --opening ([A-Za-z0-9_-]+)/.exec(launch)![1]!;
+      const lines = Buffer.from(opening, "base64url").toString("utf8").trim().split("\n").map((line) => JSON.parse(line));
+      expect(lines.map((m) => m.method ?? m.type)).toEqual(["hello", "lock", "manifest"]);
+      expect(lines[1].params.owner.environment).toBe("spec");
+    }
+    await agentsGone(target);
+    expect(debugLines(await deploy(p, "spec", ["-d"]), "host1", "starting the agent: ")[0]!.message).toContain(" agent --opening ");
+  }, 90_000);
+
   test("Ctrl-C while an agent verifies: exit 130, no agent left, locks released, recorded only where the run was over", async () => {
     const target = `t-spec-stop-${id}`;
     const p = project(target, { host1: ["pause"], host2: ["files"] });

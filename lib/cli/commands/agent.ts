@@ -12,8 +12,11 @@ export const agentCommand = defineCommand({
   description: `Internal: runs in the shipped project directory on a host and speaks batou's
 JSON-lines protocol on stdin/stdout (see docs/remote.md). Exits when stdin closes.`,
   hidden: true,
-  options: { directory: { type: "string", value: "DIR", help: "the project directory (default: the current directory)" } },
+  options: {
+    directory: { type: "string", value: "DIR", help: "the project directory (default: the current directory)" },
+    opening: { type: "string", value: "B64", help: "the deploying machine's first protocol lines (hello, lock, manifest), base64url" },
+  },
   async run({ options }) {
-    return runAgent({ projectRoot: options.directory ?? process.cwd() });
+    return runAgent({ projectRoot: options.directory ?? process.cwd(), opening: options.opening });
   },
 });

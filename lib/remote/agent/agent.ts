@@ -1,7 +1,8 @@
 /**
  * The batou agent: what runs on a host for one deployment, started by the
- * deploying machine over its transport as `.batou/batou-VERSION agent` in
- * the shipped project directory. It speaks the JSON-lines protocol of
+ * deploying machine over its transport as `.batou/batou-VERSION agent
+ * [--opening B64]` in the shipped project directory (the opening: its first
+ * protocol lines, commands.ts agentOpening). It speaks the JSON-lines protocol of
  * protocol.ts on stdin/stdout (dispatch.ts), loads the shipped project and
  * configures its host's roots and their providers (secrets arrive in memory
  * with `setup`), deploys root components on request (several at once when
@@ -21,11 +22,14 @@ import { currentUser } from "../../engine/process-info.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { agentHandlers, type AgentState } from "./handlers.ts";
 import { AgentProcess } from "./process.ts";
-import { hello } from "./protocol.ts";
+import { hello, serializeError } from "./protocol.ts";
+import { readAgentOpening } from "../commands.ts";
 
 export interface AgentOptions {
   /** The shipped project (default: the current directory). */
   projectRoot?: string;
+  /** The deploying machine's first lines from the command line (commands.ts agentOpening): read before stdin. */
+  opening?: string;
 }
 
 /** Runs the agent until it is told to stop; never returns (the process exits). */
@@ -49,6 +53,14 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   const exit = (code: number) => agent.exit(code, { settled: dispatcher.inFlight, cleanup: () => state.lock?.release() });
 
   agent.send(hello({ pid: process.pid, user: currentUser(), hostname: hostname(), cwd: projectRoot }));
+  if (options.opening !== undefined) {
+    try {
+      dispatcher.push(Buffer.from(readAgentOpening(options.opening)));
+    } catch (error) {
+      agent.send({ type: "error", id: 0, error: serializeError(error) });
+      void exit(2);
+    }
+  }
   agent.onInput((chunk) => dispatcher.push(chunk));
   return new Promise<number>(() => {});
 }

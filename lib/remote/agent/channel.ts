@@ -35,6 +35,45 @@ export interface AgentChannelOptions {
   isClosing: () => boolean;
 }
 
+/**
+ * The agent's stdin before its command runs: keeps what the client writes
+ * until {@link HeldPipe.attach}; {@link HeldPipe.take} takes it out instead
+ * (for the command line: the opening).
+ */
+class HeldPipe {
+  private held: string[] = [];
+  private target?: { write(text: string): void; end(): void };
+  private ended = false;
+
+  write(text: string): void {
+    if (this.target) this.target.write(text);
+    else this.held.push(text);
+  }
+
+  end(): void {
+    if (this.target) this.target.end();
+    else this.ended = true;
+  }
+
+  /** What was written so far, no longer to be sent. */
+  take(): string {
+    const text = this.held.join("");
+    this.held = [];
+    return text;
+  }
+
+  attach(target: { write(text: string): void; end(): void }): void {
+    this.target = target;
+    for (const text of this.held.splice(0)) target.write(text);
+    if (this.ended) target.end();
+  }
+}
+
+/**
+ * Made before the command runs (the client's first lines may go in its
+ * command line, {@link AgentChannel.takeOpening}), then {@link AgentChannel.attach}ed
+ * to the remote process.
+ */
 export class AgentChannel {
   readonly client: AgentClient;
   /** Resolves once the agent greeted or the host answered with a probe. */
@@ -42,31 +81,41 @@ export class AgentChannel {
   private stderrTail: string[] = [];
   /** The start of a stderr line whose end has not arrived yet. */
   private stderrPartial = "";
+  private readonly pipe = new HeldPipe();
+  private remote?: RemoteProcess;
+  private probeDone!: (probe: Probe) => void;
+  private failed!: (error: unknown) => void;
 
-  constructor(
-    readonly remote: RemoteProcess,
-    options: AgentChannelOptions,
-  ) {
-    const { host } = options;
-    const channel = remote.stdio;
-    this.client = new AgentClient(
-      host,
-      { write: (text) => channel.write(text), end: () => channel.end() },
-      options.onLog,
-    );
-    let mode: "undecided" | "agent" | "probe" = "undecided";
-    let buffered = "";
-    let probeDone!: (probe: Probe) => void;
-    let failed!: (error: unknown) => void;
+  constructor(private readonly options: AgentChannelOptions) {
+    this.client = new AgentClient(options.host, this.pipe, options.onLog);
     const probe = new Promise<Probe>((resolve, reject) => {
-      probeDone = resolve;
-      failed = reject;
+      this.probeDone = resolve;
+      this.failed = reject;
     });
     this.launched = Promise.race([
       this.client.greeting.then((hello): Launched => ({ kind: "agent", hello })),
       probe.then((p): Launched => ({ kind: "probe", probe: p })),
     ]);
     this.launched.catch(() => {});
+  }
+
+  /** What the client wrote so far (its hello and first requests), taken out of its stdin: for the command line. */
+  takeOpening(): string {
+    return this.pipe.take();
+  }
+
+  /** Puts back an opening that did not fit in the command line: it goes first on stdin. */
+  restoreOpening(text: string): void {
+    this.pipe.write(text);
+  }
+
+  /** The command runs: its stdin gets what the client wrote, its output is read. */
+  attach(remote: RemoteProcess): void {
+    const { options } = this;
+    this.remote = remote;
+    const channel = remote.stdio;
+    let mode: "undecided" | "agent" | "probe" = "undecided";
+    let buffered = "";
 
     channel.on("data", (chunk: Buffer) => {
       if (mode === "agent") return this.client.push(chunk);
@@ -102,10 +151,11 @@ export class AgentChannel {
     void remote.exit.then(async (status) => {
       await Promise.race([outputEnded, Bun.sleep(1000)]);
       const parsed = mode === "probe" ? parseProbe(buffered) : undefined;
-      if (parsed && status.code === 0) probeDone(parsed);
-      else if (mode !== "agent") failed(new LaunchFailure(status.code, this.stderr(5)));
+      if (parsed && status.code === 0) this.probeDone(parsed);
+      else if (mode !== "agent") this.failed(new LaunchFailure(status.code, this.stderr(5)));
       this.client.closed(options.isClosing() ? "was stopped" : endReason(status), this.stderr(5) || undefined);
     });
+    this.pipe.attach({ write: (text) => channel.write(text), end: () => channel.end() });
   }
 
   /** The last `lines` lines of stderr. */
@@ -117,6 +167,6 @@ export class AgentChannel {
   /** EOF to the agent, then waits up to `ms` for it to exit. */
   async end(ms: number): Promise<void> {
     this.client.end();
-    await Promise.race([this.remote.exit, Bun.sleep(ms)]);
+    if (this.remote) await Promise.race([this.remote.exit, Bun.sleep(ms)]);
   }
 }

@@ -2,7 +2,9 @@
  * The agent protocol: JSON lines on the agent's stdin/stdout (an SSH exec
  * channel, or plain pipes in tests). Documented in docs/remote.md.
  *
- * 1. Both sides send `hello` first: `{"type":"hello","protocol":3,"version":"0.1.0",...}`.
+ * 1. Both sides send `hello` first: `{"type":"hello","protocol":4,"version":"0.1.0",...}`;
+ *    the deploying side's, with its lock and manifest requests, usually in the agent's
+ *    command line (`--opening`, commands.ts agentOpening), read before stdin.
  *    A different `protocol` number is an error naming both versions and the host.
  * 2. The deploying side sends requests `{"type":"request","id":N,"method":M,"params":{...}}`,
  *    without waiting for the agent's hello or earlier answers (pipelined: one round trip
