@@ -4,6 +4,7 @@
  * into the standalone executable (`bun run build` → dist/batou). Everything
  * else loads only after the auto-install guard (lib/no-auto-install.ts).
  */
+import { agentArgv } from "./lib/agent-argv.ts";
 import { installEarlyInterrupt } from "./lib/early-interrupt.ts";
 import { ensureNoAutoInstall } from "./lib/no-auto-install.ts";
 
@@ -16,9 +17,10 @@ if (args[0] !== "__rsh-bridge") ensureNoAutoInstall(import.meta.path, args);
 await import("./lib/plugin.ts");
 // The agent on a host loads only what it runs: not the deploying side's commands and SSH clients
 // (ssh2 alone raised an agent's peak memory by ~60 MB).
-if (args.length === 1 && args[0] === "agent") {
+const agent = agentArgv(args);
+if (agent) {
   const { runAgent } = await import("./lib/remote/agent/agent.ts");
-  process.exit(await runAgent({ projectRoot: process.cwd() }));
+  process.exit(await runAgent({ projectRoot: process.cwd(), opening: agent.opening }));
 }
 const { main } = await import("./lib/cli/main.ts");
 const code = await main(args);
