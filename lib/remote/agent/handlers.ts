@@ -45,8 +45,11 @@ export interface AgentState {
   lock?: Acquired;
 }
 
-/** Events of the deploys between two young-generation collections (a 100-file tree: none). */
-const GC_EVERY_EVENTS = 1000;
+/**
+ * Events of the deploys between two young-generation collections (a 100-file tree: none).
+ * 250 rather than 1,000: a 10,000-file deploy's peak ~3 MiB lower for ~40 cheap collections.
+ */
+const GC_EVERY_EVENTS = 250;
 
 /** This process's peak resident memory (Linux `VmHWM`, bytes); undefined elsewhere. */
 function peakRss(): number | undefined {
