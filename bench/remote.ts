@@ -244,6 +244,10 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
   console.log(`  transfer floor (OpenSSH, ${hosts.length} hosts): ${floor.map((x) => x.toFixed(3)).join(", ")} s`);
   const first = await series("first deploy", runs, () => wipeKeepExecutable(tb, hosts), run, (c) => c > 0);
   const check = checkFiles(tb, hosts);
+  // a copy: later scenarios (the memory row) deploy other files into the same host directory
+  const host1Files = join(work, "ours-host1-files");
+  rmSync(host1Files, { recursive: true, force: true });
+  cpSync(filesDir(tb, hosts[0]!), host1Files, { recursive: true });
   const noop = await series("no-op", runs, () => {}, run, (c) => c === 0);
   const phaseMedians = (rs: DeployRun[]) =>
     Object.fromEntries(Object.keys(rs[0]?.phases ?? {}).map((k) => [k, median(rs.map((r) => r.phases[k] ?? 0))]));
@@ -256,7 +260,7 @@ export async function benchRemote(exe: string, work: string, runs: number, fresh
     noopPhases: phaseMedians(noop),
     freshPhases: phaseMedians(fresh),
     check,
-    host1Files: filesDir(tb, hosts[0]!),
+    host1Files,
   };
 }
 

@@ -199,6 +199,7 @@ Written by \`bun run bench\`${QUICK ? " in **quick smoke mode (BENCH_QUICK=1): n
 * Machine: ${machine}. Load average (1 min) ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end: other work on the machine shows up in the spread.
 * Medians of ${RUNS} run(s) after one warm-up (start-up: ${RUNS * 4}; fresh host: ${FRESH_RUNS}); "spread" is min–max. Goals are shown, never asserted.
 * The executable under test is compiled from the working tree at the start of the run (\`scripts/build.ts\`, into \`${WORK}\`).
+* Where the time and memory go, and how each figure of issue 16 was brought down (each change with its before and after, the causes of what is left): [performance-notes.md](performance-notes.md).
 
 ## Local (scenarios 1–3)
 
