@@ -6,6 +6,7 @@
  */
 import { agentArgv } from "./lib/agent-argv.ts";
 import { installEarlyInterrupt } from "./lib/early-interrupt.ts";
+import { endOutput } from "./lib/end-output.ts";
 import { ensureNoAutoInstall } from "./lib/no-auto-install.ts";
 
 const args = process.argv.slice(2);
@@ -27,13 +28,5 @@ const code = await main(args);
 // A pipe takes 64 KiB; what batou wrote beyond that is still queued and would be lost at the
 // exit (a --json reader slower than the deployment lost the summary): end both streams, which
 // waits for it, then exit (a reader that went away only ends the wait).
-await Promise.all(
-  [process.stdout, process.stderr].map(
-    (stream) =>
-      new Promise<void>((resolve) => {
-        stream.once("error", () => resolve());
-        stream.end(() => resolve());
-      }),
-  ),
-);
+await Promise.all([endOutput(process.stdout), endOutput(process.stderr)]);
 process.exit(code);

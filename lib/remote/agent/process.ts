@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { AgentMessage } from "./protocol.ts";
 import { encode } from "./protocol.ts";
+import { endOutput } from "../../end-output.ts";
 
 /**
  * The direct children of `pid` from /proc/PID/task/TID/children (each thread's own; one file per
@@ -247,13 +248,7 @@ export class AgentProcess {
       // what a slower reader has not taken yet is still queued in this process: ending stdout waits until
       // it is delivered (a write's callback does not: it came at once, and the exit lost the rest, the
       // last deploy's answer with it); a reader that went away ends the wait at once, a stalled one after 10 s
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          process.stdout.once("error", () => resolve());
-          process.stdout.end(() => resolve());
-        }),
-        Bun.sleep(OUTPUT_DRAIN_MS),
-      ]);
+      await Promise.race([endOutput(process.stdout), Bun.sleep(OUTPUT_DRAIN_MS)]);
       process.exit(code);
     })();
     return this.exiting;
