@@ -276,6 +276,11 @@ export class OpenSshTransport implements Transport {
     return { argv: opensshClientArgv(this.spec), commands: [], close };
   }
 
+  /** Why the link is gone (the master ended, or the keepalive went unanswered); null while it is up. */
+  get lostReason(): string | null {
+    return this.lost;
+  }
+
   /** Stops the master (every command through it ends), then its clients; removes the socket folder. */
   close(): Promise<void> {
     this.closing ??= (async () => {
